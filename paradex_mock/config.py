@@ -1,0 +1,158 @@
+"""One configuration object for every part of the mock.
+
+Values come from (lowest to highest precedence): defaults, environment variables
+(``PARADEX_MOCK_*``), command-line flags. ``python http_server.py --help`` lists them.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    ws_port: int = 8081
+    fixtures_dir: str = str(DEFAULT_FIXTURES)
+    seed: int = 42
+    tick_interval: float = 1.0          # seconds of clock time between market-data ticks
+    log_level: str = "INFO"
+    clock: str = "real"                 # "real" or "manual" (nothing moves unless told)
+    start_time_ms: Optional[int] = None  # manual clock start; default: wall clock at start
+    auth_mode: str = "permissive"       # "permissive" (no header => demo account) or "strict"
+    auto_onboard: bool = True           # onboard unknown accounts on /auth when the key derives the address
+    starting_balance: str = "100000"    # USDC credited to every new account
+    funding_interval: float = 3600.0    # seconds between funding payments
+    backfill_hours: float = 24.0        # history generated at start (candles)
+    control: str = "loopback"           # control API /_mock: "on", "loopback" (127.0.0.1 only) or "off"
+    rate_limits: bool = True
+    faults_file: Optional[str] = None   # JSON/YAML fault scenario loaded at start
+    upstream: Optional[str] = None      # ws_server: URL of the HTTP process that owns the state
+    ws_queue_size: int = 2000           # per-client outbound queue before a slow client is dropped
+    ws_max_frame: int = 1 << 20         # largest incoming WS frame in bytes
+    ws_ping_interval: float = 55.0
+    ws_ping_timeout: float = 5.0
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+_HELP = {
+    "host": "interface to bind (default 127.0.0.1)",
+    "http_port": "REST port (default 8080)",
+    "ws_port": "WebSocket port (default 8081)",
+    "fixtures_dir": "folder with markets.json, simulation.json, system_config.json",
+    "seed": "seed of the one random source: same seed, same market data",
+    "tick_interval": "seconds between market-data ticks (default 1.0, min 0.05)",
+    "log_level": "DEBUG, INFO, WARNING, ERROR",
+    "clock": "'real' (wall clock) or 'manual' (time moves only via the control API)",
+    "start_time_ms": "manual clock start, unix ms (default: the wall clock at start; fix it, "
+                     "e.g. 1767225600000, for byte-identical replays)",
+    "auth_mode": "'permissive': a request without Authorization acts as the demo account; "
+                 "'strict': every private call needs a valid JWT, as on Paradex",
+    "auto_onboard": "onboard an account on /auth when its signature's key derives the address "
+                    "(ccxt never onboards); 'false' answers NOT_ONBOARDED as Paradex does",
+    "starting_balance": "USDC balance of every new account (default 100000)",
+    "funding_interval": "seconds between funding payments on open positions (default 3600)",
+    "backfill_hours": "hours of 1-minute history generated at start (default 24)",
+    "control": "control API under /_mock: 'on', 'loopback' (default: 127.0.0.1 clients only) or 'off'",
+    "rate_limits": "enforce Paradex's rate limits (default true; 'false' turns them off)",
+    "faults_file": "JSON or YAML fault scenario applied at start",
+    "upstream": "ws_server only: base URL of the HTTP server that owns the state "
+                "(default http://HOST:HTTP_PORT)",
+    "ws_queue_size": "messages queued per WS client before a slow client is disconnected",
+    "ws_max_frame": "largest accepted incoming WS frame, bytes",
+    "ws_ping_interval": "seconds between protocol pings (Paradex: 55)",
+    "ws_ping_timeout": "seconds to wait for a pong before dropping the client",
+}
+
+
+def _parse_bool(value: str) -> bool:
+    v = str(value).strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {value!r}")
+
+
+def _caster(f: dataclasses.Field):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if "bool" in kind:
+        return _parse_bool
+    if "int" in kind:
+        return int
+    if "float" in kind:
+        return float
+    return str
+
+
+def env_name(name: str) -> str:
+    return "PARADEX_MOCK_" + name.upper()
+
+
+def from_env(base: Optional[Config] = None, environ=None) -> Config:
+    environ = os.environ if environ is None else environ
+    cfg = base or Config()
+    changes = {}
+    for f in dataclasses.fields(Config):
+        raw = environ.get(env_name(f.name))
+        if raw is not None and raw != "":
+            changes[f.name] = _caster(f)(raw)
+    return cfg.replace(**changes)
+
+
+def build_parser(description: str, only: Optional[set] = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=description,
+        epilog="Every flag can also be set by an environment variable PARADEX_MOCK_<NAME> "
+               "(e.g. PARADEX_MOCK_SEED=7). Flags win over the environment.",
+    )
+    for f in dataclasses.fields(Config):
+        if only is not None and f.name not in only:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        parser.add_argument(flag, dest=f.name, type=_caster(f), default=None,
+                            metavar=f.name.upper(),
+                            help=f"{_HELP.get(f.name, '')} [env {env_name(f.name)}]")
+    return parser
+
+
+def from_args(argv=None, description: str = "paradex-mock", only: Optional[set] = None) -> Config:
+    parser = build_parser(description, only)
+    ns = parser.parse_args(argv)
+    cfg = from_env()
+    changes = {k: v for k, v in vars(ns).items() if v is not None}
+    cfg = cfg.replace(**changes)
+    validate(cfg, parser)
+    return cfg
+
+
+def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> None:
+    problems = []
+    if cfg.clock not in ("real", "manual"):
+        problems.append("clock must be 'real' or 'manual'")
+    if cfg.auth_mode not in ("permissive", "strict"):
+        problems.append("auth_mode must be 'permissive' or 'strict'")
+    if cfg.control not in ("on", "loopback", "off"):
+        problems.append("control must be 'on', 'loopback' or 'off'")
+    if cfg.tick_interval < 0.05:
+        problems.append("tick_interval must be at least 0.05 s")
+    if not Path(cfg.fixtures_dir, "markets.json").is_file():
+        problems.append(f"no markets.json in fixtures dir {cfg.fixtures_dir}")
+    if problems:
+        msg = "; ".join(problems)
+        if parser is not None:
+            parser.error(msg)
+        raise ValueError(msg)

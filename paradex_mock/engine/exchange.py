@@ -1,0 +1,1005 @@
+"""The exchange: markets, books, matching, accounts, positions, margin, funding and the simulator.
+
+It knows nothing of HTTP or WebSockets. Every public method takes ``self.lock`` (one re-entrant
+lock), validates everything before it changes anything, and publishes what changed on
+``self.bus`` in Paradex's own shapes (see ``paradex_mock.views``), so the REST and WS adapters
+tell the same story.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from .. import views
+from ..config import Config
+from .book import OrderBook
+from .clock import Clock
+from .errors import ExchangeError
+from .events import EventBus
+from .models import (INSTRUCTIONS, ORDER_FLAGS, ORDER_TYPES, SIM_ACCOUNT, STP_MODES, TRIGGER_TYPES,
+                     Account, Fill, FundingPayment, Market, Order, Position, Trade)
+from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
+from .simulator import MINUTE_MS, MarketState, SimParams, backfill
+
+log = logging.getLogger("paradex_mock.engine")
+
+# The account that requests without credentials act as (permissive mode). It is the account of
+# the fact sheet's test key (§9.7), so signed flows with that key reach the same account.
+DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
+DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
+DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
+
+FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
+DAY_MS = 24 * 3600 * 1000
+TRADES_KEPT = 200_000             # per market; older trades are dropped (candles stay)
+
+
+def normalize_address(value) -> str:
+    """``0x``-hex without zero padding, lower case, as Paradex prints accounts."""
+    if isinstance(value, int):
+        n = value
+    else:
+        s = str(value).strip()
+        try:
+            n = int(s, 16) if s.lower().startswith("0x") else int(s)
+        except ValueError:
+            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}") from None
+    if n < 0 or n >= 2 ** 251:
+        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}")
+    return hex(n)
+
+
+def _side_sign(side: str) -> int:
+    return 1 if side == "BUY" else -1
+
+
+class Exchange:
+    def __init__(self, config: Optional[Config] = None):
+        self.config = config or Config()
+        self.lock = threading.RLock()
+        self.bus = EventBus()
+        self.clock = Clock(manual=self.config.clock == "manual", start_ms=self.config.start_time_ms)
+        self._load_fixtures(Path(self.config.fixtures_dir))
+        self.system_state = "ok"
+        self.reset()
+
+    # ------------------------------------------------------------------ setup
+    def _load_fixtures(self, folder: Path) -> None:
+        raw = json.loads((folder / "markets.json").read_text())
+        specs = raw["markets"] if isinstance(raw, dict) else raw
+        self.market_specs: List[dict] = specs
+        sim_path = folder / "simulation.json"
+        self.sim_fixture = json.loads(sim_path.read_text()) if sim_path.exists() else {"markets": {}}
+        cfg_path = folder / "system_config.json"
+        self.system_config = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+
+    def reset(self, seed: Optional[int] = None) -> None:
+        """Back to the fixtures: fresh markets and history from ``seed``, no accounts but the demo."""
+        with self.lock:
+            if seed is not None:
+                self.config = self.config.replace(seed=int(seed))
+            self.rng = random.Random(self.config.seed)
+            self._id_counter = 0
+            self._last_seq = 0
+            self.markets: Dict[str, Market] = {}
+            self.states: Dict[str, MarketState] = {}
+            self.books: Dict[str, OrderBook] = {}
+            self.triggers: Dict[str, List[Order]] = {}
+            self.sim_orders: Dict[str, List[Order]] = {}
+            self.accounts: Dict[str, Account] = {}
+            self.orders: Dict[str, Order] = {}
+            self._dirty_books = set()
+            self.starting_balance = to_decimal(self.config.starting_balance)
+            now = self.clock.now_ms()
+            self.started_at = now
+            for spec in self.market_specs:
+                m = Market.from_spec(spec)
+                params = SimParams.from_dict(self.sim_fixture.get("markets", {}).get(m.symbol, {}), m)
+                st = MarketState(market=m, params=params, index_price=params.start_price)
+                self.markets[m.symbol] = m
+                self.states[m.symbol] = st
+                self.books[m.symbol] = OrderBook(m.symbol)
+                self.triggers[m.symbol] = []
+                self.sim_orders[m.symbol] = []
+                backfill(st, self.rng, now, self.config.backfill_hours, self._new_id)
+                st.update_funding_rate()
+                self._backfill_funding(st, now)
+                st.open_interest = params.open_interest
+            self.last_tick_ms = now
+            self.next_funding_ms = now + int(self.config.funding_interval * 1000)
+            self.insurance = dict(self.sim_fixture.get("insurance", {}))
+            demo = self._ensure_account(DEMO_ACCOUNT)
+            demo.public_key = DEMO_PUBLIC_KEY
+            demo.onboarded = True
+            for sym in self.markets:
+                self._requote(sym, now)
+                self.books[sym].touch(now)
+            self._dirty_books.clear()
+            self.bus.reset()
+            self.bus.publish("reset", {"epoch": self.bus.epoch, "at": now})
+
+    def _backfill_funding(self, st: MarketState, now: int) -> None:
+        hours = self.config.backfill_hours
+        start = now - int(hours * 3600 * 1000)
+        start -= start % FUNDING_DATA_EVERY_MS
+        rate = st.funding_rate
+        index = ZERO
+        period_ms = st.market.funding_period_hours * 3600 * 1000
+        t = start
+        while t <= now:
+            index += rate * st.index_price * FUNDING_DATA_EVERY_MS / period_ms
+            st.funding_history.append(self._funding_row(st, t, rate, index))
+            t += FUNDING_DATA_EVERY_MS
+        st.funding_index = index.quantize(Decimal("1e-12"))
+
+    @staticmethod
+    def _funding_row(st: MarketState, t: int, rate: Decimal, index: Decimal) -> dict:
+        hours = st.market.funding_period_hours
+        return {
+            "market": st.market.symbol,
+            "funding_index": fmt(index.quantize(Decimal("1e-12"))),
+            "funding_premium": fmt((rate * st.index_price).quantize(Decimal("1e-8"))),
+            "funding_rate": fmt(rate),
+            "funding_rate_8h": fmt((rate * 8 / hours).quantize(Decimal("1e-10"))),
+            "funding_period_hours": int(hours),
+            "created_at": t,
+        }
+
+    # ------------------------------------------------------------------ ids and sequence numbers
+    def _new_id(self, ts_ms: int) -> str:
+        """28-digit numeric ids like Paradex's: the ms timestamp then a counter."""
+        self._id_counter += 1
+        return f"{ts_ms}{self._id_counter:015d}"
+
+    def next_seq(self) -> int:
+        """Large increasing numbers (not by one), like Paradex's seq_no."""
+        base = self.clock.now_ms() * 1_000_000
+        self._last_seq = max(self._last_seq + 1, base)
+        return self._last_seq
+
+    # ------------------------------------------------------------------ accounts
+    def _ensure_account(self, address: str) -> Account:
+        acct = self.accounts.get(address)
+        if acct is None:
+            now = self.clock.now_ms()
+            acct = Account(address=address, balance=self.starting_balance, created_at=now,
+                           balance_updated_at=now)
+            self.accounts[address] = acct
+        return acct
+
+    def account(self, address: str, create: bool = True) -> Account:
+        with self.lock:
+            address = normalize_address(address)
+            if create:
+                return self._ensure_account(address)
+            acct = self.accounts.get(address)
+            if acct is None:
+                raise ExchangeError("ACCOUNT_NOT_FOUND", f"account {address} not found", 400)
+            return acct
+
+    def onboard(self, address: str, public_key: str) -> Account:
+        with self.lock:
+            acct = self._ensure_account(normalize_address(address))
+            acct.public_key = hex(int(public_key, 16)) if isinstance(public_key, str) else hex(public_key)
+            acct.onboarded = True
+            return acct
+
+    def fund(self, address: str, amount) -> Account:
+        with self.lock:
+            amount = to_decimal(amount)
+            acct = self._ensure_account(normalize_address(address))
+            acct.balance += amount
+            acct.balance_updated_at = self.clock.now_ms()
+            self._publish_account(acct)
+            return acct
+
+    # ------------------------------------------------------------------ market data reads
+    def market(self, symbol: str) -> Market:
+        m = self.markets.get(symbol)
+        if m is None:
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found")
+        return m
+
+    def summary(self, symbol: str) -> dict:
+        with self.lock:
+            self.market(symbol)
+            return views.market_summary(self, symbol)
+
+    def book_view(self, symbol: str, depth: int) -> dict:
+        with self.lock:
+            self.market(symbol)
+            return views.orderbook(self, symbol, depth)
+
+    def bbo(self, symbol: str) -> dict:
+        with self.lock:
+            self.market(symbol)
+            return views.bbo(self, symbol)
+
+    def trades_between(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[Trade]:
+        """Trades in [start, end], newest first."""
+        with self.lock:
+            trades = self.states[self.market(symbol).symbol].trades
+            lo, hi = 0, len(trades)
+            if start_ms is not None:
+                lo = _bisect_ts(trades, start_ms)
+            if end_ms is not None:
+                hi = _bisect_ts(trades, end_ms + 1)
+            return trades[lo:hi][::-1]
+
+    def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int) -> List[list]:
+        with self.lock:
+            st = self.states[self.market(symbol).symbol]
+            return st.candles.klines(resolution, start_ms, end_ms)
+
+    def funding_rows(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[dict]:
+        """Funding data rows, newest first."""
+        with self.lock:
+            rows = self.states[self.market(symbol).symbol].funding_history
+            return [r for r in reversed(rows)
+                    if (start_ms is None or r["created_at"] >= start_ms)
+                    and (end_ms is None or r["created_at"] <= end_ms)]
+
+    # ------------------------------------------------------------------ margin
+    def _imf(self, acct: Account, m: Market) -> Decimal:
+        lev = acct.leverage.get(m.symbol)
+        if lev:
+            return max(m.imf_base, ONE / Decimal(lev))
+        return m.imf_base
+
+    def margin(self, acct: Account, extra: Optional[Order] = None) -> dict:
+        """Account value and margin requirements at mark, optionally with one more open order.
+
+        Initial margin takes, per market, the worst of the position filled by all open buys or
+        by all open sells, so orders that reduce a position need no margin."""
+        unrealized = ZERO
+        unrealized_funding = ZERO
+        imr = ZERO
+        mmr = ZERO
+        buys: Dict[str, Decimal] = {}
+        sells: Dict[str, Decimal] = {}
+        orders = list(acct.open_orders.values())
+        if extra is not None:
+            orders.append(extra)
+        for o in orders:
+            if o.status == "UNTRIGGERED" and not o.triggered:
+                continue
+            book = buys if o.side == "BUY" else sells
+            book[o.market] = book.get(o.market, ZERO) + o.remaining
+        markets = set(buys) | set(sells) | {k for k, p in acct.positions.items() if p.size != 0}
+        for sym in markets:
+            st = self.states[sym]
+            m = st.market
+            mark = st.mark_price
+            pos = acct.positions.get(sym)
+            size = pos.size if pos else ZERO
+            if pos and size != 0:
+                unrealized += size * (mark - pos.avg_entry)
+                unrealized_funding += -size * (st.funding_index - pos.cached_funding_index)
+            worst = max(abs(size + buys.get(sym, ZERO)), abs(size - sells.get(sym, ZERO)))
+            imf = self._imf(acct, m)
+            imr += worst * mark * imf
+            mmr += abs(size) * mark * imf * m.mmf_factor
+        value = acct.balance + unrealized + unrealized_funding
+        return {
+            "account_value": value,
+            "total_collateral": acct.balance,
+            "unrealized_pnl": unrealized + unrealized_funding,
+            "unrealized_funding": unrealized_funding,
+            "initial_margin_requirement": imr,
+            "maintenance_margin_requirement": mmr,
+            "free_collateral": value - imr,
+            "margin_cushion": value - mmr,
+            "status": "LIQUIDATION" if (mmr > 0 and value < mmr) else "ACTIVE",
+        }
+
+    def liquidation_price(self, acct: Account, pos: Position) -> Optional[Decimal]:
+        """Mark price at which account value meets maintenance margin, others held constant."""
+        if pos.size == 0:
+            return None
+        st = self.states[pos.market]
+        mg = self.margin(acct)
+        q = pos.size
+        r = self._imf(acct, st.market) * st.market.mmf_factor
+        mark = st.mark_price
+        other_mmr = mg["maintenance_margin_requirement"] - abs(q) * mark * r
+        denom = q - abs(q) * r
+        if denom == 0:
+            return None
+        p = (other_mmr + q * mark - mg["account_value"]) / denom
+        if p <= 0:
+            return None
+        return round_step(p, st.market.tick)
+
+    # ------------------------------------------------------------------ order entry
+    def parse_order(self, acct: Account, body: dict, now: int) -> Order:
+        """Validate a POST /orders body into an Order. Raises ExchangeError; changes nothing."""
+        if not isinstance(body, dict):
+            raise ExchangeError("VALIDATION_ERROR", "order request must be a JSON object")
+        sym = body.get("market")
+        if not isinstance(sym, str) or not sym:
+            raise ExchangeError("VALIDATION_ERROR", "market is required")
+        m = self.market(sym)
+        side = body.get("side")
+        if side not in ("BUY", "SELL"):
+            raise ExchangeError("VALIDATION_ERROR", f"invalid side {side!r}: must be BUY or SELL")
+        otype = body.get("type") or body.get("order_type")   # order_type: the seed's curl example
+        if otype not in ORDER_TYPES:
+            raise ExchangeError("VALIDATION_ERROR", f"invalid order type {otype!r}")
+        instruction = body.get("instruction") or "GTC"
+        if instruction not in INSTRUCTIONS:
+            raise ExchangeError("VALIDATION_ERROR", f"invalid instruction {instruction!r}")
+        if instruction == "RPI":
+            raise ExchangeError("RPI_ACCOUNT_NOT_WHITELISTED", "account is not whitelisted for RPI orders")
+        try:
+            size = to_decimal(body.get("size"))
+        except ValueError:
+            raise ExchangeError("INVALID_ORDER_SIZE", f"invalid size {body.get('size')!r}") from None
+        flags = body.get("flags") or []
+        if not isinstance(flags, list) or any(f not in ORDER_FLAGS for f in flags):
+            raise ExchangeError("VALIDATION_ERROR", f"invalid flags {flags!r}")
+        is_tpsl = otype.startswith(("TAKE_PROFIT", "STOP_LOSS"))
+        if size < 0 or (size == 0 and not is_tpsl):
+            raise ExchangeError("INVALID_ORDER_SIZE", "size must be positive")
+        if size > 0 and not on_step(size, m.step):
+            raise ExchangeError("INVALID_ORDER_SIZE",
+                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
+        if size > m.max_order_size:
+            raise ExchangeError("INVALID_ORDER_SIZE",
+                                f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
+        is_market = "MARKET" in otype
+        raw_price = body.get("price")
+        if is_market:
+            price = ZERO
+            if raw_price not in (None, "", "0", 0):
+                try:
+                    to_decimal(raw_price)
+                except ValueError:
+                    raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+        else:
+            try:
+                price = to_decimal(raw_price)
+            except ValueError:
+                raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+            if price <= 0:
+                raise ExchangeError("VALIDATION_ERROR", "price must be positive for limit orders")
+            if not on_step(price, m.tick):
+                raise ExchangeError("INVALID_PRICE_PRECISION",
+                                    f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
+        if instruction == "POST_ONLY" and is_market:
+            raise ExchangeError("VALIDATION_ERROR", "POST_ONLY is not allowed for market orders")
+        trigger = ZERO
+        if otype in TRIGGER_TYPES:
+            try:
+                trigger = to_decimal(body.get("trigger_price"))
+            except ValueError:
+                raise ExchangeError("VALIDATION_ERROR", "trigger_price is required for trigger orders") from None
+            if trigger <= 0 or not on_step(trigger, m.tick):
+                raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+        stp = body.get("stp") or "EXPIRE_TAKER"
+        if stp not in STP_MODES:
+            raise ExchangeError("VALIDATION_ERROR", f"invalid stp {stp!r}")
+        client_id = body.get("client_id") or ""
+        if not isinstance(client_id, str) or len(client_id) > 64:
+            raise ExchangeError("VALIDATION_ERROR", "client_id must be a string of at most 64 characters")
+        if client_id:
+            prev = acct.client_ids.get(client_id)
+            if prev is not None and prev.is_open:
+                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {client_id!r} is already used by an open order")
+        ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[sym].mark_price)
+        if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
+            raise ExchangeError("INVALID_ORDER_SIZE",
+                                f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
+        open_in_market = sum(1 for o in acct.open_orders.values() if o.market == sym)
+        if open_in_market >= m.max_open_orders:
+            raise ExchangeError("REQUEST_NOT_ALLOWED",
+                                f"max_open_orders {m.max_open_orders} reached in {sym}")
+        if self.system_state == "cancel_only":
+            raise ExchangeError("SYSTEM_STATUS_CANCEL_ONLY", "exchange is in cancel-only mode")
+        if self.system_state == "post_only" and instruction != "POST_ONLY":
+            raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
+        ts = body.get("signature_timestamp")
+        return Order(
+            id="", account=acct.address, market=sym, side=side, type=otype, size=size, price=price,
+            instruction=instruction, flags=list(flags), client_id=client_id, stp=stp,
+            trigger_price=trigger, remaining=size,
+            timestamp=int(ts) if isinstance(ts, int) and not isinstance(ts, bool) else now,
+        )
+
+    def submit_order(self, address: str, body: dict) -> Tuple[Order, dict]:
+        """Place an order. Returns the order and its view as acknowledged (status NEW), as Paradex
+        answers POST /orders; the risk check and matching follow at once, in the same call."""
+        with self.lock:
+            acct = self._ensure_account(normalize_address(address))
+            now = self.clock.now_ms()
+            order = self.parse_order(acct, body, now)
+            ack = self._accept(acct, order, now)
+            self._process(acct, order, now)
+            self._flush(now)
+            return order, ack
+
+    def submit_batch(self, address: str, bodies: List[dict]) -> Tuple[List[dict], List[dict]]:
+        """Each order is validated and placed independently; failures come back as errors."""
+        with self.lock:
+            acct = self._ensure_account(normalize_address(address))
+            now = self.clock.now_ms()
+            acks, errors = [], []
+            for body in bodies:
+                try:
+                    order = self.parse_order(acct, body, now)
+                except ExchangeError as e:
+                    errors.append({"error": e.code, "message": e.message})
+                    continue
+                acks.append(self._accept(acct, order, now))
+                self._process(acct, order, now)
+            self._flush(now)
+            return acks, errors
+
+    def _accept(self, acct: Account, order: Order, now: int) -> dict:
+        order.id = self._new_id(now)
+        order.created_at = order.received_at = order.last_updated_at = order.published_at = now
+        order.status = "NEW"
+        order.seq_no = self.next_seq()
+        self.orders[order.id] = order
+        acct.orders[order.id] = order
+        acct.open_orders[order.id] = order
+        if order.client_id:
+            acct.client_ids[order.client_id] = order
+        ack = views.order(order)
+        self.bus.publish("order", ack, order.market, acct.address)
+        return ack
+
+    def _process(self, acct: Account, order: Order, now: int) -> None:
+        """Risk check, then trigger wait, post-only check, matching, resting or closing."""
+        m = self.markets[order.market]
+        st = self.states[order.market]
+        if order.type in TRIGGER_TYPES and not order.triggered:
+            order.status = "UNTRIGGERED"
+            self.triggers[order.market].append(order)
+            self._order_changed(order, now)
+            return
+        if order.size == 0:  # a TP/SL "close the position" order fired: size it now
+            pos = acct.positions.get(order.market)
+            size = abs(pos.size) if pos else ZERO
+            if size == 0 or (pos.size > 0) == order.is_buy:
+                return self._close(order, now, "REDUCE_ONLY_POSITION_EMPTY" if size == 0 else "REDUCE_ONLY_WOULD_INCREASE")
+            order.size = order.remaining = size
+        if order.reduce_only and self._reduce_capacity(acct, order) <= 0:
+            return self._close(order, now, "REDUCE_ONLY_WOULD_INCREASE")
+        pos = acct.positions.get(order.market)
+        pos_size = pos.size if pos else ZERO
+        new_size = pos_size + _side_sign(order.side) * order.remaining
+        if abs(new_size) > m.position_limit and abs(new_size) > abs(pos_size):
+            return self._close(order, now, "ORDER_EXCEEDS_POSITION_LIMIT")
+        if not order.reduce_only:
+            check_price = order.price if order.price > 0 else st.mark_price
+            probe = copy.copy(order)
+            probe.price = check_price
+            acct.open_orders.pop(order.id, None)
+            mg = self.margin(acct, extra=probe)
+            acct.open_orders[order.id] = order
+            if mg["free_collateral"] < 0 and self._increases_exposure(acct, order):
+                return self._close(order, now, "NOT_ENOUGH_MARGIN")
+        book = self.books[order.market]
+        if order.instruction == "POST_ONLY" and self._crosses(book, order):
+            return self._close(order, now, "POST_ONLY_WOULD_CROSS")
+        limit = order.price
+        if "MARKET" in order.type:
+            # market orders are protected by the market's max_slippage band around mark
+            slip = to_decimal(m.spec.get("max_slippage") or "0.05")
+            band = st.mark_price * (ONE + slip if order.is_buy else ONE - slip)
+            limit = round_step(band, m.tick)
+        self._match(order, book, limit, now)
+        if order.status == "CLOSED":
+            return
+        if order.remaining == 0:
+            return self._close(order, now, "")
+        if "MARKET" in order.type or order.instruction == "IOC":
+            return self._close(order, now, "REMAINING_IOC_CANCEL")
+        order.status = "OPEN"
+        book.side_for(order).add(order)
+        self._dirty_books.add(order.market)
+        self._order_changed(order, now)
+
+    def _increases_exposure(self, acct: Account, order: Order) -> bool:
+        pos = acct.positions.get(order.market)
+        size = pos.size if pos else ZERO
+        return size == 0 or (size > 0) == order.is_buy or order.remaining > abs(size)
+
+    def _reduce_capacity(self, acct: Account, order: Order) -> Decimal:
+        """How much a reduce-only order may still fill without growing or flipping the position."""
+        pos = acct.positions.get(order.market)
+        size = pos.size if pos else ZERO
+        if size == 0 or (size > 0) == order.is_buy:
+            return ZERO
+        return abs(size)
+
+    @staticmethod
+    def _crosses(book: OrderBook, order: Order) -> bool:
+        if order.is_buy:
+            best = book.best_ask()
+            return best is not None and order.price >= best
+        best = book.best_bid()
+        return best is not None and order.price <= best
+
+    def _match(self, taker: Order, book: OrderBook, limit: Decimal, now: int) -> None:
+        opp = book.opposite(taker)
+        taker_acct = self.accounts.get(taker.account)
+        for price in opp.iter_prices():
+            if taker.remaining <= 0 or taker.status == "CLOSED":
+                break
+            if limit > 0 and (price > limit if taker.is_buy else price < limit):
+                break
+            q = opp.levels.get(price)
+            while q and taker.remaining > 0:
+                maker = q[0]
+                if maker.account == taker.account and taker.account != SIM_ACCOUNT:
+                    # self-trade prevention
+                    if taker.stp in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+                        opp.pop_front(price)
+                        self._dirty_books.add(book.market)
+                        self._close(maker, now, "SELF_TRADE")
+                    if taker.stp in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+                        self._close(taker, now, "SELF_TRADE")
+                        return
+                    continue
+                qty = min(taker.remaining, maker.remaining)
+                if taker.reduce_only and taker_acct is not None:
+                    qty = min(qty, self._reduce_capacity(taker_acct, taker))
+                    if qty <= 0:
+                        self._close(taker, now, "REDUCE_ONLY_WOULD_INCREASE")
+                        return
+                if maker.reduce_only and maker.account != SIM_ACCOUNT:
+                    cap = self._reduce_capacity(self.accounts[maker.account], maker)
+                    if cap <= 0:
+                        opp.pop_front(price)
+                        self._dirty_books.add(book.market)
+                        self._close(maker, now, "REDUCE_ONLY_WOULD_INCREASE")
+                        continue
+                    qty = min(qty, cap)
+                self._execute(maker, taker, price, qty, now)
+                if maker.remaining == 0:
+                    opp.pop_front(price)
+                    if maker.account != SIM_ACCOUNT:
+                        self._close(maker, now, "")
+                self._dirty_books.add(book.market)
+
+    def _execute(self, maker: Order, taker: Order, price: Decimal, qty: Decimal, now: int) -> None:
+        st = self.states[taker.market]
+        trade = Trade(self._new_id(now), taker.market, taker.side, qty, price, now)
+        st.trades.append(trade)
+        if len(st.trades) > TRADES_KEPT:
+            del st.trades[: len(st.trades) - TRADES_KEPT]
+        st.candles.add(now, price, qty)
+        st.last_price = price
+        st.total_volume += qty * price
+        book_seq = self.books[taker.market].seq_no
+        for order, liquidity in ((maker, "MAKER"), (taker, "TAKER")):
+            order.remaining -= qty
+            order.filled_notional += qty * price
+            if order.account == SIM_ACCOUNT:
+                continue
+            acct = self.accounts[order.account]
+            self._fill_account(acct, order, liquidity, price, qty, trade, book_seq, now)
+        self.bus.publish("trade", views.trade(trade), trade.market)
+
+    def _fill_account(self, acct: Account, order: Order, liquidity: str, price: Decimal,
+                      qty: Decimal, trade: Trade, book_seq: int, now: int) -> None:
+        st = self.states[order.market]
+        m = st.market
+        rate = m.maker_fee if liquidity == "MAKER" else m.taker_fee
+        fee = (qty * price * rate)
+        pos = acct.positions.get(order.market)
+        if pos is None:
+            pos = acct.positions[order.market] = Position(acct.address, order.market, created_at=now,
+                                                          cached_funding_index=st.funding_index)
+        funding = -pos.size * (st.funding_index - pos.cached_funding_index)
+        pos.cached_funding_index = st.funding_index
+        realized = self._apply_to_position(pos, _side_sign(order.side) * qty, price, now)
+        pos.realized_funding += funding
+        before = acct.balance
+        acct.balance += realized - fee + funding
+        acct.balance_updated_at = now
+        fill = Fill(
+            id=self._new_id(now), account=acct.address, market=order.market, order_id=order.id,
+            client_id=order.client_id, side=order.side, liquidity=liquidity, price=price, size=qty,
+            remaining_size=order.remaining, fee=fee, realized_pnl=realized, realized_funding=funding,
+            created_at=now, underlying_price=st.index_price, trade_id=trade.id, orderbook_seq_no=book_seq,
+        )
+        acct.fills.append(fill)
+        pos.last_fill_id = fill.id
+        pos.last_updated_at = now
+        pos.seq_no = self.next_seq()
+        order.last_updated_at = now
+        order.seq_no = self.next_seq()
+        if order.status == "NEW":
+            order.status = "OPEN"
+        self.bus.publish("fill", views.fill(fill), order.market, acct.address)
+        if order.remaining > 0:
+            self.bus.publish("order", views.order(order), order.market, acct.address)
+        self.bus.publish("position", views.position(self, acct, pos), order.market, acct.address)
+        self.bus.publish("balance_event", views.balance_event(fill, st, before, acct.balance), order.market,
+                         acct.address)
+        self._publish_account(acct)
+
+    @staticmethod
+    def _apply_to_position(pos: Position, delta: Decimal, price: Decimal, now: int) -> Decimal:
+        """Move a position by signed ``delta`` at ``price``; returns the realized PnL."""
+        old = pos.size
+        new = old + delta
+        realized = ZERO
+        if old == 0 or (old > 0) == (delta > 0):
+            pos.avg_entry = (abs(old) * pos.avg_entry + abs(delta) * price) / abs(new)
+            if old == 0:
+                pos.created_at = now
+                pos.realized_pnl = ZERO
+                pos.realized_funding = ZERO
+        else:
+            closing = min(abs(old), abs(delta))
+            realized = closing * (price - pos.avg_entry) * (1 if old > 0 else -1)
+            pos.realized_pnl += realized
+            pos.avg_exit = price
+            if new == 0:
+                pos.closed_at = now
+            elif (new > 0) != (old > 0):   # flipped: the rest opens at this price
+                pos.avg_entry = price
+                pos.created_at = now
+        pos.size = new
+        return realized
+
+    def _close(self, order: Order, now: int, reason: str) -> None:
+        order.status = "CLOSED"
+        order.cancel_reason = reason
+        if order.account == SIM_ACCOUNT:
+            return
+        acct = self.accounts[order.account]
+        acct.open_orders.pop(order.id, None)
+        if order in self.triggers.get(order.market, ()):
+            self.triggers[order.market].remove(order)
+        self._order_changed(order, now)
+        if reason and reason != "SELF_TRADE":
+            self._publish_account(acct)
+
+    def _order_changed(self, order: Order, now: int) -> None:
+        order.last_updated_at = now
+        order.published_at = now
+        order.seq_no = self.next_seq()
+        self.bus.publish("order", views.order(order), order.market, order.account)
+
+    def _publish_account(self, acct: Account) -> None:
+        self.bus.publish("account", views.account_summary(self, acct), None, acct.address)
+
+    def _flush(self, now: int) -> None:
+        """Publish book and BBO once per change set (not once per fill)."""
+        for sym in sorted(self._dirty_books):
+            book = self.books[sym]
+            book.touch(now)
+            self.bus.publish("book", views.orderbook(self, sym, 15), sym)
+            self.bus.publish("bbo", views.bbo(self, sym), sym)
+        self._dirty_books.clear()
+
+    # ------------------------------------------------------------------ order management
+    def get_order(self, address: str, order_id: str) -> Order:
+        with self.lock:
+            acct = self.account(address)
+            o = acct.orders.get(str(order_id))
+            if o is None:
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+            return o
+
+    def get_order_by_client_id(self, address: str, client_id: str) -> Order:
+        with self.lock:
+            acct = self.account(address)
+            o = acct.client_ids.get(client_id)
+            if o is None:
+                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found")
+            return o
+
+    def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
+        with self.lock:
+            o = (self.get_order(address, order_id) if order_id is not None
+                 else self.get_order_by_client_id(address, client_id))
+            if not o.is_open:
+                raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is already closed")
+            now = self.clock.now_ms()
+            self._cancel(o, now)
+            self._flush(now)
+            return o
+
+    def _cancel(self, o: Order, now: int, reason: str = "USER_CANCELED") -> None:
+        if o.status == "OPEN":
+            self.books[o.market].side_for(o).remove(o)
+            self._dirty_books.add(o.market)
+        self._close(o, now, reason)
+
+    def cancel_all(self, address: str, market: Optional[str] = None) -> List[Order]:
+        with self.lock:
+            acct = self.account(address)
+            if market:
+                self.market(market)
+            now = self.clock.now_ms()
+            victims = [o for o in list(acct.open_orders.values()) if market in (None, "", o.market)]
+            for o in victims:
+                self._cancel(o, now)
+            self._flush(now)
+            return victims
+
+    def cancel_batch(self, address: str, order_ids: Iterable[str], client_ids: Iterable[str]) -> List[dict]:
+        with self.lock:
+            acct = self.account(address)
+            now = self.clock.now_ms()
+            results = []
+            for key, lookup in [(i, acct.orders.get) for i in order_ids] + \
+                               [(c, acct.client_ids.get) for c in client_ids]:
+                o = lookup(str(key))
+                if o is None:
+                    is_id = lookup == acct.orders.get
+                    results.append({"id": str(key)} if is_id else {"client_id": str(key)})
+                    results[-1]["status"] = "NOT_FOUND"
+                    continue
+                if o.is_open:
+                    self._cancel(o, now)
+                    status = "QUEUED_FOR_CANCELLATION"
+                else:
+                    status = "ALREADY_CLOSED"
+                results.append({"id": o.id, "client_id": o.client_id, "account": o.account,
+                                "market": o.market, "status": status})
+            self._flush(now)
+            return results
+
+    def modify_order(self, address: str, order_id: str, body: dict) -> Order:
+        """PUT /orders/{id}: new price and/or size; the order keeps its id and loses time priority."""
+        with self.lock:
+            acct = self.account(address)
+            o = acct.orders.get(str(order_id))
+            if o is None:
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+            if not o.is_open:
+                raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
+            if str(body.get("id", o.id)) != o.id:
+                raise ExchangeError("VALIDATION_ERROR", "id in body does not match the path")
+            for key in ("market", "side", "type"):
+                if body.get(key) not in (None, getattr(o, key)):
+                    raise ExchangeError("VALIDATION_ERROR", f"{key} of an order cannot be modified")
+            now = self.clock.now_ms()
+            probe = dict(body, market=o.market, side=o.side, type=o.type, instruction=o.instruction,
+                         flags=o.flags, stp=o.stp, client_id="")
+            if o.type in TRIGGER_TYPES and "trigger_price" not in body:
+                probe["trigger_price"] = fmt(o.trigger_price)
+            acct.open_orders.pop(o.id, None)   # its own slot does not count against max_open_orders
+            try:
+                new = self.parse_order(acct, probe, now)
+            finally:
+                acct.open_orders[o.id] = o
+            if new.size < o.filled:
+                raise ExchangeError("INVALID_ORDER_SIZE", "new size is below the filled size")
+            if o.status == "OPEN":
+                self.books[o.market].side_for(o).remove(o)
+                self._dirty_books.add(o.market)
+            o.price = new.price
+            o.trigger_price = new.trigger_price
+            o.remaining = new.size - o.filled
+            o.size = new.size
+            o.timestamp = new.timestamp
+            if o.remaining == 0:
+                self._close(o, now, "")
+            else:
+                if o.status == "OPEN":
+                    o.status = "NEW"
+                    if o in self.triggers[o.market]:
+                        self.triggers[o.market].remove(o)
+                    self._process(acct, o, now)
+                else:
+                    self._order_changed(o, now)
+            self._flush(now)
+            return o
+
+    def set_leverage(self, address: str, market: str, leverage: int) -> dict:
+        with self.lock:
+            acct = self.account(address)
+            m = self.market(market)
+            max_lev = int(ONE / m.imf_base)
+            if not isinstance(leverage, int) or isinstance(leverage, bool) or not 1 <= leverage <= max_lev:
+                raise ExchangeError("INVALID_REQUEST_PARAMETER", f"leverage must be an integer from 1 to {max_lev}")
+            acct.leverage[market] = leverage
+            self._publish_account(acct)
+            return {"account": acct.address, "market": market, "leverage": leverage, "margin_type": "CROSS"}
+
+    def leverage_of(self, acct: Account, market: str) -> int:
+        m = self.market(market)
+        return acct.leverage.get(market) or int(ONE / m.imf_base)
+
+    # ------------------------------------------------------------------ the simulator's clock
+    def tick(self) -> None:
+        """Advance the market by the time since the last tick: prices, quotes, synthetic trades,
+        stops, funding. Called by the ticker thread (real clock) or by advance() (manual)."""
+        with self.lock:
+            now = self.clock.now_ms()
+            dt_s = max(0.0, (now - self.last_tick_ms) / 1000.0)
+            self.last_tick_ms = now
+            for sym, st in self.states.items():
+                st.step_price(self.rng, dt_s)
+                st.update_funding_rate()
+                period_ms = st.market.funding_period_hours * 3600 * 1000
+                st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
+                last_row = st.funding_history[-1]["created_at"] if st.funding_history else 0
+                if now - last_row >= FUNDING_DATA_EVERY_MS:
+                    st.funding_history.append(self._funding_row(st, now, st.funding_rate, st.funding_index))
+                self._requote(sym, now)
+                self._synthetic_flow(sym, dt_s, now)
+                self._check_triggers(sym, now)
+            if now >= self.next_funding_ms:
+                self._pay_funding(now)
+                interval = int(self.config.funding_interval * 1000)
+                while self.next_funding_ms <= now:
+                    self.next_funding_ms += interval
+            self._flush(now)
+            for sym, st in self.states.items():
+                self.bus.publish("summary", views.market_summary(self, sym), sym)
+                self.bus.publish("funding_data", self._funding_row(st, now, st.funding_rate, st.funding_index), sym)
+            self.bus.publish("tick", {"at": now})
+
+    def advance(self, seconds: float = None, ticks: int = None) -> int:
+        """Manual clock: move time forward, ticking at the configured interval. Returns now (ms)."""
+        with self.lock:
+            step = int(self.config.tick_interval * 1000)
+            if ticks is None:
+                total = int(round(float(seconds or 0) * 1000))
+                ticks, rest = divmod(total, step)
+            else:
+                rest = 0
+            for _ in range(int(ticks)):
+                self.clock.advance(step)
+                self.tick()
+            if rest:
+                self.clock.advance(rest)
+            return self.clock.now_ms()
+
+    def _requote(self, sym: str, now: int) -> None:
+        """Replace the market maker's quotes with a fresh ladder around mark. New quotes that
+        cross clients' resting orders trade with them first: that is how the market moving
+        through a limit price fills it."""
+        book = self.books[sym]
+        st = self.states[sym]
+        for o in self.sim_orders[sym]:
+            if o.remaining > 0:
+                book.side_for(o).remove(o)
+        self.sim_orders[sym] = []
+        bids, asks = st.ladder(self.rng)
+        for side, levels in (("BUY", bids), ("SELL", asks)):
+            for price, size in levels:
+                o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="LIMIT", size=size,
+                          price=price, remaining=size, created_at=now)
+                self._match(o, book, price, now)
+                if o.remaining > 0:
+                    book.side_for(o).add(o)
+                    self.sim_orders[sym].append(o)
+        self._dirty_books.add(sym)
+
+    def _synthetic_flow(self, sym: str, dt_s: float, now: int) -> None:
+        """Other participants' market orders: public trades against whatever rests at the touch."""
+        st = self.states[sym]
+        lam = st.params.trades_per_minute * dt_s / 60.0
+        n = _poisson(self.rng, lam)
+        book = self.books[sym]
+        m = st.market
+        for _ in range(n):
+            side = "BUY" if self.rng.random() < 0.5 else "SELL"
+            size = max(floor_step(st.params.trade_size * Decimal(repr(round(0.2 + self.rng.random() * 1.6, 4))), m.step), m.step)
+            o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="MARKET", size=size,
+                      price=ZERO, remaining=size, created_at=now)
+            best = book.best_ask() if side == "BUY" else book.best_bid()
+            if best is None:
+                continue
+            self._match(o, book, best, now)   # only the touch: flow does not sweep the book
+
+    def _check_triggers(self, sym: str, now: int) -> None:
+        mark = self.states[sym].mark_price
+        for o in list(self.triggers[sym]):
+            if self._triggered(o, mark):
+                self.triggers[sym].remove(o)
+                o.triggered = True
+                o.status = "NEW"
+                acct = self.accounts[o.account]
+                self._order_changed(o, now)
+                self._process(acct, o, now)
+
+    @staticmethod
+    def _triggered(o: Order, mark: Decimal) -> bool:
+        if "STOP_CONDITION_BELOW_TRIGGER" in o.flags:
+            return mark <= o.trigger_price
+        if "STOP_CONDITION_ABOVE_TRIGGER" in o.flags:
+            return mark >= o.trigger_price
+        if o.type.startswith("TAKE_PROFIT"):
+            return mark <= o.trigger_price if o.is_buy else mark >= o.trigger_price
+        # STOP_* and STOP_LOSS_*: a buy stop fires on the way up, a sell stop on the way down
+        return mark >= o.trigger_price if o.is_buy else mark <= o.trigger_price
+
+    def _pay_funding(self, now: int) -> None:
+        for acct in self.accounts.values():
+            changed = False
+            for pos in acct.positions.values():
+                st = self.states[pos.market]
+                if pos.size == 0:
+                    pos.cached_funding_index = st.funding_index
+                    continue
+                payment = -pos.size * (st.funding_index - pos.cached_funding_index)
+                pos.cached_funding_index = st.funding_index
+                pos.realized_funding += payment
+                acct.balance += payment
+                acct.balance_updated_at = now
+                fp = FundingPayment(self._new_id(now), acct.address, pos.market, payment,
+                                    st.funding_index, pos.last_fill_id, now)
+                acct.funding_payments.append(fp)
+                self.bus.publish("funding_payment", views.funding_payment(fp), pos.market, acct.address)
+                pos.last_updated_at = now
+                pos.seq_no = self.next_seq()
+                self.bus.publish("position", views.position(self, acct, pos), pos.market, acct.address)
+                changed = True
+            if changed:
+                self._publish_account(acct)
+
+    # ------------------------------------------------------------------ control
+    def set_price(self, symbol: str, price, hold: bool = True) -> dict:
+        """Move a market's index (and so mark) to ``price`` now; resting orders and stops react."""
+        with self.lock:
+            st = self.states[self.market(symbol).symbol]
+            try:
+                p = to_decimal(price)
+            except ValueError:
+                raise ExchangeError("VALIDATION_ERROR", f"invalid price {price!r}") from None
+            if p <= 0:
+                raise ExchangeError("VALIDATION_ERROR", "price must be positive")
+            now = self.clock.now_ms()
+            st.index_price = round_step(p, st.market.tick)
+            st.premium = 0.0
+            st.frozen = bool(hold)
+            self._requote(symbol, now)
+            self._check_triggers(symbol, now)
+            self._flush(now)
+            self.bus.publish("summary", views.market_summary(self, symbol), symbol)
+            return views.market_summary(self, symbol)
+
+    def set_funding_rate(self, symbol: str, rate) -> dict:
+        with self.lock:
+            st = self.states[self.market(symbol).symbol]
+            if rate is None:
+                st.funding_rate_override = None
+            else:
+                try:
+                    st.funding_rate_override = to_decimal(rate)
+                except ValueError:
+                    raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
+            st.update_funding_rate()
+            return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
+
+
+def _bisect_ts(trades: List[Trade], ts: int) -> int:
+    lo, hi = 0, len(trades)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if trades[mid].created_at < ts:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, int(round(rng.gauss(lam, lam ** 0.5))))
+    import math
+    limit = math.exp(-lam)
+    k, p = 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1

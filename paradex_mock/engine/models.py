@@ -1,0 +1,193 @@
+"""The exchange's state objects. Plain data; the rules live in exchange.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Dict, List, Optional
+
+from .numbers import ZERO, to_decimal
+
+# The simulated market maker and the synthetic order flow trade under this account.
+# It has no balance or positions and is never shown to clients.
+SIM_ACCOUNT = "0x0"
+
+OPEN_STATUSES = ("NEW", "UNTRIGGERED", "OPEN")
+ORDER_TYPES = ("MARKET", "LIMIT", "STOP_LIMIT", "STOP_MARKET", "TAKE_PROFIT_LIMIT",
+               "TAKE_PROFIT_MARKET", "STOP_LOSS_MARKET", "STOP_LOSS_LIMIT")
+TRIGGER_TYPES = ORDER_TYPES[2:]
+INSTRUCTIONS = ("GTC", "IOC", "POST_ONLY", "RPI")
+STP_MODES = ("EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH")
+ORDER_FLAGS = ("REDUCE_ONLY", "STOP_CONDITION_BELOW_TRIGGER", "STOP_CONDITION_ABOVE_TRIGGER",
+               "INTERACTIVE", "TARGET_STRATEGY_VWAP", "MMP")
+
+
+@dataclass
+class Market:
+    """A market's trading rules, read from fixtures/markets.json (``spec`` is the Paradex object)."""
+    symbol: str
+    spec: dict
+    tick: Decimal
+    step: Decimal
+    min_notional: Decimal
+    max_order_size: Decimal
+    position_limit: Decimal
+    max_open_orders: int
+    maker_fee: Decimal
+    taker_fee: Decimal
+    imf_base: Decimal
+    mmf_factor: Decimal
+    funding_period_hours: Decimal
+    max_funding_rate: Decimal
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Market":
+        fees = spec.get("fee_config", {}).get("api_fee", {})
+        margin = spec.get("delta1_cross_margin_params", {})
+        return cls(
+            symbol=spec["symbol"],
+            spec=spec,
+            tick=to_decimal(spec["price_tick_size"]),
+            step=to_decimal(spec["order_size_increment"]),
+            min_notional=to_decimal(spec.get("min_notional", "0")),
+            max_order_size=to_decimal(spec.get("max_order_size", "1e12")),
+            position_limit=to_decimal(spec.get("position_limit", "1e12")),
+            max_open_orders=int(spec.get("max_open_orders", 100)),
+            maker_fee=to_decimal(fees.get("maker_fee", {}).get("fee", "0")),
+            taker_fee=to_decimal(fees.get("taker_fee", {}).get("fee", "0")),
+            imf_base=to_decimal(margin.get("imf_base", "0.1")),
+            mmf_factor=to_decimal(margin.get("mmf_factor", "0.5")),
+            funding_period_hours=to_decimal(spec.get("funding_period_hours", 8)),
+            max_funding_rate=to_decimal(spec.get("max_funding_rate", "0.05")),
+        )
+
+
+@dataclass(eq=False)
+class Order:
+    id: str
+    account: str
+    market: str
+    side: str                 # BUY / SELL
+    type: str
+    size: Decimal
+    price: Decimal            # 0 for market orders
+    instruction: str = "GTC"
+    flags: List[str] = field(default_factory=list)
+    client_id: str = ""
+    stp: str = "EXPIRE_TAKER"
+    trigger_price: Decimal = ZERO
+    status: str = "NEW"
+    cancel_reason: str = ""
+    remaining: Decimal = ZERO
+    filled_notional: Decimal = ZERO
+    created_at: int = 0
+    last_updated_at: int = 0
+    received_at: int = 0
+    published_at: int = 0
+    timestamp: int = 0        # the request's signature_timestamp
+    seq_no: int = 0
+    triggered: bool = False
+
+    @property
+    def is_buy(self) -> bool:
+        return self.side == "BUY"
+
+    @property
+    def reduce_only(self) -> bool:
+        return "REDUCE_ONLY" in self.flags
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def filled(self) -> Decimal:
+        return self.size - self.remaining
+
+    @property
+    def avg_fill_price(self) -> Optional[Decimal]:
+        filled = self.size - self.remaining
+        return (self.filled_notional / filled) if filled > 0 else None
+
+
+@dataclass
+class Fill:
+    id: str
+    account: str
+    market: str
+    order_id: str
+    client_id: str
+    side: str
+    liquidity: str            # MAKER / TAKER
+    price: Decimal
+    size: Decimal
+    remaining_size: Decimal
+    fee: Decimal
+    realized_pnl: Decimal
+    realized_funding: Decimal
+    created_at: int
+    underlying_price: Decimal
+    trade_id: str
+    orderbook_seq_no: int
+    fill_type: str = "FILL"
+
+
+@dataclass
+class Trade:
+    id: str
+    market: str
+    side: str                 # taker side
+    size: Decimal
+    price: Decimal
+    created_at: int
+    trade_type: str = "FILL"
+
+
+@dataclass
+class Position:
+    account: str
+    market: str
+    size: Decimal = ZERO              # signed: negative is short
+    avg_entry: Decimal = ZERO
+    avg_exit: Decimal = ZERO
+    realized_pnl: Decimal = ZERO      # realized positional pnl while this position is open
+    realized_funding: Decimal = ZERO
+    cached_funding_index: Decimal = ZERO
+    last_fill_id: str = ""
+    created_at: int = 0
+    closed_at: int = 0
+    last_updated_at: int = 0
+    seq_no: int = 0
+
+    @property
+    def status(self) -> str:
+        return "OPEN" if self.size != 0 else "CLOSED"
+
+
+@dataclass
+class FundingPayment:
+    id: str
+    account: str
+    market: str
+    payment: Decimal
+    index: Decimal
+    fill_id: str
+    created_at: int
+
+
+@dataclass
+class Account:
+    address: str                       # 0x hex, no zero padding
+    balance: Decimal
+    public_key: Optional[str] = None   # 0x hex, set by onboarding
+    onboarded: bool = False
+    created_at: int = 0
+    positions: Dict[str, Position] = field(default_factory=dict)
+    orders: Dict[str, Order] = field(default_factory=dict)          # every order, by id
+    open_orders: Dict[str, Order] = field(default_factory=dict)     # live ones, by id
+    client_ids: Dict[str, Order] = field(default_factory=dict)      # latest order per client_id
+    fills: List[Fill] = field(default_factory=list)
+    funding_payments: List[FundingPayment] = field(default_factory=list)
+    leverage: Dict[str, int] = field(default_factory=dict)
+    balance_updated_at: int = 0
+    seq_no: int = 0
+    used_signatures: Dict[str, int] = field(default_factory=dict)  # replay protection

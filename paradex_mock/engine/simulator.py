@@ -1,0 +1,210 @@
+"""The market-data simulator: a seeded price process per market, the synthetic market maker's
+quote ladder, synthetic order flow, and the history backfilled at start.
+
+Everything random is drawn from the exchange's one ``random.Random`` so a seed replays exactly.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Dict, List, Optional, Tuple
+
+from .models import Market, Trade
+from .numbers import ONE, ZERO, floor_step, round_step, to_decimal
+
+YEAR_S = 365 * 24 * 3600
+MINUTE_MS = 60_000
+
+
+@dataclass
+class SimParams:
+    start_price: Decimal
+    volatility: float          # annualised
+    drift: float               # annualised
+    spread_bps: Decimal
+    book_levels: int
+    level_size: Decimal
+    trades_per_minute: float
+    trade_size: Decimal
+    funding_rate: Decimal      # baseline rate per funding period
+    open_interest: Decimal
+
+    @classmethod
+    def from_dict(cls, d: dict, market: Market) -> "SimParams":
+        return cls(
+            start_price=round_step(to_decimal(d.get("start_price", "100")), market.tick),
+            volatility=float(d.get("volatility", 0.5)),
+            drift=float(d.get("drift", 0.0)),
+            spread_bps=to_decimal(d.get("spread_bps", "2")),
+            book_levels=int(d.get("book_levels", 20)),
+            level_size=to_decimal(d.get("level_size", "1")),
+            trades_per_minute=float(d.get("trades_per_minute", 6)),
+            trade_size=to_decimal(d.get("trade_size", "0.1")),
+            funding_rate=to_decimal(d.get("funding_rate", "0.00001")),
+            open_interest=to_decimal(d.get("open_interest", "1000")),
+        )
+
+
+class Candles:
+    """1-minute OHLCV candles of last trade prices; coarser resolutions are aggregated."""
+
+    def __init__(self):
+        self.minutes: List[int] = []                 # ascending bucket starts (ms)
+        self.data: Dict[int, list] = {}              # start -> [o, h, l, c, v]
+
+    def add(self, ts_ms: int, price: Decimal, size: Decimal) -> None:
+        b = ts_ms - ts_ms % MINUTE_MS
+        c = self.data.get(b)
+        if c is None:
+            self.data[b] = [price, price, price, price, size]
+            if not self.minutes or b > self.minutes[-1]:
+                self.minutes.append(b)
+            else:
+                bisect.insort(self.minutes, b)
+        else:
+            if price > c[1]:
+                c[1] = price
+            if price < c[2]:
+                c[2] = price
+            c[3] = price
+            c[4] += size
+
+    def klines(self, resolution_min: int, start_ms: int, end_ms: int) -> List[list]:
+        width = resolution_min * MINUTE_MS
+        lo = bisect.bisect_left(self.minutes, start_ms - start_ms % width)
+        hi = bisect.bisect_right(self.minutes, end_ms)
+        out: List[list] = []
+        cur = None
+        for b in self.minutes[lo:hi]:
+            o, h, l, c, v = self.data[b]
+            bucket = b - b % width
+            if cur is not None and cur[0] == bucket:
+                cur[2] = max(cur[2], h)
+                cur[3] = min(cur[3], l)
+                cur[4] = c
+                cur[5] += v
+            else:
+                cur = [bucket, o, h, l, c, v]
+                out.append(cur)
+        return [r for r in out if start_ms - width < r[0] <= end_ms]
+
+    def first_price_since(self, ts_ms: int) -> Optional[Decimal]:
+        i = bisect.bisect_left(self.minutes, ts_ms - ts_ms % MINUTE_MS)
+        if i >= len(self.minutes):
+            return None
+        return self.data[self.minutes[i]][0]
+
+
+@dataclass
+class MarketState:
+    """Everything that moves in one market."""
+    market: Market
+    params: SimParams
+    index_price: Decimal                  # the underlying ("oracle") price
+    premium: float = 0.0                  # mark/index - 1, mean-reverting
+    funding_rate: Decimal = ZERO          # current rate for one funding period
+    funding_rate_override: Optional[Decimal] = None
+    funding_index: Decimal = ZERO
+    last_price: Decimal = ZERO
+    total_volume: Decimal = ZERO
+    open_interest: Decimal = ZERO
+    candles: Candles = field(default_factory=Candles)
+    trades: List[Trade] = field(default_factory=list)   # ascending by time
+    funding_history: List[dict] = field(default_factory=list)
+    frozen: bool = False                  # a price set by the control API holds until released
+
+    @property
+    def mark_price(self) -> Decimal:
+        p = self.index_price * (ONE + Decimal(repr(round(self.premium, 8))))
+        return round_step(p, self.market.tick)
+
+    def step_price(self, rng: random.Random, dt_s: float) -> None:
+        if self.frozen or dt_s <= 0:
+            return
+        dt = dt_s / YEAR_S
+        z = rng.gauss(0.0, 1.0)
+        ret = (self.params.drift - 0.5 * self.params.volatility ** 2) * dt \
+            + self.params.volatility * math.sqrt(dt) * z
+        p = self.index_price * Decimal(repr(round(math.exp(ret), 12)))
+        self.index_price = max(round_step(p, self.market.tick), self.market.tick)
+        # premium: Ornstein-Uhlenbeck around 0 with a ~5 minute half-life, a few bps wide
+        k = min(1.0, dt_s / 430.0)
+        self.premium += -k * self.premium + 0.0002 * math.sqrt(min(dt_s, 3600) / 60.0) * rng.gauss(0, 1) * 0.1
+        self.premium = max(-0.005, min(0.005, self.premium))
+
+    def update_funding_rate(self) -> None:
+        if self.funding_rate_override is not None:
+            self.funding_rate = self.funding_rate_override
+            return
+        cap = self.market.max_funding_rate
+        raw = self.params.funding_rate + Decimal(repr(round(self.premium / 8, 10)))
+        self.funding_rate = max(-cap, min(cap, raw)).quantize(Decimal("1e-10"))
+
+    def ladder(self, rng: random.Random) -> Tuple[List[Tuple[Decimal, Decimal]], List[Tuple[Decimal, Decimal]]]:
+        """The market maker's quotes around the mark: (bids, asks) as (price, size), best first."""
+        m = self.market
+        mid = self.mark_price
+        half = max(mid * self.params.spread_bps / Decimal(20000), m.tick)
+        best_bid = floor_step(mid - half, m.tick)
+        best_ask = best_bid + max(round_step(2 * half, m.tick), m.tick)
+        gap = max(round_step(mid * Decimal("0.0001"), m.tick), m.tick)   # ~1 bp between levels
+        bids, asks = [], []
+        for i in range(self.params.book_levels):
+            for side, base in ((bids, best_bid - gap * i), (asks, best_ask + gap * i)):
+                if base <= 0:
+                    continue
+                factor = Decimal(repr(round(0.5 + rng.random() * (1 + i * 0.25), 3)))
+                size = max(floor_step(self.params.level_size * factor, m.step), m.step)
+                side.append((base, size))
+        return bids, asks
+
+
+def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
+             new_trade_id, keep_trades_minutes: int = 60) -> None:
+    """Generate ``hours`` of 1-minute history ending at ``now_ms``: candles for all of it, and the
+    trades behind the last ``keep_trades_minutes`` minutes. Candles are built from the very trades
+    generated, so they agree. The price path ends at the fixture's start price."""
+    minutes = int(hours * 60)
+    if minutes <= 0:
+        state.last_price = state.index_price
+        return
+    m = state.market
+    p = state.params
+    end_price = float(state.index_price)
+    sigma_min = p.volatility * math.sqrt(60.0 / YEAR_S)
+    per_min = max(1, int(round(p.trades_per_minute)))
+    steps = minutes * per_min
+    # Walk backwards from the start price so "now" lands exactly on the fixture's price.
+    sigma_trade = sigma_min / math.sqrt(per_min)
+    path = [end_price]
+    x = end_price
+    for _ in range(steps):
+        x = x / math.exp(sigma_trade * rng.gauss(0, 1))
+        path.append(x)
+    path.reverse()
+    first_min = now_ms - now_ms % MINUTE_MS - minutes * MINUTE_MS
+    keep_from = first_min + (minutes - keep_trades_minutes) * MINUTE_MS
+    trade_scale = float(p.trade_size)
+    candles = state.candles
+    trades = state.trades
+    volume = ZERO
+    k = 0
+    for mi in range(minutes):
+        t0 = first_min + mi * MINUTE_MS
+        for j in range(per_min):
+            price = round_step(Decimal(repr(round(path[k], 10))), m.tick)
+            if price <= 0:
+                price = m.tick
+            k += 1
+            size = max(floor_step(Decimal(repr(round(trade_scale * (0.2 + rng.random() * 1.6), 8))), m.step), m.step)
+            ts = t0 + int((j + rng.random()) * MINUTE_MS / per_min)
+            side = "BUY" if rng.random() < 0.5 else "SELL"
+            candles.add(ts, price, size)
+            volume += size * price
+            if ts >= keep_from:
+                trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts))
+    state.last_price = trades[-1].price if trades else state.index_price
+    state.total_volume = volume

@@ -1,0 +1,153 @@
+"""Who is calling: the one seam between HTTP requests and accounts.
+
+``current_account()`` reads ``Authorization: Bearer <JWT>``. A bad, expired, forged or
+``alg:none`` token is always refused (401), never replaced by the demo account. With no header,
+permissive mode answers as the demo account (so plain curl works) and strict mode refuses, as
+Paradex does.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import current_app, g, request
+
+from ..auth import InvalidJwt, parse_signature, verify
+from ..auth.typed_data import modify_order_message_hash, order_message_hash
+from ..auth.stark import SignatureFormatError
+from ..engine.errors import ExchangeError
+from ..engine.exchange import DEMO_ACCOUNT
+
+ORDER_RECV_WINDOW_MS = 300_000   # Paradex's default receive window (5 min)
+FUTURE_SKEW_MS = 60_000          # a signature from further in the future than this is refused
+
+
+class JwtRefused(ExchangeError):
+    """401 in the JWT middleware's own style (no ``error`` key)."""
+
+    def __init__(self, message: str):
+        super().__init__("UNAUTHORIZED_ERROR", message, 401)
+
+    def body(self) -> dict:
+        return {"message": self.message}
+
+
+def state():
+    return current_app.extensions["paradex_mock"]
+
+
+def current_account() -> str:
+    cached = g.get("paradex_account")
+    if cached is not None:
+        return cached
+    st = state()
+    header = request.headers.get("Authorization")
+    if not header:
+        if st.config.auth_mode == "strict":
+            raise JwtRefused("missing or malformed jwt")
+        g.paradex_account = DEMO_ACCOUNT
+        g.paradex_authenticated = False
+        return DEMO_ACCOUNT
+    parts = header.split(None, 1)
+    if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
+        raise JwtRefused("missing or malformed jwt")
+    try:
+        claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
+    except InvalidJwt as e:
+        raise JwtRefused(f"missing or malformed jwt: {e.reason}") from None
+    account = claims["sub"]
+    with st.exchange.lock:
+        acct = st.exchange.accounts.get(account)
+        if acct is None:
+            raise JwtRefused("invalid or expired jwt: unknown account")
+    g.paradex_account = account
+    g.paradex_authenticated = True
+    return account
+
+
+def authenticated() -> bool:
+    current_account()
+    return bool(g.get("paradex_authenticated"))
+
+
+def verify_order_signature(address: str, body: dict, modify: bool = False, defaults: Optional[dict] = None) -> Optional[str]:
+    """Check ``signature`` over the Order (or ModifyOrder) typed data for a JWT-authenticated
+    account. The demo account of permissive mode trades unsigned; a signature it does send is
+    still checked, so an adapter's signing bugs show up either way. Returns the signature's
+    replay key for ``signatures_claimed``."""
+    if not isinstance(body, dict):
+        raise ExchangeError("BINDING_ERROR", "order must be a JSON object")
+    signed = body.get("signature") not in (None, "")
+    if not authenticated() and not signed:
+        return None
+    st = state()
+    ex = st.exchange
+    if not signed:
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", "signature is required")
+    ts = body.get("signature_timestamp")
+    if not isinstance(ts, int) or isinstance(ts, bool) or ts <= 0:
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", "signature_timestamp (ms) is required")
+    window = body.get("recv_window")
+    if window in (None, 0):
+        window = ORDER_RECV_WINDOW_MS
+    if not isinstance(window, int) or isinstance(window, bool) or window < 10:
+        raise ExchangeError("VALIDATION_ERROR", "recv_window must be an integer of at least 10 ms")
+    if not any(ts - FUTURE_SKEW_MS <= now <= ts + window for now in ex.clock.candidates_ms()):
+        raise ExchangeError("INVALID_TIMESTAMP",
+                            f"signature_timestamp {ts} is outside the receive window of {window} ms")
+    merged = dict(defaults or {}, **{k: v for k, v in body.items() if v is not None})
+    try:
+        r, s = parse_signature(body["signature"])
+    except SignatureFormatError as e:
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"malformed signature: {e}") from None
+    with ex.lock:
+        acct = ex.accounts.get(address)
+        pub = acct.public_key if acct else None
+    if not pub:
+        raise ExchangeError("NOT_ONBOARDED", "account has no registered public key; call /onboarding")
+    otype = merged.get("type") or merged.get("order_type")
+    price = merged.get("price")
+    if isinstance(otype, str) and "MARKET" in otype:
+        price = "0"
+    try:
+        args = (int(address, 16), st.chain_id, ts, merged.get("market"), merged.get("side"), otype,
+                merged.get("size"), price if price not in (None, "") else "0")
+        h = (modify_order_message_hash(*args, str(merged.get("id"))) if modify
+             else order_message_hash(*args))
+    except (ValueError, TypeError, KeyError) as e:
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {e}") from None
+    if not verify(h, r, s, int(pub, 16)):
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
+    return f"{r:x}:{s:x}"
+
+
+class signatures_claimed:
+    """Context manager: claims the signatures (refusing a replay) for the request inside it and
+    releases them if the request fails, since a refused request changes nothing. Callers hold
+    the exchange lock, so two copies of one signed request cannot both pass."""
+
+    def __init__(self, address: str, keys):
+        self.address = address
+        self.keys = [k for k in keys if k]
+
+    def __enter__(self):
+        ex = state().exchange
+        acct = ex.accounts.get(self.address)
+        self.acct = acct
+        if acct is None or not self.keys:
+            return self
+        if len(set(self.keys)) != len(self.keys) or any(k in acct.used_signatures for k in self.keys):
+            raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature was already used")
+        for k in self.keys:
+            acct.used_signatures[k] = 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.acct is None or not self.keys:
+            return False
+        if exc_type is not None:
+            for k in self.keys:
+                self.acct.used_signatures.pop(k, None)
+        elif len(self.acct.used_signatures) > 100_000:   # forget the oldest half: long outside the window
+            for k in list(self.acct.used_signatures)[:50_000]:
+                del self.acct.used_signatures[k]
+        return False

@@ -1,0 +1,83 @@
+"""Query-string parsing and Paradex's cursor pagination."""
+import base64
+import json
+from typing import Callable, List, Optional
+
+from flask import request
+
+from ..engine.errors import ExchangeError
+
+
+def bad_param(name: str, why: str) -> ExchangeError:
+    return ExchangeError("INVALID_REQUEST_PARAMETER", f"invalid {name}: {why}")
+
+
+def int_arg(name: str, default: Optional[int] = None, lo: Optional[int] = None,
+            hi: Optional[int] = None, required: bool = False) -> Optional[int]:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise bad_param(name, "is required")
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_param(name, f"{raw!r} is not an integer") from None
+    if lo is not None and value < lo:
+        raise bad_param(name, f"must be at least {lo}")
+    if hi is not None and value > hi:
+        raise bad_param(name, f"must be at most {hi}")
+    return value
+
+
+def str_arg(name: str, required: bool = False, choices=None) -> Optional[str]:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise bad_param(name, "is required")
+        return None
+    if choices is not None and raw not in choices:
+        raise bad_param(name, f"{raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
+def _encode(payload: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
+def _decode(cursor: str) -> dict:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+        if not isinstance(payload, dict) or payload.get("d") not in ("n", "p") or \
+                not isinstance(payload.get("k"), list):
+            raise ValueError
+        return payload
+    except Exception:
+        raise bad_param("cursor", "not a cursor this server issued") from None
+
+
+def paginate(items: List, key: Callable, max_page: int = 1000, default_page: int = 100) -> dict:
+    """Page a newest-first list with opaque cursors that hold the boundary item's key, so a page
+    stays stable while new items arrive at the front. ``key(item)`` must be a JSON list that
+    decreases along ``items``."""
+    page_size = int_arg("page_size", default_page, 1, max_page)
+    cursor = request.args.get("cursor")
+    start = 0
+    if cursor:
+        c = _decode(cursor)
+        k = c["k"]
+        if c["d"] == "n":   # older than k
+            start = next((i for i, it in enumerate(items) if key(it) < k), len(items))
+        else:               # newer than k: the page just before
+            end = next((i for i, it in enumerate(items) if key(it) <= k), len(items))
+            start = max(0, end - page_size)
+            page = items[start:end]
+            return _page(items, page, start, key)
+    page = items[start:start + page_size]
+    return _page(items, page, start, key)
+
+
+def _page(items, page, start, key) -> dict:
+    nxt = _encode({"d": "n", "k": key(page[-1])}) if page and start + len(page) < len(items) else None
+    prv = _encode({"d": "p", "k": key(page[0])}) if page and start > 0 else None
+    return {"next": nxt, "prev": prv, "results": page}

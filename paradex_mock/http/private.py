@@ -1,0 +1,289 @@
+"""Private REST: account, balance, positions, fills, orders, funding payments."""
+import json
+
+from flask import Blueprint, current_app, request
+
+from .. import views
+from ..engine.errors import ExchangeError
+from ..engine.numbers import fmt
+from .errors import json_response
+from .identity import current_account, signatures_claimed, verify_order_signature
+from .params import int_arg, paginate, str_arg
+
+bp = Blueprint("private", __name__)
+
+
+def ex():
+    return current_app.extensions["paradex_mock"].exchange
+
+
+def json_body(expect=dict):
+    """The request's JSON body, parsed leniently (any content type); a Paradex error otherwise."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise ExchangeError("BINDING_ERROR", "request body is not valid JSON") from None
+    if expect is not None and not isinstance(body, expect):
+        kind = "a JSON array" if expect is list else "a JSON object"
+        raise ExchangeError("BINDING_ERROR", f"request body must be {kind}")
+    return body
+
+
+def _in_window(ts: int, start, end) -> bool:
+    return (start is None or ts >= start) and (end is None or ts <= end)
+
+
+# ---------------------------------------------------------------- account
+@bp.get("/v1/account")
+def account():
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        return json_response(views.account_summary(e, e.account(addr)))
+
+
+@bp.get("/v1/account/summary")
+def account_summary_list():
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        return json_response({"results": [views.account_summary(e, e.account(addr))]})
+
+
+@bp.get("/v1/account/info")
+def account_info():
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        a = e.account(addr)
+        return json_response({"results": [{
+            "account": a.address, "created_at": a.created_at, "derivation_path": "",
+            "kind": "main", "parent_account": "", "public_key": a.public_key or "",
+            "username": "", "isolated_market": "",
+        }]})
+
+
+@bp.get("/v1/account/margin")
+def account_margin():
+    e = ex()
+    addr = current_account()
+    sym = str_arg("market", required=True)
+    with e.lock:
+        a = e.account(addr)
+        if sym not in e.markets:
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+        lev = e.leverage_of(a, sym)
+        return json_response({"account": a.address, "margin_methodology": "cross_margin",
+                              "configs": [{"market": sym, "leverage": lev, "margin_type": "CROSS",
+                                           "isolated_margin_leverage": lev}]})
+
+
+@bp.post("/v1/account/margin/<path:market>")
+def set_account_margin(market):
+    addr = current_account()
+    body = json_body()
+    if body.get("margin_type", "CROSS") != "CROSS":
+        raise ExchangeError("INVALID_REQUEST_PARAMETER", "only CROSS margin is simulated")
+    return json_response(ex().set_leverage(addr, market, body.get("leverage")))
+
+
+@bp.get("/v1/balance")
+def balance():
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        return json_response({"results": [views.balance(e.account(addr))]})
+
+
+@bp.get("/v1/positions")
+@bp.get("/v1/account/positions")        # the seed design's path
+def positions():
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        a = e.account(addr)
+        return json_response({"results": [views.position(e, a, p) for p in a.positions.values()]})
+
+
+@bp.get("/v1/fills")
+@bp.get("/v1/account/fills")            # the seed design's path
+def fills():
+    e = ex()
+    addr = current_account()
+    sym = str_arg("market")
+    str_arg("asset_kind", choices=("PERP", "PERP_OPTION", "OPTION", "SPOT"))
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
+    with e.lock:
+        a = e.account(addr)
+        rows = [f for f in reversed(a.fills)
+                if (sym is None or f.market == sym) and _in_window(f.created_at, start, end)]
+    page = paginate(rows, lambda f: [f.created_at, f.id])
+    page["results"] = [views.fill(f) for f in page["results"]]
+    return json_response(page)
+
+
+@bp.get("/v1/funding/payments")
+def funding_payments():
+    e = ex()
+    addr = current_account()
+    sym = str_arg("market", required=True)
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
+    with e.lock:
+        a = e.account(addr)
+        rows = [p for p in reversed(a.funding_payments)
+                if (sym == "ALL" or p.market == sym) and _in_window(p.created_at, start, end)]
+    page = paginate(rows, lambda p: [p.created_at, p.id])
+    page["results"] = [views.funding_payment(p) for p in page["results"]]
+    return json_response(page)
+
+
+@bp.get("/v1/transfers")
+@bp.get("/v1/tradebusts")
+@bp.get("/v1/transactions")
+def empty_paginated():
+    current_account()
+    int_arg("page_size", 100, 1, 1000)
+    return json_response({"next": None, "prev": None, "results": []})
+
+
+@bp.get("/v1/liquidations")
+def liquidations():
+    current_account()
+    int_arg("from", lo=0)
+    int_arg("to", lo=0)
+    return json_response({"results": []})
+
+
+# ---------------------------------------------------------------- orders
+@bp.get("/v1/orders")
+@bp.get("/v1/orders/open")              # the seed design's path
+def open_orders():
+    e = ex()
+    addr = current_account()
+    sym = str_arg("market")
+    with e.lock:
+        a = e.account(addr)
+        rows = [views.order(o) for o in a.open_orders.values() if sym is None or o.market == sym]
+    return json_response({"results": rows})
+
+
+@bp.get("/v1/orders-history")
+def orders_history():
+    e = ex()
+    addr = current_account()
+    sym = str_arg("market")
+    cid = str_arg("client_id")
+    side = str_arg("side", choices=("BUY", "SELL"))
+    status = str_arg("status", choices=("OPEN", "CLOSED", "NEW", "UNTRIGGERED"))
+    otype = str_arg("type")
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
+    with e.lock:
+        a = e.account(addr)
+        rows = [o for o in reversed(list(a.orders.values()))
+                if (sym is None or o.market == sym) and (cid is None or o.client_id == cid)
+                and (side is None or o.side == side) and (status is None or o.status == status)
+                and (otype is None or o.type == otype) and _in_window(o.created_at, start, end)]
+        page = paginate(rows, lambda o: [o.created_at, o.id])
+        page["results"] = [views.order(o) for o in page["results"]]
+    return json_response(page)
+
+
+@bp.post("/v1/orders")
+def create_order():
+    e = ex()
+    addr = current_account()
+    body = json_body()
+    key = verify_order_signature(addr, body)
+    with e.lock, signatures_claimed(addr, [key]):   # the order and its signature's use land together
+        order, ack = e.submit_order(addr, body)
+    return json_response(ack, 201)
+
+
+@bp.post("/v1/orders/batch")
+def create_orders_batch():
+    e = ex()
+    addr = current_account()
+    body = json_body(list)
+    if not 1 <= len(body) <= 10:
+        raise ExchangeError("BATCH_SIZE_OUT_OF_RANGE", "a batch holds 1 to 10 orders")
+    keys = []
+    for item in body:   # basic validation, signatures included, rejects the whole batch
+        if not isinstance(item, dict):
+            raise ExchangeError("BINDING_ERROR", "every batch item must be a JSON object")
+        keys.append(verify_order_signature(addr, item))
+    with e.lock, signatures_claimed(addr, keys):
+        acks, errors = e.submit_batch(addr, body)
+    return json_response({"orders": acks, "errors": errors}, 201)
+
+
+@bp.delete("/v1/orders/batch")
+def cancel_orders_batch():
+    addr = current_account()
+    body = json_body()
+    ids = body.get("order_ids") or []
+    cids = body.get("client_order_ids") or []
+    if not isinstance(ids, list) or not isinstance(cids, list):
+        raise ExchangeError("VALIDATION_ERROR", "order_ids and client_order_ids must be arrays")
+    if not ids and not cids:
+        raise ExchangeError("VALIDATION_ERROR", "order_ids or client_order_ids is required")
+    if len(ids) + len(cids) > 100:
+        raise ExchangeError("BATCH_SIZE_OUT_OF_RANGE", "at most 100 orders per batch cancel")
+    return json_response({"results": ex().cancel_batch(addr, ids, cids)})
+
+
+@bp.get("/v1/orders/by_client_id/<path:client_id>")
+def order_by_client_id(client_id):
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        return json_response(views.order(e.get_order_by_client_id(addr, client_id)))
+
+
+@bp.delete("/v1/orders/by_client_id/<path:client_id>")
+def cancel_by_client_id(client_id):
+    addr = current_account()
+    sym = str_arg("market")
+    e = ex()
+    with e.lock:
+        o = e.get_order_by_client_id(addr, client_id)
+        if sym and o.market != sym:
+            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found in {sym}")
+        e.cancel_order(addr, order_id=o.id)
+    return "", 204
+
+
+@bp.get("/v1/orders/<order_id>")
+def get_order(order_id):
+    e = ex()
+    addr = current_account()
+    with e.lock:
+        return json_response(views.order(e.get_order(addr, order_id)))
+
+
+@bp.put("/v1/orders/<order_id>")
+def modify_order(order_id):
+    e = ex()
+    addr = current_account()
+    body = json_body()
+    with e.lock:
+        o = e.get_order(addr, order_id)
+        key = verify_order_signature(addr, dict(body, id=order_id), modify=True,
+                                     defaults={"market": o.market, "side": o.side, "type": o.type})
+        with signatures_claimed(addr, [key]):
+            modified = views.order(e.modify_order(addr, order_id, body))
+        return json_response(modified)
+
+
+@bp.delete("/v1/orders/<order_id>")
+def cancel_order(order_id):
+    ex().cancel_order(current_account(), order_id=order_id)
+    return "", 204
+
+
+@bp.delete("/v1/orders")
+def cancel_all():
+    addr = current_account()
+    sym = str_arg("market")
+    ex().cancel_all(addr, sym)
+    return "", 200

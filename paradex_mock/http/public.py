@@ -1,0 +1,145 @@
+"""Public REST: system, markets, summaries, klines, books, trades, funding, insurance."""
+import copy
+
+from flask import Blueprint, current_app, request
+
+from .. import views
+from ..engine.errors import ExchangeError
+from ..engine.numbers import fmt
+from .errors import json_response
+from .params import int_arg, paginate, str_arg
+
+bp = Blueprint("public", __name__)
+
+RESOLUTIONS = (1, 3, 5, 15, 30, 60)
+
+
+def ex():
+    return current_app.extensions["paradex_mock"].exchange
+
+
+@bp.get("/health")
+def health():
+    e = ex()
+    return json_response({"status": "ok", "markets": len(e.markets), "server_time": e.clock.now_ms()})
+
+
+@bp.get("/v1/system/time")
+def system_time():
+    return json_response({"server_time": str(ex().clock.now_ms())})
+
+
+@bp.get("/v1/system/config")
+@bp.get("/v1/config")            # the seed design's path
+def system_config():
+    return json_response(ex().system_config)
+
+
+@bp.get("/v1/system/state")
+def system_state():
+    return json_response({"status": ex().system_state})
+
+
+@bp.get("/v1/markets")
+def markets():
+    e = ex()
+    sym = str_arg("market")
+    if sym:
+        if sym not in e.markets:
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+        return json_response({"results": [e.markets[sym].spec]})
+    return json_response({"results": [m.spec for m in e.markets.values()]})
+
+
+@bp.get("/v1/instruments/<path:symbol>")   # the seed design's path: one market object
+def instrument(symbol):
+    e = ex()
+    if symbol not in e.markets:
+        raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found", 404)
+    return json_response(e.markets[symbol].spec)
+
+
+@bp.get("/v1/markets/summary")
+def markets_summary():
+    e = ex()
+    sym = str_arg("market", required=True)
+    int_arg("start")
+    int_arg("end")
+    with e.lock:
+        if sym == "ALL":
+            return json_response({"results": [views.market_summary(e, s) for s in e.markets]})
+        e.market(sym)
+        return json_response({"results": [views.market_summary(e, sym)]})
+
+
+@bp.get("/v1/markets/klines")
+def klines():
+    e = ex()
+    sym = str_arg("symbol", required=True)
+    resolution = str_arg("resolution", required=True)
+    try:
+        res = int(resolution)
+    except ValueError:
+        res = -1
+    if res not in RESOLUTIONS:
+        raise ExchangeError("INVALID_REQUEST_PARAMETER",
+                            f"invalid resolution {resolution!r}: one of {', '.join(map(str, RESOLUTIONS))}")
+    start = int_arg("start_at", required=True, lo=0)
+    end = int_arg("end_at", required=True, lo=0)
+    if end < start:
+        raise ExchangeError("INVALID_REQUEST_PARAMETER", "end_at is before start_at")
+    str_arg("price_kind", choices=("last", "mark", "underlying"))
+    rows = e.klines(sym, res, start, end)
+    # ccxt reads plain JSON numbers here, unlike everywhere else
+    return json_response({"results": [[r[0]] + [float(x) for x in r[1:]] for r in rows]})
+
+
+@bp.get("/v1/orderbook/<path:market>")
+def orderbook(market):
+    depth = int_arg("depth", 20, 1, 1000)
+    str_arg("price_tick")
+    return json_response(ex().book_view(market, depth))
+
+
+@bp.get("/v1/bbo/<path:market>")
+def bbo(market):
+    return json_response(ex().bbo(market))
+
+
+@bp.get("/v1/trades")
+def trades():
+    e = ex()
+    sym = str_arg("market")
+    if sym is None:
+        base = str_arg("baseAsset")
+        if base is None:
+            raise ExchangeError("INVALID_REQUEST_PARAMETER", "invalid market: market or baseAsset is required")
+        sym = next((s for s, m in e.markets.items() if m.spec.get("base_currency") == base), None)
+        if sym is None:
+            raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {base!r}")
+    start = int_arg("start_at", lo=0)
+    end = int_arg("end_at", lo=0)
+    rows = e.trades_between(sym, start, end)
+    page = paginate(rows, lambda t: [t.created_at, t.id])
+    page["results"] = [views.trade(t) for t in page["results"]]
+    return json_response(page)
+
+
+@bp.get("/v1/funding/data")
+def funding_data():
+    e = ex()
+    sym = str_arg("market", required=True)
+    start = int_arg("start_at", lo=0)
+    end = int_arg("end_at", lo=0)
+    rows = e.funding_rows(sym, start, end)
+    page = paginate(rows, lambda r: [r["created_at"]], max_page=5000)
+    return json_response(page)
+
+
+@bp.get("/v1/insurance")
+def insurance():
+    e = ex()
+    ins = e.insurance
+    return json_response({"account": ins.get("account", "0x1"),
+                          "account_value": ins.get("account_value", "0"),
+                          "settlement_asset": "USDC", "updated_at": e.clock.now_ms()})

@@ -1,0 +1,86 @@
+"""Command-line entry points behind ``http_server.py`` and ``ws_server.py``."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Optional
+
+from werkzeug.serving import make_server
+
+from . import config as config_mod
+
+log = logging.getLogger("paradex_mock")
+
+
+class HttpServer:
+    """The Flask app on a threaded werkzeug server, startable in a background thread."""
+
+    def __init__(self, app, host: str, port: int):
+        self.app = app
+        self.server = make_server(host, port, app, threaded=True)
+        self.server.daemon_threads = True
+        self.host = host
+        self.port = self.server.server_port
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever(poll_interval=0.2)
+
+    def start(self) -> "HttpServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="paradex-mock-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        state = self.app.extensions["paradex_mock"]
+        if state.ticker is not None:
+            state.ticker.stop()
+
+
+def main_http(argv=None) -> int:
+    parser = config_mod.build_parser("Paradex mock REST server (Flask). Serves /v1 on HTTP_PORT.")
+    parser.add_argument("--with-ws", action="store_true",
+                        help="also serve the WebSocket API on WS_PORT from this process (one command, one exchange)")
+    ns = parser.parse_args(argv)
+    with_ws = ns.with_ws
+    del ns.with_ws
+    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    config_mod.validate(cfg, parser)
+
+    from .http.app import create_app
+    app = create_app(cfg)
+    server = HttpServer(app, cfg.host, cfg.http_port)
+    ws = None
+    if with_ws:
+        from .ws.server import start_in_process
+        ws = start_in_process(app.extensions["paradex_mock"], cfg.host, cfg.ws_port)
+
+    def _stop(signum, frame):
+        log.info("signal %s: shutting down", signum)
+        threading.Thread(target=server.server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    log.info("Paradex mock REST on %s/v1 (seed %s, clock %s, auth %s)", server.url, cfg.seed, cfg.clock,
+             cfg.auth_mode)
+    print(f"paradex-mock REST listening on {server.url}/v1", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        if ws is not None:
+            ws.stop()
+        state = app.extensions["paradex_mock"]
+        if state.ticker is not None:
+            state.ticker.stop()
+        server.server.server_close()
+    return 0
