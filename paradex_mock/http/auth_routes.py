@@ -93,11 +93,13 @@ def auth(public_key=None):
         if not verify(h, r, s, registered):
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
     else:
+        # ccxt posts to plain /v1/auth and never onboards: find the key from the signature itself
         candidates = [path_key] if path_key is not None else recover_public_keys(h, r, s)
-        key = next((k for k in candidates if verify(h, r, s, k)), None)
-        if key is None:
+        good = [k for k in candidates if verify(h, r, s, k)]
+        if not good:
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
-        if not state.config.auto_onboard or not _derives(key, address):
+        key = next((k for k in good if _derives(k, address)), None)
+        if not state.config.auto_onboard or key is None:
             raise ExchangeError("NOT_ONBOARDED", "User has never called /onboarding endpoint")
         ex.onboard(address, hex(key))
     token = state.jwt_issuer.issue(address, ex.clock.now_ms() // 1000)
