@@ -6,17 +6,20 @@ PARADEX_MOCK_* environment variables); see gunicorn.conf.py for why it runs one 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 from flask import Flask
 from flask_cors import CORS
 
 from .. import config as config_mod
 from ..auth import JwtIssuer
+from ..control import Controller, Journal
 from ..engine.exchange import Exchange
 from ..engine.ticker import Ticker
-from . import errors
+from ..faults import FaultPlan, load_scenario
+from ..ratelimit import RateLimiter
+from . import errors, middleware
 
 
 @dataclass
@@ -25,11 +28,18 @@ class MockState:
     config: config_mod.Config
     exchange: Exchange
     jwt_issuer: JwtIssuer
+    faults: FaultPlan
+    rate_limiter: RateLimiter
+    journal: Journal = field(default_factory=Journal)
     ticker: Optional[Ticker] = None
+    controller: Any = None
+    _verifier: Any = None
 
     @property
     def jwt_verifier(self):
-        return self.jwt_issuer.verifier()
+        if self._verifier is None:   # built once: verification is on every private request
+            self._verifier = self.jwt_issuer.verifier()
+        return self._verifier
 
     @property
     def chain_id(self) -> str:
@@ -43,17 +53,26 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ex = exchange or Exchange(cfg)
     app = Flask("paradex_mock")
-    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False
     CORS(app)
-    state = MockState(config=cfg, exchange=ex, jwt_issuer=JwtIssuer())
+    faults = FaultPlan(cfg.seed)
+    # the WS side (in-process or over the stream) learns of fault changes from the event bus
+    faults.listeners.append(lambda plan: ex.bus.publish("faults", plan))
+    if cfg.faults_file:
+        faults.replace(load_scenario(cfg.faults_file))
+    state = MockState(config=cfg, exchange=ex, jwt_issuer=JwtIssuer(), faults=faults,
+                      rate_limiter=RateLimiter(ex.clock.now_ms, enabled=cfg.rate_limits))
+    state.controller = Controller(state)
     app.extensions["paradex_mock"] = state
     errors.register(app)
+    middleware.install(app, state)
 
-    from . import auth_routes, private, public
+    from . import auth_routes, control_routes, private, public
     app.register_blueprint(public.bp)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(private.bp)
+    app.register_blueprint(control_routes.bp)
     app.url_map.strict_slashes = False
 
     if start_ticker:

@@ -1,0 +1,244 @@
+"""The test author's handle on the exchange: reset, accounts, prices, funding, clock, snapshots,
+the request journal, faults and rate limits. The HTTP control API (``/_mock/...``) and the
+in-process handle (``paradex_mock.testing``) both call this one class."""
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+from typing import Optional
+
+from .auth import StarkSigner
+from .engine import snapshot as snapshot_mod
+from .engine.errors import ExchangeError
+from .engine.exchange import normalize_address
+from .engine.numbers import fmt, to_decimal
+from .faults import FaultError
+
+SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
+
+
+def _bad(message: str) -> ExchangeError:
+    return ExchangeError("INVALID_REQUEST_PARAMETER", message)
+
+
+class Journal:
+    """The last ``size`` requests: method, path, account, status, latency and faults applied."""
+
+    def __init__(self, size: int = 10_000):
+        self._lock = threading.Lock()
+        self._items = collections.deque(maxlen=size)
+        self._seq = 0
+
+    def add(self, entry: dict) -> None:
+        with self._lock:
+            self._seq += 1
+            entry["seq"] = self._seq
+            self._items.append(entry)
+
+    def list(self, limit: Optional[int] = None, path: Optional[str] = None) -> list:
+        with self._lock:
+            items = [e for e in self._items if path is None or e["path"].startswith(path)]
+        return items[-limit:] if limit else items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class Controller:
+    def __init__(self, state):
+        self.state = state   # http.app.MockState
+
+    @property
+    def exchange(self):
+        return self.state.exchange
+
+    # ---------------------------------------------------------------- lifecycle
+    def reset(self, seed: Optional[int] = None) -> dict:
+        """Back to the fixtures and the seed: markets, history, accounts, faults, limits, journal."""
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise _bad("seed must be an integer")
+        ex = self.exchange
+        ex.reset(seed)
+        self.state.faults.reset(ex.config.seed)
+        self.state.rate_limiter.reset()
+        self.state.journal.clear()
+        ex.system_state = "ok"
+        return {"seed": ex.config.seed, "server_time": ex.clock.now_ms()}
+
+    # ---------------------------------------------------------------- accounts
+    def create_account(self, private_key=None, balance=None, address=None) -> dict:
+        """A new onboarded account. With no key, one is derived from the seed and a counter, so a
+        replay creates the same accounts. The private key comes back for signed flows."""
+        ex = self.exchange
+        cfg = ex.system_config
+        if address is not None and private_key is None:
+            addr = normalize_address(address)
+            with ex.lock:
+                acct = ex._ensure_account(addr)
+                if balance is not None:
+                    acct.balance = self._amount(balance)
+            return {"address": addr, "public_key": None, "private_key": None,
+                    "balance": fmt(acct.balance)}
+        with ex.lock:
+            if private_key is None:
+                n = len(ex.accounts)
+                digest = hashlib.sha256(f"paradex-mock:{ex.config.seed}:{n}".encode()).digest()
+                private_key = int.from_bytes(digest, "big") % (2 ** 250) or 1
+            else:
+                try:
+                    private_key = int(private_key, 0) if isinstance(private_key, str) else int(private_key)
+                except (TypeError, ValueError):
+                    raise _bad("private_key must be an integer or 0x-hex string") from None
+                if not 0 < private_key < 2 ** 251:
+                    raise _bad("private_key is out of range")
+            signer = StarkSigner(private_key, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
+                                 account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
+                                 account_hash=int(cfg["paraclear_account_hash"], 16))
+            amount = self._amount(balance) if balance is not None else None
+            acct = ex.onboard(signer.address_hex, signer.public_key_hex)
+            if amount is not None:
+                acct.balance = amount
+            return {"address": acct.address, "public_key": acct.public_key,
+                    "private_key": hex(private_key), "balance": fmt(acct.balance)}
+
+    @staticmethod
+    def _amount(value):
+        try:
+            return to_decimal(value)
+        except ValueError:
+            raise _bad(f"invalid amount {value!r}") from None
+
+    def fund(self, address: str, amount) -> dict:
+        acct = self.exchange.fund(address, self._amount(amount))
+        return {"address": acct.address, "balance": fmt(acct.balance)}
+
+    def accounts(self) -> dict:
+        ex = self.exchange
+        with ex.lock:
+            return {"results": [{"address": a.address, "public_key": a.public_key, "balance": fmt(a.balance),
+                                 "open_orders": len(a.open_orders), "onboarded": a.onboarded}
+                                for a in ex.accounts.values()]}
+
+    # ---------------------------------------------------------------- market
+    def set_price(self, market: str, price, hold: bool = True) -> dict:
+        return self.exchange.set_price(market, price, hold=hold)
+
+    def release_price(self, market: str) -> dict:
+        ex = self.exchange
+        with ex.lock:
+            ex.states[ex.market(market).symbol].frozen = False
+            return {"market": market, "frozen": False}
+
+    def set_funding_rate(self, market: str, rate) -> dict:
+        return self.exchange.set_funding_rate(market, rate)
+
+    def set_system_state(self, status: str) -> dict:
+        if status not in SYSTEM_STATES:
+            raise _bad(f"status must be one of {', '.join(SYSTEM_STATES)}")
+        self.exchange.system_state = status
+        return {"status": status}
+
+    # ---------------------------------------------------------------- clock
+    def clock(self) -> dict:
+        c = self.exchange.clock
+        return {"mode": "manual" if c.manual else "real", "now_ms": c.now_ms(),
+                "tick_interval": self.exchange.config.tick_interval}
+
+    def set_clock(self, mode: str, now_ms: Optional[int] = None) -> dict:
+        if mode not in ("manual", "real"):
+            raise _bad("mode must be 'manual' or 'real'")
+        ex = self.exchange
+        with ex.lock:
+            if mode == "real":
+                ex.clock.set_manual(False)
+                ex.last_tick_ms = ex.clock.now_ms()
+            else:
+                if now_ms is not None and now_ms < ex.clock.now_ms():
+                    raise _bad("the clock does not go backwards")
+                ex.clock.set_manual(True, now_ms)
+        return self.clock()
+
+    def advance(self, seconds=None, ticks=None) -> dict:
+        ex = self.exchange
+        if not ex.clock.manual:
+            raise ExchangeError("REQUEST_NOT_ALLOWED", "the clock is real; set it to manual first")
+        if (seconds is None) == (ticks is None):
+            raise _bad("give exactly one of seconds or ticks")
+        try:
+            if ticks is not None:
+                if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
+                    raise ValueError
+                ex.advance(ticks=int(ticks))
+            else:
+                s = float(seconds)
+                if not s >= 0:
+                    raise ValueError
+                ex.advance(seconds=s)
+        except (TypeError, ValueError):
+            raise _bad("seconds and ticks must be non-negative numbers") from None
+        return self.clock()
+
+    # ---------------------------------------------------------------- snapshots
+    def snapshot(self) -> dict:
+        doc = snapshot_mod.dump(self.exchange)
+        doc["faults"] = self.state.faults.public()["faults"]
+        return doc
+
+    def restore(self, doc: dict) -> dict:
+        if not isinstance(doc, dict):
+            raise _bad("a snapshot is a JSON object")
+        try:
+            snapshot_mod.load(self.exchange, doc)
+        except snapshot_mod.SnapshotError as e:
+            raise _bad(str(e)) from None
+        if "faults" in doc:
+            self.set_faults(doc["faults"])
+        return {"restored": True, "server_time": self.exchange.clock.now_ms()}
+
+    # ---------------------------------------------------------------- journal
+    def journal(self, limit: Optional[int] = None, path: Optional[str] = None) -> dict:
+        return {"results": self.state.journal.list(limit, path)}
+
+    def clear_journal(self) -> dict:
+        self.state.journal.clear()
+        return {"results": []}
+
+    # ---------------------------------------------------------------- faults and limits
+    def faults(self) -> dict:
+        return self.state.faults.public()
+
+    def add_faults(self, spec) -> dict:
+        try:
+            self.state.faults.add(spec)
+        except FaultError as e:
+            raise _bad(str(e)) from None
+        return self.faults()
+
+    def set_faults(self, specs) -> dict:
+        if not isinstance(specs, list):
+            raise _bad("faults must be a list of rules")
+        try:
+            self.state.faults.replace(specs)
+        except FaultError as e:
+            raise _bad(str(e)) from None
+        return self.faults()
+
+    def clear_faults(self, rule_id: Optional[int] = None) -> dict:
+        self.state.faults.remove(rule_id)
+        return self.faults()
+
+    def rate_limits(self) -> dict:
+        return self.state.rate_limiter.public()
+
+    def configure_rate_limits(self, enabled=None, limits=None) -> dict:
+        if enabled is not None and not isinstance(enabled, bool):
+            raise _bad("enabled must be true or false")
+        if limits is not None and not isinstance(limits, dict):
+            raise _bad("limits must be an object of group -> [{limit, window_s}]")
+        try:
+            self.state.rate_limiter.configure(enabled, limits)
+        except (ValueError, KeyError, TypeError) as e:
+            raise _bad(f"invalid rate limits: {e}") from None
+        return self.rate_limits()

@@ -1,0 +1,29 @@
+"""pytest plugin: the ``paradex_mock`` fixture, a running mock per test.
+
+Registered through the package's ``pytest11`` entry point once installed (``pip install .``).
+Configure it with a marker, whose keywords are ``paradex_mock.config.Config`` fields::
+
+    @pytest.mark.paradex_mock(seed=7, auth_mode="strict")
+    def test_my_adapter(paradex_mock):
+        adapter = MyAdapter(rest=paradex_mock.api_url, ws=paradex_mock.ws_url)
+        paradex_mock.set_price("BTC-USD-PERP", "90000")
+"""
+import pytest
+
+from .testing import MockParadex
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "paradex_mock(**config): settings for the paradex_mock fixture")
+
+
+@pytest.fixture
+def paradex_mock(request):
+    marker = request.node.get_closest_marker("paradex_mock")
+    overrides = dict(marker.kwargs) if marker else {}
+    mock = MockParadex(**overrides)
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
