@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# paradex_mock/fixtures links to the repository's fixtures/, and is packaged as real files by
+# `pip install .`, so the default works from a checkout and from an installed package alike.
+DEFAULT_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @dataclass

@@ -38,3 +38,8 @@ def live_server():
         yield server
     finally:
         server.stop()
+
+
+# The plugin's fixture, for this checkout's own tests (an installed package registers it through
+# its pytest11 entry point; importing it here as well simply shadows that registration).
+from paradex_mock.pytest_plugin import paradex_mock  # noqa: E402,F401
