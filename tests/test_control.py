@@ -10,7 +10,7 @@ from paradex_mock.engine.clock import DEFAULT_MANUAL_START_MS
 from paradex_mock.http.app import create_app
 from paradex_mock.testing import MockParadex, create_mock_server
 
-from conftest import make_config
+from support import make_config
 
 ORDER = {"market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT", "size": "0.01", "price": "80000"}
 

@@ -209,7 +209,7 @@ def test_cors_header(client):
 def test_same_seed_same_market_data():
     from paradex_mock.engine.clock import DEFAULT_MANUAL_START_MS
     from paradex_mock.http.app import create_app
-    from conftest import make_config
+    from support import make_config
 
     def run(seed):
         app = create_app(make_config(seed=seed, start_time_ms=DEFAULT_MANUAL_START_MS), start_ticker=False)

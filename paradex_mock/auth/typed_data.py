@@ -46,6 +46,7 @@ DecimalLike = Union[Decimal, str, int]
 
 PARACLEAR_DECIMALS = 8
 _SCALE_EXP = PARACLEAR_DECIMALS
+_MAX_FELT_DIGITS = len(str(FIELD_PRIME))  # 76
 
 
 @functools.lru_cache(maxsize=1024)
@@ -94,7 +95,7 @@ def scale_decimal(value: DecimalLike | None, decimals: int = _SCALE_EXP) -> int:
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"negative amount: {value}")
-        return value * 10**decimals
+        return _below_prime(value * 10**decimals, value)
     if isinstance(value, str):
         try:
             value = Decimal(value.strip())
@@ -105,8 +106,17 @@ def scale_decimal(value: DecimalLike | None, decimals: int = _SCALE_EXP) -> int:
     sign, digits, exp = value.as_tuple()
     if not isinstance(exp, int):
         raise ValueError(f"not a finite decimal: {value!r}")
-    n = int("".join(map(str, digits))) if digits else 0
+    digits = digits[next((i for i, d in enumerate(digits) if d), len(digits)):]   # drop leading zeros
+    if not digits:
+        return 0
     e = exp + decimals
+    # Bound the work before any power of ten is built: a client-sent "1e999999999" must not make
+    # the server compute a billion-digit integer. A felt has at most 76 digits.
+    if len(digits) + e > _MAX_FELT_DIGITS:
+        raise ValueError(f"amount too large: {value}")
+    if -e > len(digits):
+        raise ValueError(f"{value} has more than {decimals} decimals")   # a nonzero value below 10**-decimals
+    n = int("".join(map(str, digits)))
     if e >= 0:
         n *= 10**e
     else:
@@ -115,6 +125,12 @@ def scale_decimal(value: DecimalLike | None, decimals: int = _SCALE_EXP) -> int:
             raise ValueError(f"{value} has more than {decimals} decimals")
     if sign and n:
         raise ValueError(f"negative amount: {value}")
+    return _below_prime(n, value)
+
+
+def _below_prime(n: int, value) -> int:
+    if n >= FIELD_PRIME:
+        raise ValueError(f"amount too large: {value}")
     return n
 
 

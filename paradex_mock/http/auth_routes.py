@@ -1,4 +1,18 @@
-"""Onboarding, authentication (signed headers -> JWT) and the JWT verification key."""
+"""Onboarding, authentication (signed headers -> JWT) and the JWT verification key.
+
+POST /v1/auth (ccxt) and /v1/auth/{public_key} (paradex-py) verify the PARADEX-* headers'
+signature over the ``Request`` typed data (path always ``/v1/auth``) and answer an ES384 JWT
+valid for 5 minutes; GET /v1/jwks.json publishes its verification key. The same signed request
+may be sent again while it is valid (paradex-py resends it right after onboarding): replay
+protection belongs to orders, not to auth.
+
+Accounts that authenticate without having onboarded (ccxt never onboards), whatever auth_mode:
+* ``auto_onboard`` true (default): onboarded on the fly when the key that signed the request
+  (recovered from the signature, or the one named in the path) derives the claimed address with
+  the config's class hashes; otherwise ``NOT_ONBOARDED``.
+* ``auto_onboard`` false: ``NOT_ONBOARDED``, as Paradex answers; paradex-py then calls
+  POST /v1/onboarding and retries.
+"""
 from flask import Blueprint, current_app, request
 
 from ..auth import derive_address, parse_signature, recover_public_keys, verify
@@ -14,6 +28,7 @@ bp = Blueprint("auth", __name__)
 DEFAULT_EXPIRATION_S = 30 * 60     # Paradex: signature expiration defaults to 30 minutes
 MAX_EXPIRATION_S = 7 * 24 * 3600   # and may be at most a week
 FUTURE_SKEW_S = 60
+NOT_ONBOARDED_MESSAGE = "User has never called /onboarding endpoint"
 
 
 def st():
@@ -93,14 +108,18 @@ def auth(public_key=None):
         if not verify(h, r, s, registered):
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
     else:
+        if not state.config.auto_onboard:   # as Paradex: an account must have called /onboarding
+            raise ExchangeError("NOT_ONBOARDED", NOT_ONBOARDED_MESSAGE)
         # ccxt posts to plain /v1/auth and never onboards: find the key from the signature itself
+        # (paradex-py names it in the path) and onboard on the fly if it derives the address
         candidates = [path_key] if path_key is not None else recover_public_keys(h, r, s)
         good = [k for k in candidates if verify(h, r, s, k)]
         if not good:
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
         key = next((k for k in good if _derives(k, address)), None)
-        if not state.config.auto_onboard or key is None:
-            raise ExchangeError("NOT_ONBOARDED", "User has never called /onboarding endpoint")
+        if key is None:
+            raise ExchangeError("NOT_ONBOARDED", NOT_ONBOARDED_MESSAGE + " (and the key that signed this "
+                                "request does not derive the account address, so it cannot be onboarded here)")
         ex.onboard(address, hex(key))
     token = state.jwt_issuer.issue(address, ex.clock.now_ms() // 1000)
     return json_response({"jwt_token": token})

@@ -72,8 +72,11 @@ def authenticated() -> bool:
 def verify_order_signature(address: str, body: dict, modify: bool = False, defaults: Optional[dict] = None) -> Optional[str]:
     """Check ``signature`` over the Order (or ModifyOrder) typed data for a JWT-authenticated
     account. The demo account of permissive mode trades unsigned; a signature it does send is
-    still checked, so an adapter's signing bugs show up either way. Returns the signature's
-    replay key for ``signatures_claimed``."""
+    still checked, so an adapter's signing bugs show up either way. Returns the signed message's
+    replay key for ``signatures_claimed`` (None when nothing was signed).
+
+    Clients that sign with whole-second timestamps (ccxt) produce the same signed message for two
+    identical orders in the same second; the second one is refused as a replay."""
     if not isinstance(body, dict):
         raise ExchangeError("BINDING_ERROR", "order must be a JSON object")
     signed = body.get("signature") not in (None, "")
@@ -117,12 +120,31 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
         raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {e}") from None
     if not verify(h, r, s, int(pub, 16)):
         raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
-    return f"{r:x}:{s:x}"
+    # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built
+    # from the signature would let a replayer through by flipping s.
+    return ReplayKey(f"{'m' if modify else 'o'}{h:x}", ts + window)
+
+
+class ReplayKey(str):
+    """The replay-protection key of one signed order message, with the end of its receive
+    window (ms): once every clock has passed it, the window check alone refuses a replay."""
+
+    expires_ms: int
+
+    def __new__(cls, value: str, expires_ms: int):
+        key = super().__new__(cls, value)
+        key.expires_ms = int(expires_ms)
+        return key
+
+
+PRUNE_FROM = 10_000        # used-signature entries per account before expired ones are swept
+PRUNE_EVERY = 1_000        # ... and then a sweep every this many claims
+HARD_CAP = 1_000_000       # beyond this the oldest are forgotten whatever their window
 
 
 class signatures_claimed:
-    """Context manager: claims the signatures (refusing a replay) for the request inside it and
-    releases them if the request fails, since a refused request changes nothing. Callers hold
+    """Context manager: claims the signed messages (refusing a replay) for the request inside it
+    and releases them if the request fails, since a refused request changes nothing. Callers hold
     the exchange lock, so two copies of one signed request cannot both pass."""
 
     def __init__(self, address: str, keys):
@@ -133,21 +155,31 @@ class signatures_claimed:
         ex = state().exchange
         acct = ex.accounts.get(self.address)
         self.acct = acct
+        self.ex = ex
         if acct is None or not self.keys:
             return self
         if len(set(self.keys)) != len(self.keys) or any(k in acct.used_signatures for k in self.keys):
             raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature was already used")
         for k in self.keys:
-            acct.used_signatures[k] = 1
+            acct.used_signatures[str(k)] = getattr(k, "expires_ms", 0)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if self.acct is None or not self.keys:
             return False
+        used = self.acct.used_signatures
         if exc_type is not None:
             for k in self.keys:
-                self.acct.used_signatures.pop(k, None)
-        elif len(self.acct.used_signatures) > 100_000:   # forget the oldest half: long outside the window
-            for k in list(self.acct.used_signatures)[:50_000]:
-                del self.acct.used_signatures[k]
+                used.pop(str(k), None)
+            return False
+        n = len(used)
+        if n >= PRUNE_FROM and n % PRUNE_EVERY < len(self.keys):
+            # forget messages whose receive window has closed on every clock; entries without a
+            # known window (restored from a snapshot: 0 or 1) are kept
+            cutoff = min(self.ex.clock.candidates_ms())
+            for k in [k for k, exp in used.items() if 1 < exp < cutoff]:
+                del used[k]
+            if len(used) > HARD_CAP:
+                for k in list(used)[: len(used) - HARD_CAP]:
+                    del used[k]
         return False

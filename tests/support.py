@@ -1,0 +1,11 @@
+"""Helpers shared by the test modules (imported as ``support``; conftest modules of tests/ and
+examples/ would shadow each other under one import name)."""
+from paradex_mock.config import Config
+
+
+def make_config(**overrides) -> Config:
+    """A test exchange: manual clock (nothing moves unless the test says so), free ports."""
+    base = dict(clock="manual", start_time_ms=None, seed=42, http_port=0, ws_port=0,
+                backfill_hours=24.0, control="on")
+    base.update(overrides)
+    return Config(**base)
