@@ -60,7 +60,7 @@ def install(app, state) -> None:
             elif rule.kind == "error":
                 return fault_response(rule.status)
             elif rule.kind == "drop":
-                drop_connection()
+                g.drop = True   # the route never runs; the socket closes after journaling
                 return json_response({"message": "connection dropped (injected fault)"}, 503)
             elif rule.kind == "lost_reply":
                 g.lost_reply = True
@@ -85,8 +85,6 @@ def install(app, state) -> None:
         verdict = g.get("rate_verdict")
         if verdict is not None and verdict.allowed:
             resp.headers.update(verdict.headers())
-        if g.get("lost_reply"):
-            drop_connection()   # the request took effect; the client never hears about it
         t0 = g.get("t0")
         latency_ms = round((time.perf_counter() - t0) * 1000, 3) if t0 else None
         if t0 is not None:
@@ -103,4 +101,7 @@ def install(app, state) -> None:
                 "faults": list(g.get("faults") or []),
                 "ip": request.remote_addr,
             })
+        # journal first, then cut: a client that reconnects at once is journaled after this one
+        if g.get("lost_reply") or g.get("drop"):
+            drop_connection()   # for lost_reply the request took effect; the client never hears of it
         return resp
