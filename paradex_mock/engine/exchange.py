@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import threading
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -38,6 +38,10 @@ DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
 TRADES_KEPT = 200_000             # per market; older trades are dropped (candles stay)
+# Realized PnL and funding are rounded to this before they touch a balance. Average entry prices
+# and the funding index are quotients with up to 40 digits; summed into a balance unrounded, the
+# balance would drift from the sum of the fills' own amounts in the last digit.
+MONEY_QUANTUM = Decimal("1e-12")
 
 
 def normalize_address(value) -> str:
@@ -346,12 +350,12 @@ class Exchange:
         is_tpsl = otype.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size < 0 or (size == 0 and not is_tpsl):
             raise ExchangeError("INVALID_ORDER_SIZE", "size must be positive")
-        if size > 0 and not on_step(size, m.step):
-            raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
         if size > m.max_order_size:
             raise ExchangeError("INVALID_ORDER_SIZE",
                                 f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
+        if size > 0 and not _on_grid(size, m.step):
+            raise ExchangeError("INVALID_ORDER_SIZE",
+                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
         is_market = "MARKET" in otype
         raw_price = body.get("price")
         if is_market:
@@ -368,7 +372,7 @@ class Exchange:
                 raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
             if price <= 0:
                 raise ExchangeError("VALIDATION_ERROR", "price must be positive for limit orders")
-            if not on_step(price, m.tick):
+            if not _on_grid(price, m.tick):
                 raise ExchangeError("INVALID_PRICE_PRECISION",
                                     f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
         if instruction == "POST_ONLY" and is_market:
@@ -379,7 +383,7 @@ class Exchange:
                 trigger = to_decimal(body.get("trigger_price"))
             except ValueError:
                 raise ExchangeError("VALIDATION_ERROR", "trigger_price is required for trigger orders") from None
-            if trigger <= 0 or not on_step(trigger, m.tick):
+            if trigger <= 0 or not _on_grid(trigger, m.tick):
                 raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
         stp = body.get("stp") or "EXPIRE_TAKER"
         if stp not in STP_MODES:
@@ -578,7 +582,9 @@ class Exchange:
         st.candles.add(now, price, qty)
         st.last_price = price
         st.total_volume += qty * price
-        book_seq = self.books[taker.market].seq_no
+        # Paradex reports the book's sequence number after the trade; _flush touches every
+        # changed book exactly once at the end of this change set
+        book_seq = self.books[taker.market].seq_no + 1
         for order, liquidity in ((maker, "MAKER"), (taker, "TAKER")):
             order.remaining -= qty
             order.filled_notional += qty * price
@@ -598,7 +604,7 @@ class Exchange:
         if pos is None:
             pos = acct.positions[order.market] = Position(acct.address, order.market, created_at=now,
                                                           cached_funding_index=st.funding_index)
-        funding = -pos.size * (st.funding_index - pos.cached_funding_index)
+        funding = _money(-pos.size * (st.funding_index - pos.cached_funding_index))
         pos.cached_funding_index = st.funding_index
         realized = self._apply_to_position(pos, _side_sign(order.side) * qty, price, now)
         pos.realized_funding += funding
@@ -639,11 +645,14 @@ class Exchange:
                 pos.created_at = now
                 pos.realized_pnl = ZERO
                 pos.realized_funding = ZERO
+                pos.avg_exit = ZERO
+                pos.exit_size = ZERO
         else:
             closing = min(abs(old), abs(delta))
-            realized = closing * (price - pos.avg_entry) * (1 if old > 0 else -1)
+            realized = _money(closing * (price - pos.avg_entry) * (1 if old > 0 else -1))
             pos.realized_pnl += realized
-            pos.avg_exit = price
+            pos.avg_exit = (pos.exit_size * pos.avg_exit + closing * price) / (pos.exit_size + closing)
+            pos.exit_size += closing
             if new == 0:
                 pos.closed_at = now
             elif (new > 0) != (old > 0):   # flipped: the rest opens at this price
@@ -786,7 +795,7 @@ class Exchange:
             o.remaining = new.size - o.filled
             o.size = new.size
             o.timestamp = new.timestamp
-            if o.remaining == 0:
+            if o.remaining == 0 and o.size > 0:   # size 0: a TP/SL that closes the whole position
                 self._close(o, now, "")
             else:
                 if o.status == "OPEN":
@@ -928,7 +937,7 @@ class Exchange:
                 if pos.size == 0:
                     pos.cached_funding_index = st.funding_index
                     continue
-                payment = -pos.size * (st.funding_index - pos.cached_funding_index)
+                payment = _money(-pos.size * (st.funding_index - pos.cached_funding_index))
                 pos.cached_funding_index = st.funding_index
                 pos.realized_funding += payment
                 acct.balance += payment
@@ -977,6 +986,19 @@ class Exchange:
                     raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
             st.update_funding_rate()
             return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
+
+
+def _money(amount: Decimal) -> Decimal:
+    return amount.quantize(MONEY_QUANTUM)
+
+
+def _on_grid(value: Decimal, step: Decimal) -> bool:
+    """``on_step`` for client input: a number too large for the working precision (``1e100``
+    against a 0.1 tick) makes ``%`` raise DivisionImpossible; it is not a valid price or size."""
+    try:
+        return on_step(value, step)
+    except InvalidOperation:
+        return False
 
 
 def _bisect_ts(trades: List[Trade], ts: int) -> int:

@@ -149,6 +149,7 @@ class Position:
     size: Decimal = ZERO              # signed: negative is short
     avg_entry: Decimal = ZERO
     avg_exit: Decimal = ZERO
+    exit_size: Decimal = ZERO         # size closed so far, the weight of avg_exit
     realized_pnl: Decimal = ZERO      # realized positional pnl while this position is open
     realized_funding: Decimal = ZERO
     cached_funding_index: Decimal = ZERO

@@ -22,7 +22,7 @@ def json_body(expect=dict):
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: absurdly deep nesting
         raise ExchangeError("BINDING_ERROR", "request body is not valid JSON") from None
     if expect is not None and not isinstance(body, expect):
         kind = "a JSON array" if expect is list else "a JSON object"
