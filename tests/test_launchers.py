@@ -1,0 +1,109 @@
+"""The launchers as a user runs them: http_server.py, gunicorn, --help, and the README's curl lines."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> dict:
+    """Poll /health until the server answers (a readiness check, not a timing assumption)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as r:
+                return json.load(r)
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("server did not become healthy")
+
+
+def start(cmd, env=None):
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, **(env or {})))
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_help_documents_every_option():
+    out = subprocess.run([sys.executable, "http_server.py", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    for flag in ("--host", "--http-port", "--ws-port", "--fixtures-dir", "--seed", "--tick-interval",
+                 "--log-level", "--clock", "--auth-mode", "--control", "--rate-limits", "--faults-file",
+                 "--with-ws", "PARADEX_MOCK_SEED"):
+        assert flag in out, flag
+    bad = subprocess.run([sys.executable, "http_server.py", "--clock", "sideways"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "clock must be" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_readme_curl_examples_work_as_written(tmp_path):
+    port = free_port()
+    proc = start([sys.executable, "http_server.py", "--http-port", str(port), "--clock", "manual"])
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        readme = (ROOT / "README.md").read_text()
+        lines, cur = [], ""
+        for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+            for line in block.splitlines():
+                cur += line.rstrip("\\").strip() + " " if line.rstrip().endswith("\\") else line
+                if not line.rstrip().endswith("\\"):
+                    if cur.strip().startswith("curl"):
+                        lines.append(cur.strip())
+                    cur = ""
+        assert len(lines) >= 15
+        for line in lines:
+            cmd = line.replace("localhost:8080", f"127.0.0.1:{port}").replace("localhost:8081", "127.0.0.1:1")
+            cmd = cmd.replace("curl ", "curl -sS -f -o /dev/null -w '%{http_code}' ", 1)
+            if " > " in cmd:   # the snapshot line writes a file, then restores it
+                cmd = cmd.replace("-o /dev/null ", "", 1)
+            r = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, (line, r.stdout, r.stderr)
+    finally:
+        stop(proc)
+
+
+def test_gunicorn_serves_the_same_app():
+    if shutil.which("gunicorn") is None:
+        pytest.skip("gunicorn is not installed")
+    port = free_port()
+    proc = start(["gunicorn", "-c", "gunicorn.conf.py"],
+                 env={"PARADEX_MOCK_HTTP_PORT": str(port), "PARADEX_MOCK_CLOCK": "manual"})
+    try:
+        health = wait_healthy(f"http://127.0.0.1:{port}", proc)
+        assert health["status"] == "ok"
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/orders", method="POST",
+                                     data=json.dumps({"market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT",
+                                                      "size": "0.001", "price": "50000"}).encode())
+        with urllib.request.urlopen(req) as r:
+            order = json.load(r)
+            assert r.status == 201
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/orders") as r:
+            assert [o["id"] for o in json.load(r)["results"]] == [order["id"]]
+    finally:
+        stop(proc)
