@@ -13,4 +13,6 @@ workers = 1
 worker_class = "gthread"
 threads = int(os.environ.get("PARADEX_MOCK_THREADS", "8"))
 keepalive = 5
+# an open /_mock/stream (the WS process following us) must not hold a shutdown for 30 s
+graceful_timeout = 3
 accesslog = None

@@ -39,6 +39,8 @@ class HttpServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        from .http.stream import close_streams
+        close_streams(self.app)   # end /_mock/stream responses, as a process exit would
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
@@ -64,6 +66,7 @@ def main_http(argv=None) -> int:
     if with_ws:
         from .ws.server import start_in_process
         ws = start_in_process(app.extensions["paradex_mock"], cfg.host, cfg.ws_port)
+        print(f"paradex-mock WS listening on {ws.url}", flush=True)
 
     def _stop(signum, frame):
         log.info("signal %s: shutting down", signum)

@@ -46,6 +46,12 @@ class MockState:
         return self.exchange.system_config.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
 
 
+def _publish_locked(ex: Exchange, kind: str, data: dict) -> None:
+    # under the exchange lock, so the event takes its place in the bus's order like any other
+    with ex.lock:
+        ex.bus.publish(kind, data)
+
+
 def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Exchange] = None,
                start_ticker: bool = True) -> Flask:
     cfg = config or config_mod.from_env()
@@ -58,7 +64,7 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     CORS(app)
     faults = FaultPlan(cfg.seed)
     # the WS side (in-process or over the stream) learns of fault changes from the event bus
-    faults.listeners.append(lambda plan: ex.bus.publish("faults", plan))
+    faults.listeners.append(lambda plan: _publish_locked(ex, "faults", plan))
     if cfg.faults_file:
         faults.replace(load_scenario(cfg.faults_file))
     state = MockState(config=cfg, exchange=ex, jwt_issuer=JwtIssuer(), faults=faults,
@@ -68,11 +74,12 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     errors.register(app)
     middleware.install(app, state)
 
-    from . import auth_routes, control_routes, private, public
+    from . import auth_routes, control_routes, private, public, stream
     app.register_blueprint(public.bp)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(private.bp)
     app.register_blueprint(control_routes.bp)
+    app.register_blueprint(stream.bp)    # /_mock/stream feeds a separate ws_server.py
     app.url_map.strict_slashes = False
 
     if start_ticker:

@@ -1,0 +1,445 @@
+"""Paradex's WebSocket API (JSON-RPC 2.0) on the ``websockets`` asyncio server.
+
+Two ways to run it, one behaviour:
+
+* ``start_in_process(state, host, port)`` (``http_server.py --with-ws``, tests): a background
+  thread with its own asyncio loop, fed directly from ``state.exchange.bus``.
+* ``python ws_server.py`` (``main()``): a separate process fed by the HTTP process's
+  ``/_mock/stream`` (see README.md in this folder).
+
+Every connection has a bounded outbound queue drained by its own writer task; the fan-out only
+ever enqueues, so one slow reader never delays the others. A client whose queue overflows is
+disconnected with close code 1008 (policy violation, reason "slow consumer").
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+from http import HTTPStatus
+from typing import Callable, Dict, Optional
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+from .. import config as config_mod
+from .auth import Authenticator
+from .feed import Hub, Sub
+from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
+                       NO_ID, PARSE_ERROR, PERMISSION_DENIED, ChannelError, RpcError, error_frame,
+                       now_us, parse_channel, result_frame, valid_id)
+from .sources import LocalSource, RemoteSource
+
+log = logging.getLogger("paradex_mock.ws")
+
+SLOW_CLOSE_CODE = 1008                  # policy violation: the client does not read its messages
+SLOW_CLOSE_REASON = "slow consumer: outbound queue full"
+SHUTDOWN_CLOSE_CODE = 1001              # going away
+SBE_SCHEMA_IDS = ("1",)
+SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
+PATHS = ("/", "/v1")
+WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
+            "ws_ping_interval", "ws_ping_timeout"}
+
+
+class Conn:
+    """One client connection: its account, subscriptions and outbound queue."""
+
+    def __init__(self, server: "WsServer", ws):
+        self.server = server
+        self.ws = ws
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=max(1, server.queue_size))
+        self.account: Optional[str] = None
+        self.subs: Dict[str, Sub] = {}
+        self.closing = False
+        self.sent = 0
+        self.writer = asyncio.ensure_future(self._write())
+
+    def push(self, text: str) -> None:
+        """Queue a frame; never blocks. Overflow disconnects this client (and only it)."""
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.closing = True
+            self.server.slow_disconnects += 1
+            log.warning("client %s does not read its messages (%d queued): disconnecting with %d",
+                        self.ws.remote_address, self.queue.qsize(), SLOW_CLOSE_CODE)
+            asyncio.ensure_future(self.close(SLOW_CLOSE_CODE, SLOW_CLOSE_REASON))
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                text = await self.queue.get()
+                await self.ws.send(text)
+                self.sent += 1
+        except ConnectionClosed:
+            pass
+
+    def drop_subscriptions(self) -> None:
+        for sub in self.subs.values():
+            self.server.hub.remove(sub)
+        self.subs.clear()
+
+    async def close(self, code: int, reason: str, timeout: float = 2.0) -> None:
+        """Close with a close frame; a peer that does not read cannot take it, so after
+        ``timeout`` the TCP connection is aborted."""
+        self.closing = True
+        self.drop_subscriptions()
+        self.writer.cancel()
+        try:
+            await asyncio.wait_for(self.ws.close(code, reason), timeout)
+        except (asyncio.TimeoutError, ConnectionClosed, OSError):
+            pass
+        finally:
+            transport = getattr(self.ws, "transport", None)
+            if transport is not None and self.ws.state.name != "CLOSED":
+                transport.abort()
+
+    def set_account(self, account: str) -> None:
+        if account == self.account:
+            return
+        self.account = account
+        for name, sub in list(self.subs.items()):      # private subscriptions follow the account
+            if sub.channel.private:
+                self.server.hub.remove(sub)
+                self.subs[name] = self.server.hub.add(self, sub.channel, account)
+
+
+class WsServer:
+    def __init__(self, hub: Hub, authenticator: Authenticator, *, queue_size: int = 2000,
+                 max_frame: int = 1 << 20, ping_interval: Optional[float] = 55.0,
+                 ping_timeout: Optional[float] = 5.0, ready_timeout: float = 10.0,
+                 close_timeout: float = 2.0):
+        self.hub = hub
+        self.auth = authenticator
+        self.queue_size = queue_size
+        self.max_frame = max_frame
+        self.ping_interval = ping_interval if ping_interval and ping_interval > 0 else None
+        self.ping_timeout = ping_timeout if ping_timeout and ping_timeout > 0 else None
+        self.ready_timeout = ready_timeout
+        self.close_timeout = close_timeout
+        self.node_id = secrets.token_hex(8)
+        self.conns = set()
+        self.connections_total = 0
+        self.slow_disconnects = 0
+        self.port: Optional[int] = None
+        self._server = None
+        self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, host: str, port: int) -> None:
+        plog = logging.getLogger("paradex_mock.ws.protocol")
+        if plog.level == logging.NOTSET:          # one line per connection is too chatty at INFO
+            plog.setLevel(logging.WARNING)
+        self._server = await serve(
+            self._handler, host, port, process_request=self._process_request,
+            max_size=self.max_frame, ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+            close_timeout=self.close_timeout, logger=logging.getLogger("paradex_mock.ws.protocol"))
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop accepting, close every client with 1001 (going away), wait for the handlers."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=False)
+        await asyncio.gather(*(c.close(SHUTDOWN_CLOSE_CODE, "server shutting down") for c in list(self.conns)),
+                             return_exceptions=True)
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), 5)
+        except asyncio.TimeoutError:
+            log.warning("some WS handlers did not finish in time")
+        self.hub.close()
+
+    # ------------------------------------------------------------------ handshake
+    def _process_request(self, connection, request):
+        parts = urlsplit(request.path)
+        path = parts.path.rstrip("/") or "/"
+        if path not in PATHS:
+            return connection.respond(HTTPStatus.NOT_FOUND, "unknown path: connect to /v1\n")
+        query = parse_qs(parts.query)
+        sid, ver = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
+        if sid is not None or ver is not None:
+            if sid is None or sid[-1] not in SBE_SCHEMA_IDS or (ver is not None and ver[-1] not in SBE_SCHEMA_VERSIONS):
+                return connection.respond(HTTPStatus.BAD_REQUEST, "unsupported sbeSchemaId/sbeSchemaVersion\n")
+        return None
+
+    # ------------------------------------------------------------------ connections
+    async def _handler(self, ws) -> None:
+        conn = Conn(self, ws)
+        self.conns.add(conn)
+        self.connections_total += 1
+        try:
+            async for message in ws:
+                await self._handle(conn, message, now_us())
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.closing = True
+            conn.drop_subscriptions()
+            conn.writer.cancel()
+            self.conns.discard(conn)
+
+    async def _handle(self, conn: Conn, raw, us_in: int) -> None:
+        rid = None
+        try:
+            if isinstance(raw, bytes):
+                try:
+                    raw = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise RpcError(PARSE_ERROR, "parse error", "frame is not UTF-8 JSON") from None
+            try:
+                msg = json.loads(raw)
+            except ValueError as e:
+                raise RpcError(PARSE_ERROR, "parse error", str(e)) from None
+            if isinstance(msg, list):
+                raise RpcError(INVALID_REQUEST, "invalid request", "batch requests are not supported")
+            if not isinstance(msg, dict):
+                raise RpcError(INVALID_REQUEST, "invalid request", "a request must be a JSON object")
+            if "id" in msg:
+                if not valid_id(msg["id"]):
+                    raise RpcError(INVALID_REQUEST, "invalid request", "id must be a string, a number or null")
+                rid = msg["id"]
+            else:
+                rid = NO_ID
+            if msg.get("jsonrpc") != "2.0":
+                raise RpcError(INVALID_REQUEST, "invalid request", 'jsonrpc must be "2.0"')
+            method = msg.get("method")
+            if not isinstance(method, str) or not method:
+                raise RpcError(INVALID_REQUEST, "invalid request", "method must be a non-empty string")
+            handler = self._methods.get(method)
+            if handler is None:
+                if method.startswith("order.") and conn.account is None:
+                    raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+                raise RpcError(METHOD_NOT_FOUND, "method does not exist", method)
+            params = msg.get("params")
+            result, then = await handler(conn, {} if params is None else params, rid)
+            conn.push(result_frame(rid, result, us_in))
+            if then is not None:
+                then()
+        except RpcError as e:
+            conn.push(error_frame(rid, e, us_in))
+        except Exception:
+            log.exception("internal error handling %r", raw if isinstance(raw, str) else "<binary>")
+            conn.push(error_frame(rid, RpcError(INTERNAL_ERROR, "internal error"), us_in))
+
+    # ------------------------------------------------------------------ methods
+    async def _auth(self, conn: Conn, params, rid):
+        if not isinstance(params, dict):
+            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
+        bearer = params.get("bearer")
+        if bearer is None:
+            raise RpcError(INVALID_PARAMS, "invalid params", "bearer is required")
+        if not isinstance(bearer, str) or not bearer.strip():
+            raise RpcError(MALFORMED_BEARER, "malformed bearer token", "bearer must be a non-empty string")
+        bearer = bearer.strip()
+        if bearer[:7].lower() == "bearer ":
+            bearer = bearer[7:].strip()
+        account = await self.auth.account_for(bearer)
+        conn.set_account(account)
+        return {"node_id": self.node_id}, None
+
+    @staticmethod
+    def _channel_param(params) -> str:
+        if not isinstance(params, dict):
+            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
+        name = params.get("channel")
+        if not isinstance(name, str) or not name:
+            raise RpcError(INVALID_PARAMS, "invalid params", "channel is required")
+        return name
+
+    async def _wait_ready(self) -> None:
+        if self.hub.ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.hub.ready.wait(), self.ready_timeout)
+        except asyncio.TimeoutError:
+            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable") from None
+
+    async def _subscribe(self, conn: Conn, params, rid):
+        name = self._channel_param(params)
+        await self._wait_ready()
+        try:
+            channel = parse_channel(name, self.hub.markets)
+        except ChannelError as e:
+            log.info("subscribe %r refused: %s", name, e)
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
+        if channel.private and conn.account is None:
+            raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+        if name in conn.subs:
+            if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
+                return {"channel": name}, None
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "already subscribed")
+
+        def register():          # after the ack, so the ack precedes the channel's first message
+            if not conn.closing:
+                conn.subs[name] = self.hub.add(conn, channel, conn.account)
+        return {"channel": name}, register
+
+    async def _unsubscribe(self, conn: Conn, params, rid):
+        name = self._channel_param(params)
+        sub = conn.subs.pop(name, None)
+        if sub is None:
+            raise RpcError(INVALID_REQUEST, "invalid unsubscribe request", "not subscribed")
+        self.hub.remove(sub)
+        return {"channel": name}, None
+
+
+# ---------------------------------------------------------------------------- running it
+class WsHandle:
+    """A WS server on its own asyncio loop in a background thread."""
+
+    def __init__(self, build: Callable, host: str, port: int, start_timeout: float = 15.0):
+        self.host = host
+        self.port: Optional[int] = None
+        self.server: Optional[WsServer] = None
+        self.source = None
+        self.hub: Optional[Hub] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._build = build
+        self._requested_port = port
+        self._started = threading.Event()
+        self._error: Optional[BaseException] = None
+        self._stop_event: Optional[asyncio.Event] = None
+        self._thread = threading.Thread(target=self._run, name="paradex-mock-ws", daemon=True)
+        self._thread.start()
+        if not self._started.wait(start_timeout):
+            raise RuntimeError("WS server did not start in time")
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def url(self) -> str:
+        """Where clients connect: ``ws://HOST:PORT/v1`` (the server also answers on ``/``)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"ws://{host}:{self.port}/v1"
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as e:  # pragma: no cover - reported through start
+            self._error = self._error or e
+            self._started.set()
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        try:
+            self.hub, self.source, self.server = await self._build()
+            await self.source.start()
+            await self.server.start(self.host, self._requested_port)
+            self.port = self.server.port
+        except BaseException as e:
+            self._error = e
+            self._started.set()
+            return
+        log.info("Paradex mock WS on %s", self.url)
+        self._started.set()
+        await self._stop_event.wait()
+        await self.server.stop()
+        await self.source.stop()
+
+    def call(self, fn: Callable, timeout: float = 5.0):
+        """Run ``fn()`` on the server's loop (for inspection from other threads)."""
+        async def run():
+            return fn()
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def subscribers(self, channel: Optional[str] = None) -> int:
+        return self.call(lambda: self.hub.subscriber_count(channel))
+
+    def connections(self) -> int:
+        return self.call(lambda: len(self.server.conns))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.loop is not None and self._stop_event is not None and self._thread.is_alive():
+            try:
+                self.loop.call_soon_threadsafe(self._stop_event.set)
+            except RuntimeError:
+                pass
+        self._thread.join(timeout)
+
+
+def _server_for(hub: Hub, auth: Authenticator, cfg: config_mod.Config) -> WsServer:
+    return WsServer(hub, auth, queue_size=cfg.ws_queue_size, max_frame=cfg.ws_max_frame,
+                    ping_interval=cfg.ws_ping_interval, ping_timeout=cfg.ws_ping_timeout)
+
+
+def start_in_process(state, host: str, port: int) -> WsHandle:
+    """Serve WS from this process's exchange (``state`` is the Flask app's MockState)."""
+    verifier = state.jwt_issuer.verifier()
+    ex = state.exchange
+
+    async def build():
+        hub = Hub()
+        source = LocalSource(hub, ex)
+        auth = Authenticator(auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, verifier=verifier)
+        return hub, source, _server_for(hub, auth, state.config)
+
+    return WsHandle(build, host, port)
+
+
+def start_remote(cfg: config_mod.Config, upstream: Optional[str] = None, host: Optional[str] = None,
+                 port: Optional[int] = None, auth_mode_override: Optional[str] = None,
+                 **source_options) -> WsHandle:
+    """The separate-process mode's server (fed by ``upstream``'s event stream) in a thread."""
+    upstream = upstream or cfg.upstream or cfg.http_url
+
+    async def build():
+        hub = Hub()
+        source = RemoteSource(hub, upstream, **source_options)
+        auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
+                             now_s=source.now_s, jwks_url=upstream)
+        source.on_instance_change = auth.forget_keys
+        return hub, source, _server_for(hub, auth, cfg)
+
+    return WsHandle(build, cfg.host if host is None else host, cfg.ws_port if port is None else port)
+
+
+def main(argv=None) -> int:
+    parser = config_mod.build_parser(
+        "Paradex mock WebSocket server (JSON-RPC 2.0 on ws://HOST:WS_PORT/v1). It holds no exchange "
+        "of its own: every event comes from the HTTP server (UPSTREAM, default http://HOST:HTTP_PORT) "
+        "over its /_mock/stream; start them in any order.", only=WS_FLAGS)
+    ns = parser.parse_args(argv)
+    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    config_mod.validate(cfg, parser)
+    explicit_auth = ns.auth_mode is not None or bool(os.environ.get(config_mod.env_name("auth_mode")))
+    logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    upstream = cfg.upstream or cfg.http_url
+    try:
+        asyncio.run(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
+    except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C
+        pass
+    return 0
+
+
+async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_override: Optional[str]) -> None:
+    hub = Hub()
+    source = RemoteSource(hub, upstream)
+    auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
+                         now_s=source.now_s, jwks_url=upstream)
+    source.on_instance_change = auth.forget_keys
+    server = _server_for(hub, auth, cfg)
+    await source.start()
+    await server.start(cfg.host, cfg.ws_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread/Windows
+            pass
+    host = "127.0.0.1" if cfg.host in ("0.0.0.0", "") else cfg.host
+    print(f"paradex-mock WS listening on ws://{host}:{server.port}/v1 (events from {upstream})", flush=True)
+    await stop.wait()
+    log.info("shutting down: closing %d WS connection(s)", len(server.conns))
+    await server.stop()
+    await source.stop()

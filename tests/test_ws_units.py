@@ -1,0 +1,83 @@
+"""Pure pieces of the WS side: channel names, book grouping, the hub's de-duplication."""
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from paradex_mock.ws.auth import jwt_shaped
+from paradex_mock.ws.feed import Hub, book_levels
+from paradex_mock.ws.protocol import ChannelError, parse_channel, parse_tick
+from paradex_mock.ws.sources import split_url
+
+MARKETS = ["BTC-USD-PERP", "ETH-USD-PERP"]
+
+
+def test_parse_channel_forms():
+    c = parse_channel("order_book.BTC-USD-PERP.deltas@15@50ms@0_1", MARKETS)
+    assert (c.kind, c.market, c.feed, c.rate_ms, c.tick) == ("order_book", "BTC-USD-PERP", "deltas", 50, Decimal("0.1"))
+    assert parse_channel("orderbook.ETH-USD-PERP", MARKETS).book_key == ("ETH-USD-PERP", "snapshot", 100, None)
+    assert parse_channel("trades.ALL", MARKETS).market is None
+    assert parse_channel("markets_summary", MARKETS).market is None
+    assert parse_channel("funding_data.ETH-USD-PERP", MARKETS).market == "ETH-USD-PERP"
+    assert parse_channel("orders.BTC-USD-PERP", MARKETS).private
+    assert parse_channel("positions", MARKETS).event == "position"
+    assert not parse_channel("bbo.BTC-USD-PERP", MARKETS).private
+    for bad in ("trades.SOL-USD-PERP", "positions.ALL", "orders", "order_book.BTC-USD-PERP.snapshot@15@100ms@"):
+        with pytest.raises(ChannelError):
+            parse_channel(bad, MARKETS)
+    assert parse_tick("10") == 10 and parse_tick("0_0001") == Decimal("0.0001")
+
+
+def test_book_levels_grouping():
+    view = {"bids": [["100.4", "1"], ["100.1", "2"], ["99.9", "3"]], "asks": [["100.6", "1"], ["101", "2"], ["101.2", "4"]]}
+    assert book_levels(view, None) == {"BUY": [("100.4", "1"), ("100.1", "2"), ("99.9", "3")],
+                                       "SELL": [("100.6", "1"), ("101", "2"), ("101.2", "4")]}
+    assert book_levels(view, Decimal(1)) == {"BUY": [("100", "3"), ("99", "3")], "SELL": [("101", "3"), ("102", "4")]}
+
+
+class FakeConn:
+    def __init__(self):
+        self.frames = []
+
+    def push(self, text):
+        self.frames.append(text)
+
+
+def test_hub_deduplicates_and_skips_stale_state():
+    async def main():
+        hub = Hub()
+        book = {"market": "BTC-USD-PERP", "seq_no": 5, "last_updated_at": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]}
+        hub.load_snapshot({"seq": 10, "epoch": 1, "markets": {"BTC-USD-PERP": {"book": book, "bbo": {"seq_no": 5}}}},
+                          continuous=False)
+        conn = FakeConn()
+        hub.add(conn, parse_channel("trades.ALL", MARKETS), None)
+        hub.add(conn, parse_channel("bbo.BTC-USD-PERP", MARKETS), None)
+        assert len(conn.frames) == 1                                  # the bbo's initial state
+        hub.apply({"seq": 9, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "old"}})
+        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t11"}})
+        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t11"}})
+        assert [f for f in conn.frames if "t11" in f] and not [f for f in conn.frames if '"old"' in f]
+        assert sum('"t11"' in f for f in conn.frames) == 1
+        # a resnapshot after a reset (continuous): state events up to it are stale, trades are not
+        hub.load_snapshot({"seq": 20, "epoch": 2, "markets": {"BTC-USD-PERP": {"book": book, "bbo": {"seq_no": 5}}}},
+                          continuous=True)
+        assert hub.last_seq == 11
+        n = len(conn.frames)
+        hub.apply({"seq": 14, "kind": "bbo", "market": "BTC-USD-PERP", "data": {"seq_no": 1}})      # stale
+        hub.apply({"seq": 15, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t15"}})   # news
+        assert len(conn.frames) == n + 1 and "t15" in conn.frames[-1]
+        assert hub.bbos["BTC-USD-PERP"] == {"seq_no": 5}
+        n = len(conn.frames)
+        hub.apply({"seq": 21, "kind": "bbo", "market": "BTC-USD-PERP", "data": {"seq_no": 6}})
+        assert len(conn.frames) == n + 1 and hub.bbos["BTC-USD-PERP"] == {"seq_no": 6}
+    asyncio.run(main())
+
+
+def test_jwt_shape_and_upstream_urls():
+    assert not jwt_shaped("valid_mock_token") and not jwt_shaped("a.b.c")
+    assert jwt_shaped("eyJhbGciOiJFUzM4NCJ9.e30.sig")
+    assert split_url("http://0.0.0.0:8080") == ("127.0.0.1", 8080, "")
+    assert split_url("http://localhost:9000/v1/") == ("localhost", 9000, "")
+    assert split_url("127.0.0.1:8080/mock") == ("127.0.0.1", 8080, "/mock")
+    with pytest.raises(ValueError):
+        split_url("https://example.com")
