@@ -107,6 +107,7 @@ class _Stream:
     def _snapshot_line(self, ex, reason: str) -> bytes:
         with ex.lock:
             snap = build_snapshot(ex)
+            snap["faults"] = self.state.faults.public()   # a WS process joining late learns the plan
         snap.update(type="snapshot", reason=reason)
         return _line(snap)
 
@@ -121,6 +122,8 @@ class _Stream:
                     and self.after <= bus.seq):
                 backlog = bus.since(self.after)
             snap = build_snapshot(ex) if backlog is None else None
+            if snap is not None:
+                snap["faults"] = self.state.faults.public()
             hello = {"type": "hello", "version": VERSION, "instance": inst, "epoch": bus.epoch,
                      "seq": bus.seq, "resumed": backlog is not None,
                      "clock": "manual" if ex.clock.manual else "real", "now_ms": ex.clock.now_ms(),

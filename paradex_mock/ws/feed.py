@@ -24,6 +24,8 @@ log = logging.getLogger("paradex_mock.ws")
 # forwarded once, by seq.
 STATE_KINDS = frozenset({"book", "bbo", "summary", "funding_data"})
 # event kinds forwarded to channel subscribers as they are (book goes through BookFeed)
+SEQ_GAP = 10              # seq_no numbers a ws_seq_gap fault skips on its channel
+FAULT_CLOSE_CODE = 1011   # ws_disconnect: "internal error", as a crashing server would close
 DISPATCHED = frozenset({"trade", "bbo", "summary", "funding_data", "order", "fill", "position", "account",
                         "balance_event", "funding_payment"})
 
@@ -178,7 +180,7 @@ class BookFeed:
         self.resync = False
         self.last_emit = asyncio.get_running_loop().time()
         self.emitted_at.append(self.last_emit)
-        _send(self.subs, data)
+        self.hub.send(self.subs, data)
 
     def initial(self, sub: Sub) -> None:
         """A new subscriber's first message: a full snapshot. For the deltas feed it is the state
@@ -196,7 +198,7 @@ class BookFeed:
                 # nobody has had anything from this feed yet: its deltas continue from here. (After
                 # a resync the pending emission sends every subscriber a fresh "s" instead.)
                 self.levels, self.meta, self.resync = levels, (view["seq_no"], view["last_updated_at"]), False
-        _send([sub], data)
+        self.hub.send([sub], data)
 
     def close(self) -> None:
         if self.handle is not None:
@@ -222,7 +224,10 @@ class Hub:
         self.connected = False     # remote mode: the stream is up
         self.events_applied = 0
         self.snapshots_loaded = 0
-        self.faults = None
+        self.faults = None         # the fault plan as last published (a dict)
+        self.fault_plan = None     # FaultPlan applied to notifications (shared in-process)
+        self.fault_plan_shared = False
+        self.seq_offsets: Dict[str, int] = {}   # channel -> seq_no skipped by ws_seq_gap faults
         self._index: Dict[tuple, Set[Sub]] = defaultdict(set)
         self._feeds: Dict[tuple, BookFeed] = {}
         self._subs: Set[Sub] = set()
@@ -244,6 +249,8 @@ class Hub:
         if not continuous:
             self.last_seq = seq
         self.epoch = snap.get("epoch", self.epoch)
+        if "faults" in snap:
+            self.set_faults(snap["faults"])
         self._clock(snap)
         self.snapshots_loaded += 1
         # subscribers of state channels learn the resynced state
@@ -296,7 +303,7 @@ class Hub:
                 feed.resync = True
             return
         elif kind == "faults":
-            self.faults = data           # the fault plan, for WS fault injection
+            self.set_faults(data)
             return
         if kind in DISPATCHED:
             self._dispatch(kind, market, ev.get("account"), data)
@@ -305,9 +312,57 @@ class Hub:
         subs = self._index.get((kind, market, account)) if market is not None else None
         subs_all = self._index.get((kind, None, account))
         if subs:
-            _send(subs, data)
+            self.send(subs, data)
         if subs_all:
-            _send(subs_all, data)
+            self.send(subs_all, data)
+
+    # ------------------------------------------------------------------ faults
+    def set_faults(self, plan: dict) -> None:
+        """Adopt a published fault plan. In-process the hub shares the HTTP side's FaultPlan
+        (one set of counters); a separate WS process rebuilds its own from the rules."""
+        self.faults = plan
+        if self.fault_plan_shared or not isinstance(plan, dict):
+            return
+        from ..faults import FaultError, FaultPlan
+        if self.fault_plan is None:
+            self.fault_plan = FaultPlan()
+        keep = ("kind", "target", "probability", "count", "ms", "jitter_ms", "status")
+        try:
+            self.fault_plan.replace([{k: r[k] for k in keep if k in r} for r in plan.get("faults", [])])
+        except (FaultError, TypeError, KeyError):
+            log.warning("ignoring a malformed fault plan: %r", plan)
+
+    def send(self, subs, data: dict) -> None:
+        """Notify subscribers, applying the WS fault rules that match each one's channel."""
+        plan = self.fault_plan
+        if plan is None or (not plan.rules and not self.seq_offsets):
+            _send(subs, data)
+            return
+        loop = asyncio.get_running_loop()
+        # a stable order, so the seeded draws land on the same clients run after run
+        for sub in sorted(subs, key=lambda x: (getattr(x.conn, "serial", 0), x.channel.name)):
+            name = sub.channel.name
+            fired = {r.kind: r for r in plan.ws_faults(name)} if plan.rules else {}
+            if "ws_seq_gap" in fired:
+                self.seq_offsets[name] = self.seq_offsets.get(name, 0) + SEQ_GAP
+            offset = self.seq_offsets.get(name)
+            payload = data
+            if offset and isinstance(data, dict) and isinstance(data.get("seq_no"), int):
+                payload = dict(data, seq_no=data["seq_no"] + offset)
+            frame = notification_frame(name, payload)
+            conn = sub.conn
+            if "ws_disconnect" in fired:
+                asyncio.ensure_future(conn.close(FAULT_CLOSE_CODE, "injected disconnect"))
+            elif "ws_drop" in fired:
+                continue
+            elif "ws_delay" in fired:
+                loop.call_later(plan.jitter(fired["ws_delay"]), conn.push, frame)
+            elif "ws_reorder" in fired and hasattr(conn, "hold"):
+                conn.hold(frame)
+            else:
+                conn.push(frame)
+                if "ws_duplicate" in fired:
+                    conn.push(frame)
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account: Optional[str]) -> Sub:
@@ -329,7 +384,7 @@ class Hub:
         if latest is not None:
             for m in ([channel.market] if channel.market else self.markets):
                 if m in latest:
-                    _send([sub], latest[m])
+                    self.send([sub], latest[m])
         return sub
 
     def remove(self, sub: Sub) -> None:

@@ -14,6 +14,7 @@ disconnected with close code 1008 (policy violation, reason "slow consumer").
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -47,6 +48,9 @@ WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level"
             "ws_ping_interval", "ws_ping_timeout"}
 
 
+_SERIALS = itertools.count(1)
+
+
 class Conn:
     """One client connection: its account, subscriptions and outbound queue."""
 
@@ -58,6 +62,8 @@ class Conn:
         self.subs: Dict[str, Sub] = {}
         self.closing = False
         self.sent = 0
+        self.serial = next(_SERIALS)
+        self.held: Optional[str] = None     # a frame a ws_reorder fault holds back
         self.writer = asyncio.ensure_future(self._write())
 
     def push(self, text: str) -> None:
@@ -66,12 +72,28 @@ class Conn:
             return
         try:
             self.queue.put_nowait(text)
+            if self.held is not None:         # the held frame goes after the one behind it
+                held, self.held = self.held, None
+                self.queue.put_nowait(held)
         except asyncio.QueueFull:
             self.closing = True
             self.server.slow_disconnects += 1
             log.warning("client %s does not read its messages (%d queued): disconnecting with %d",
                         self.ws.remote_address, self.queue.qsize(), SLOW_CLOSE_CODE)
             asyncio.ensure_future(self.close(SLOW_CLOSE_CODE, SLOW_CLOSE_REASON))
+
+    def hold(self, text: str) -> None:
+        """ws_reorder: send ``text`` after the next frame (or within a second if none comes)."""
+        if self.held is not None:
+            older, self.held = self.held, None
+            self.push(older)
+        self.held = text
+        asyncio.get_running_loop().call_later(1.0, self._release, text)
+
+    def _release(self, text: str) -> None:
+        if self.held is text:
+            self.held = None
+            self.push(text)
 
     async def _write(self) -> None:
         try:
@@ -378,6 +400,7 @@ def start_in_process(state, host: str, port: int) -> WsHandle:
 
     async def build():
         hub = Hub()
+        hub.fault_plan, hub.fault_plan_shared = state.faults, True   # one plan, one set of counters
         source = LocalSource(hub, ex)
         auth = Authenticator(auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, verifier=verifier)
         return hub, source, _server_for(hub, auth, state.config)
