@@ -16,6 +16,8 @@ from typing import Any, Callable, Optional
 
 import websockets
 
+from ..testing import MockParadex
+
 AUTO = object()
 
 
@@ -163,9 +165,9 @@ class RpcClient:
                 self.replies.append(msg)
 
 
-class Stack:
-    """The REST app (manual clock: nothing moves unless the test says so) on a free loopback
-    port, and the WS server in-process on another.
+class Stack(MockParadex):
+    """``MockParadex`` with the WS tests' defaults (an hour of history, no rate limits): the
+    REST app on a free loopback port, the WS server in-process on another, a manual clock.
 
         with Stack() as s:
             s.exchange.advance(ticks=1)
@@ -173,50 +175,15 @@ class Stack:
     """
 
     def __init__(self, **overrides):
-        from ..config import Config
-        base = dict(host="127.0.0.1", http_port=0, ws_port=0, clock="manual", backfill_hours=1.0,
-                    control="on", rate_limits=False)
-        base.update(overrides)
-        self.config = Config(**base)
-        self.app = self.http = self.ws = None
-
-    def __enter__(self) -> "Stack":
-        from ..http.app import create_app
-        from ..runner import HttpServer
-        from .server import start_in_process
-        self.app = create_app(self.config, start_ticker=False)
-        self.http = HttpServer(self.app, "127.0.0.1", 0).start()
-        try:
-            self.ws = start_in_process(self.state, "127.0.0.1", 0)
-        except BaseException:
-            self.http.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        try:
-            if self.ws is not None:
-                self.ws.stop()
-        finally:
-            from ..http.stream import close_streams
-            self.http.stop()
-            close_streams(self.app)
+        super().__init__(**{"backfill_hours": 1.0, "rate_limits": False, **overrides})
 
     @property
-    def state(self):
-        return self.app.extensions["paradex_mock"]
+    def http(self):
+        return self._http
 
     @property
-    def exchange(self):
-        return self.state.exchange
-
-    @property
-    def http_url(self) -> str:
-        return self.http.url
-
-    @property
-    def ws_url(self) -> str:
-        return self.ws.url
+    def ws(self):
+        return self._ws
 
 
 def rest(base_url: str, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
