@@ -49,6 +49,9 @@ class Journal:
 class Controller:
     def __init__(self, state):
         self.state = state   # http.app.MockState
+        # WS faults fired in this process (the in-process WS server shares the plan) are
+        # journaled beside the HTTP requests, as method "WS" with the channel as path
+        state.faults.sink = state.journal.add
 
     @property
     def exchange(self):

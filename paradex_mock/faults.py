@@ -104,6 +104,7 @@ class FaultPlan:
         self.rng = random.Random(f"faults-{seed}")
         self.counts: Dict[str, int] = {}
         self.listeners = []   # called with the plan's public dict after every change
+        self.sink = None      # called with a journal entry for every WS fault that fires
 
     def reset(self, seed: Optional[int] = None) -> None:
         with self._lock:
@@ -182,13 +183,18 @@ class FaultPlan:
                     kinds.add(r.kind)
         return out
 
-    def ws_faults(self, channel: str) -> List[FaultRule]:
+    def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None) -> List[FaultRule]:
+        """The WS rules that fire for one notification on ``channel``; each firing is journaled
+        (method "WS", path = the channel) when a sink is attached."""
         out, kinds = [], set()
         with self._lock:
             for r in self.rules:
                 if r.kind in WS_KINDS and r.kind not in kinds and r.matches_channel(channel) and self._fire(r):
                     out.append(r)
                     kinds.add(r.kind)
+        if out and self.sink is not None:
+            self.sink({"at": at, "method": "WS", "path": channel, "query": "", "account": account,
+                       "status": None, "latency_ms": None, "faults": [r.kind for r in out], "ip": None})
         return out
 
     def load_dict(self, doc) -> None:

@@ -53,6 +53,8 @@ def test_ws_drop_loses_exactly_the_matching_message(mock):
             assert got == sent[1:]          # the first trade never arrived
     run(main())
     assert mock.control.faults()["counts"] == {"ws_drop": 1}
+    (entry,) = mock.journal(path=TRADES)
+    assert entry["method"] == "WS" and entry["faults"] == ["ws_drop"]
 
 
 def test_ws_duplicate_and_reorder(mock):

@@ -342,7 +342,8 @@ class Hub:
         # a stable order, so the seeded draws land on the same clients run after run
         for sub in sorted(subs, key=lambda x: (getattr(x.conn, "serial", 0), x.channel.name)):
             name = sub.channel.name
-            fired = {r.kind: r for r in plan.ws_faults(name)} if plan.rules else {}
+            fired = ({r.kind: r for r in plan.ws_faults(name, sub.account, self.now_ms)}
+                     if plan.rules else {})
             if "ws_seq_gap" in fired:
                 self.seq_offsets[name] = self.seq_offsets.get(name, 0) + SEQ_GAP
             offset = self.seq_offsets.get(name)
