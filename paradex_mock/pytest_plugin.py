@@ -1,7 +1,8 @@
 """pytest plugin: the ``paradex_mock`` fixture, a running mock per test.
 
 Registered through the package's ``pytest11`` entry point once installed (``pip install .``).
-Configure it with a marker, whose keywords are ``paradex_mock.config.Config`` fields::
+Configure it with a marker, whose keywords are ``paradex_mock.config.Config`` fields (and
+``with_ws=False`` to skip the WebSocket server)::
 
     @pytest.mark.paradex_mock(seed=7, auth_mode="strict")
     def test_my_adapter(paradex_mock):
@@ -21,7 +22,8 @@ def pytest_configure(config):
 def paradex_mock(request):
     marker = request.node.get_closest_marker("paradex_mock")
     overrides = dict(marker.kwargs) if marker else {}
-    mock = MockParadex(**overrides)
+    with_ws = overrides.pop("with_ws", True)
+    mock = MockParadex(with_ws=with_ws, **overrides)
     mock.start()
     try:
         yield mock
