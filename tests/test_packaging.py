@@ -1,5 +1,6 @@
 """`pip install .` gives a package whose pytest plugin (entry point pytest11) provides the
 paradex_mock fixture outside this checkout, with the fixtures shipped inside the package."""
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,8 +17,15 @@ def test_pip_install_registers_the_pytest_plugin(tmp_path):
     # system site packages: the dependencies are already installed here; only our package is new
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     py = venv / "bin" / "python"
+    src = tmp_path / "src"          # build from a copy: an in-tree build leaves build/ behind
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("paradex_mock", "fixtures"):
+        shutil.copytree(ROOT / name, src / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                        "--disable-pip-version-check", str(ROOT)], capture_output=True, text=True)
+                        "--disable-pip-version-check", str(src)], capture_output=True, text=True)
     if r.returncode != 0 and "bdist_wheel" in (r.stderr + r.stdout):
         pytest.skip("no 'wheel' package to build offline: python install_deps.py --test installs it")
     assert r.returncode == 0, r.stderr
