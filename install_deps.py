@@ -2,7 +2,8 @@
 """Install the mock's dependencies into the running interpreter.
 
     python install_deps.py          # runtime: requirements.txt
-    python install_deps.py --test   # runtime + tests: requirements-test.txt
+    python install_deps.py --test   # runtime + tests: requirements-test.txt, then
+                                    # requirements-test-nodeps.txt with pip --no-deps
 
 Idempotent and fast: when every requirement is already satisfied it returns at once without
 calling pip. Exits non-zero with pip's message when an install fails.
@@ -60,18 +61,28 @@ def main(argv=None) -> int:
     parser.add_argument("--test", action="store_true", help="also install the test dependencies")
     parser.add_argument("--force", action="store_true", help="run pip even if everything looks installed")
     args = parser.parse_args(argv)
-    req_file = HERE / ("requirements-test.txt" if args.test else "requirements.txt")
+    steps = [(HERE / ("requirements-test.txt" if args.test else "requirements.txt"), [])]
+    if args.test:
+        steps.append((HERE / "requirements-test-nodeps.txt", ["--no-deps"]))
+    for req_file, extra in steps:
+        rc = install(req_file, extra, args.force)
+        if rc:
+            return rc
+    return 0
+
+
+def install(req_file: Path, extra: list, force: bool) -> int:
     missing = [r for r in read_requirements(req_file) if not satisfied(r)]
-    if not missing and not args.force:
+    if not missing and not force:
         print(f"install_deps: all requirements of {req_file.name} are satisfied")
         return 0
     print(f"install_deps: installing {', '.join(missing) or 'everything'} ...", flush=True)
-    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(req_file)]
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q", *extra, "-r", str(req_file)]
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         print(f"install_deps: pip failed (exit {proc.returncode}). Command: {' '.join(cmd)}", file=sys.stderr)
         return proc.returncode
-    print("install_deps: done")
+    print(f"install_deps: {req_file.name} done")
     return 0
 
 

@@ -95,9 +95,13 @@ EVENT_OF = {
     "orders": "order", "fills": "fill", "positions": "position", "account": "account",
     "balance_events": "balance_event", "funding_payments": "funding_payment",
     "tradebusts": None, "transaction": None, "transfers": None,
+    # in paradex-py 0.8.2's ParadexWebsocketChannel enum (fact sheet §10.5); never emitted here
+    "funding_rate_comparison": None, "block_trades": None, "mmp": None,
 }
 PRIVATE = frozenset({"orders", "fills", "positions", "account", "balance_events", "funding_payments",
-                     "tradebusts", "transaction", "transfers"})
+                     "tradebusts", "transaction", "transfers", "block_trades", "mmp"})
+# the only names of the cross-venue funding channel: the real server's regex is anchored to them
+FUNDING_RATE_COMPARISON = ("funding_rate_comparison.ALL@500ms", "funding_rate_comparison.ALL@1000ms")
 
 # how each kind may be named: "market" = kind.{market} required, "market|ALL" also .ALL,
 # "bare" = the name alone, combinations allowed
@@ -116,6 +120,8 @@ _FORMS = {
     "tradebusts": {"bare"},
     "transaction": {"bare"},
     "transfers": {"bare"},
+    "block_trades": {"bare"},
+    "mmp": {"bare"},
 }
 
 
@@ -187,6 +193,8 @@ def parse_channel(name: Any, markets: Iterable[str]) -> Channel:
         if market not in markets:
             raise ChannelError(f"unknown market {market!r}")
         return Channel(name, "order_book", market, "snapshot", 100, None)
+    if name in FUNDING_RATE_COMPARISON:
+        return Channel(name, "funding_rate_comparison")
     kind, dot, rest = name.partition(".")
     forms = _FORMS.get(kind)
     if forms is None:

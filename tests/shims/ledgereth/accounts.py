@@ -1,0 +1,1 @@
+from . import _refuse as find_account  # noqa: F401

@@ -1,0 +1,1 @@
+from . import _refuse as init_dongle  # noqa: F401

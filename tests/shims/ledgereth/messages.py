@@ -1,0 +1,1 @@
+from . import _refuse as sign_typed_data_draft  # noqa: F401
