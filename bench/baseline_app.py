@@ -1,0 +1,57 @@
+"""The bare-Flask baseline: the mock's routes answering constant JSON, nothing else.
+
+Served by gunicorn with the mock's own gunicorn.conf.py (one gthread worker), so the only
+difference from the mock is the mock's work. The bodies are the mock's real responses captured
+at the start of the run (``BENCH_PAYLOADS``: a JSON file of name -> body text), so the bytes on
+the wire are the same too.
+
+    gunicorn -c gunicorn.conf.py -b 127.0.0.1:9000 'bench.baseline_app:create_app()'
+"""
+import json
+import os
+
+from flask import Flask, Response, request
+
+DEFAULTS = {
+    "summary": '{"results":[{"symbol":"BTC-USD-PERP","mark_price":"90000"}]}',
+    "orderbook": '{"market":"BTC-USD-PERP","seq_no":1,"bids":[],"asks":[]}',
+    "order_ack": '{"id":"1","status":"NEW"}',
+    "batch_ack": '{"orders":[],"errors":[]}',
+}
+
+
+def create_app() -> Flask:
+    payloads = dict(DEFAULTS)
+    path = os.environ.get("BENCH_PAYLOADS")
+    if path and os.path.exists(path):
+        with open(path) as f:
+            payloads.update(json.load(f))
+    app = Flask("bench_baseline")
+
+    def const(name: str, status: int = 200):
+        body = payloads[name]
+        return Response(body, status=status, mimetype="application/json")
+
+    @app.get("/v1/system/time")
+    def system_time():
+        return Response('{"server_time":"0"}', mimetype="application/json")
+
+    @app.get("/v1/markets/summary")
+    def summary():
+        return const("summary")
+
+    @app.get("/v1/orderbook/<path:market>")
+    def orderbook(market):
+        return const("orderbook")
+
+    @app.post("/v1/orders")
+    def orders():
+        request.get_json(force=True)     # a real endpoint reads its body; so does the baseline
+        return const("order_ack", 201)
+
+    @app.post("/v1/orders/batch")
+    def batch():
+        request.get_json(force=True)
+        return const("batch_ack", 201)
+
+    return app
