@@ -16,11 +16,13 @@ import functools
 import json
 from typing import Any, Optional
 
-from crypto_cpp_py.utils import cpp_generate_k_rfc6979
 from starknet_py.constants import EC_ORDER, FIELD_PRIME
-from starknet_py.hash.address import compute_address
-from starknet_py.hash.selector import get_selector_from_name
-from starknet_py.hash.utils import private_to_stark_key, verify_message_signature
+
+# crypto-cpp bound directly (see cpp.py): the same results as starknet-py's wrappers, without
+# importing sympy and the rest of starknet-py into every server process
+from .cpp import compute_address, private_to_stark_key, starknet_keccak
+from .cpp import generate_k_rfc6979 as cpp_generate_k_rfc6979
+from .cpp import verify_signature
 
 __all__ = [
     "EC_ORDER",
@@ -42,7 +44,7 @@ GEN = (
     0x5668060AA49730B7BE4801DF46EC62DE53ECD11ABE43A32873000C36E8DC1F,
 )
 MAX_ECDSA_VALUE = 2**251  # r, w and the message hash must be below this
-INITIALIZE_SELECTOR = get_selector_from_name("initialize")
+INITIALIZE_SELECTOR = starknet_keccak(b"initialize")   # = get_selector_from_name("initialize")
 
 _P = FIELD_PRIME
 _N = EC_ORDER
@@ -110,7 +112,7 @@ def verify(msg_hash: int, r: int, s: int, public_key: int) -> bool:
             return False
         if not 0 < public_key < _P:
             return False
-        return bool(verify_message_signature(msg_hash, [r, s], public_key))
+        return bool(verify_signature(msg_hash, r, s, public_key))
     except Exception:  # garbage in must never take down a request handler
         return False
 

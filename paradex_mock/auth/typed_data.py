@@ -18,7 +18,9 @@ from decimal import Decimal
 from typing import Iterable, Sequence, Union
 
 from starknet_py.constants import FIELD_PRIME
-from starknet_py.hash.utils import _starknet_keccak, pedersen_hash
+
+from .cpp import pedersen_hash
+from .cpp import starknet_keccak as _starknet_keccak
 
 __all__ = [
     "PARACLEAR_DECIMALS",

@@ -59,6 +59,9 @@ def normalize_address(value) -> str:
     return hex(n)
 
 
+_CANONICAL = {s: s for s in ("BUY", "SELL") + ORDER_TYPES + INSTRUCTIONS + STP_MODES}
+
+
 def _side_sign(side: str) -> int:
     return 1 if side == "BUY" else -1
 
@@ -408,9 +411,12 @@ class Exchange:
         if self.system_state == "post_only" and instruction != "POST_ONLY":
             raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
         ts = body.get("signature_timestamp")
+        # the market's and the module's own strings, not the request's copies: an order keeps
+        # them for life, and a hundred thousand orders keep a hundred thousand copies otherwise
         return Order(
-            id="", account=acct.address, market=sym, side=side, type=otype, size=size, price=price,
-            instruction=instruction, flags=list(flags), client_id=client_id, stp=stp,
+            id="", account=acct.address, market=m.symbol, side=_CANONICAL[side], type=_CANONICAL[otype],
+            size=size, price=price, instruction=_CANONICAL[instruction], flags=list(flags), client_id=client_id,
+            stp=_CANONICAL[stp],
             trigger_price=trigger, remaining=size,
             timestamp=int(ts) if isinstance(ts, int) and not isinstance(ts, bool) else now,
         )

@@ -42,29 +42,45 @@ def drop_connection() -> None:
             pass
 
 
+ACAO = "Access-Control-Allow-Origin"
+PRIVATE_NETWORK_ENVIRON = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"   # the request header, in WSGI
+
+
 def install(app, state) -> None:
+    # Hot path: this runs around every request, so the request and g proxies are resolved once
+    # per call (each proxy access costs a context-variable lookup).
+    journal = state.journal
+
     @app.before_request
     def _before():
-        g.t0 = time.perf_counter()
-        g.faults = []
-        path = request.path
-        if path.startswith("/_mock") or request.method == "OPTIONS":
+        gg = g._get_current_object()
+        req = request._get_current_object()
+        gg.t0 = time.perf_counter()
+        gg.faults = []
+        path = req.path
+        method = req.method
+        if path.startswith("/_mock") or method == "OPTIONS":
             return None
-        if (request.content_length or 0) > MAX_API_BODY:
+        if (req.content_length or 0) > MAX_API_BODY:
             return api_error("BINDING_ERROR", "request body too large", 413)
         # faults first: an injected error or drop is what the client sees, limits or not
-        for rule in state.faults.http_faults(request.method, path):
-            g.faults.append(rule.kind)
-            if rule.kind == "latency":
-                time.sleep(state.faults.jitter(rule))
-            elif rule.kind == "error":
-                return fault_response(rule.status)
-            elif rule.kind == "drop":
-                g.drop = True   # the route never runs; the socket closes after journaling
-                return json_response({"message": "connection dropped (injected fault)"}, 503)
-            elif rule.kind == "lost_reply":
-                g.lost_reply = True
-        private = request.blueprint == "private"
+        if state.faults.rules:          # nothing to match when no rule is loaded
+            for rule in state.faults.http_faults(method, path):
+                gg.faults.append(rule.kind)
+                if rule.kind == "latency":
+                    time.sleep(state.faults.jitter(rule))
+                elif rule.kind == "error":
+                    return fault_response(rule.status)
+                elif rule.kind == "drop":
+                    drop_connection()
+                    return json_response({"message": "connection dropped (injected fault)"}, 503)
+                elif rule.kind == "lost_reply":
+                    gg.lost_reply = True
+        limiter = state.rate_limiter
+        if not limiter.enabled:         # check() would answer None; the route resolves the account
+            gg.rate_verdict = None
+            return None
+        private = req.blueprint == "private"
         account = None
         if private:
             from .identity import current_account
@@ -72,36 +88,48 @@ def install(app, state) -> None:
                 account = current_account()
             except ExchangeError:
                 account = None   # the route itself answers the auth error
-        verdict = state.rate_limiter.check(group_of(request.method, path, private),
-                                           request.remote_addr or "?", account)
-        g.rate_verdict = verdict
+        verdict = limiter.check(group_of(method, path, private), req.remote_addr or "?", account)
+        gg.rate_verdict = verdict
         if verdict is not None and not verdict.allowed:
-            g.faults.append("rate_limited")
+            gg.faults.append("rate_limited")
             return json_response(rate_limit_body(), 429, verdict.headers())
         return None
 
     @app.after_request
     def _after(resp):
-        verdict = g.get("rate_verdict")
+        gg = g._get_current_object()
+        req = request._get_current_object()
+        headers = resp.headers
+        verdict = getattr(gg, "rate_verdict", None)
         if verdict is not None and verdict.allowed:
-            resp.headers.update(verdict.headers())
-        t0 = g.get("t0")
+            headers.update(verdict.headers())
+        if getattr(gg, "lost_reply", None):
+            drop_connection()   # the request took effect; the client never hears about it
+        t0 = getattr(gg, "t0", None)
         latency_ms = round((time.perf_counter() - t0) * 1000, 3) if t0 else None
         if t0 is not None:
-            resp.headers["Paradigm-Request-Duration"] = f"{latency_ms}ms"
-        if not request.path.startswith("/_mock"):
-            state.journal.add({
+            # add, not set: nothing else sets this header, and set() scans the whole list first
+            headers.add("Paradigm-Request-Duration", f"{latency_ms}ms")
+        path = req.path
+        if not path.startswith("/_mock"):
+            journal.add({
                 "at": state.exchange.clock.now_ms(),
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode("latin-1"),
-                "account": g.get("paradex_account"),
+                "method": req.method,
+                "path": path,
+                "query": req.query_string.decode("latin-1"),
+                "account": getattr(gg, "paradex_account", None),
                 "status": resp.status_code,
                 "latency_ms": latency_ms,
-                "faults": list(g.get("faults") or []),
-                "ip": request.remote_addr,
+                "faults": list(getattr(gg, "faults", None) or []),
+                "ip": req.remote_addr,
             })
-        # journal first, then cut: a client that reconnects at once is journaled after this one
-        if g.get("lost_reply") or g.get("drop"):
-            drop_connection()   # for lost_reply the request took effect; the client never hears of it
+        # CORS fast path. flask-cors (CORS(app), default options) answers a request that has no
+        # Origin header, is no preflight and asks nothing of private networks with exactly
+        # "Access-Control-Allow-Origin: *"; set it here and flask-cors, which runs next and skips
+        # a response that already has the header, leaves it as is. Every other request (and error
+        # responses, which flask-cors handles before this hook) goes through flask-cors unchanged.
+        environ = req.environ
+        if (req.method != "OPTIONS" and not environ.get("HTTP_ORIGIN") and PRIVATE_NETWORK_ENVIRON not in environ
+                and ACAO not in headers):
+            headers.add(ACAO, "*")
         return resp

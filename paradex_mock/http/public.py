@@ -1,7 +1,8 @@
 """Public REST: system, markets, summaries, klines, books, trades, funding, insurance."""
 import copy
+import json
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from .. import views
 from ..engine.errors import ExchangeError
@@ -94,11 +95,36 @@ def klines():
     return json_response({"results": [[r[0]] + [float(x) for x in r[1:]] for r in rows]})
 
 
+BOOK_CACHE_MAX = 64   # (market, depth) entries kept per exchange
+
+
+def _book_json(e, market: str, depth: int) -> str:
+    """The order book's JSON text, serialised once per book version and reused until the book
+    changes: building the view costs more than the rest of the request. A version is the book
+    object (reset builds new ones), its seq_no and last_updated_at (every change to a book bumps
+    them; the WS order-book deltas rely on the same rule) and the bus epoch (a restored snapshot
+    may bring an older seq_no back with other contents)."""
+    cache = current_app.extensions["paradex_mock"].book_cache
+    with e.lock:
+        book = e.books.get(market)
+        if book is None:
+            return json.dumps(e.book_view(market, depth), separators=(",", ":"))   # raises MARKET_NOT_FOUND
+        version = (book, book.seq_no, book.last_updated_at, e.bus.epoch)
+        hit = cache.get((market, depth))
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        text = json.dumps(e.book_view(market, depth), separators=(",", ":"))
+        if len(cache) >= BOOK_CACHE_MAX:
+            cache.clear()
+        cache[(market, depth)] = (version, text)
+        return text
+
+
 @bp.get("/v1/orderbook/<path:market>")
 def orderbook(market):
     depth = int_arg("depth", 20, 1, 1000)
     str_arg("price_tick")
-    return json_response(ex().book_view(market, depth))
+    return Response(_book_json(ex(), market, depth), mimetype="application/json")   # as json_response
 
 
 @bp.get("/v1/bbo/<path:market>")
