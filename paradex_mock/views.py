@@ -3,6 +3,7 @@ returns and the WS channels push. Decimals become strings, timestamps integer mi
 unset decimals "" (as Paradex sends them)."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -59,12 +60,15 @@ def fill(f: "Fill") -> dict:
     }
 
 
-def position(ex: "Exchange", acct: "Account", p: "Position") -> dict:
+def position(ex: "Exchange", acct: "Account", p: "Position", mg: dict = None) -> dict:
+    """``mg``: the account's ``Exchange.margin`` when the caller has it (it walks every open order)."""
     st = ex.states[p.market]
     mark = st.mark_price
     unrealized_funding = -p.size * (st.funding_index - p.cached_funding_index) if p.size else ZERO
     unrealized = p.size * (mark - p.avg_entry) + unrealized_funding if p.size else ZERO
-    liq = ex.liquidation_price(acct, p) if p.size else None
+    if p.size and mg is None:
+        mg = ex.margin(acct)
+    liq = ex.liquidation_price(acct, p, mg) if p.size else None
     cost = p.size * p.avg_entry
     return {
         "id": f"{acct.address}-{p.market}",
@@ -83,7 +87,7 @@ def position(ex: "Exchange", acct: "Account", p: "Position") -> dict:
         "realized_positional_pnl": fmt(p.realized_pnl),
         "realized_positional_funding_pnl": fmt(p.realized_funding),
         "cached_funding_index": fmt(p.cached_funding_index),
-        "leverage": fmt(_leverage(ex, acct, p, mark)),
+        "leverage": fmt(_leverage(mg, p, mark)),
         "liquidation_price": fmt(liq) if liq is not None else "",
         "last_fill_id": p.last_fill_id,
         "created_at": p.created_at,
@@ -93,11 +97,11 @@ def position(ex: "Exchange", acct: "Account", p: "Position") -> dict:
     }
 
 
-def _leverage(ex: "Exchange", acct: "Account", p: "Position", mark: Decimal) -> Decimal:
+def _leverage(mg: dict, p: "Position", mark: Decimal) -> Decimal:
     """Position notional over account value, as Paradex reports it (0 when flat)."""
     if p.size == 0:
         return ZERO
-    value = ex.margin(acct)["account_value"]
+    value = mg["account_value"]
     if value <= 0:
         return ZERO
     return (abs(p.size) * mark / value).quantize(Decimal("0.01"))
@@ -107,8 +111,8 @@ def balance(acct: "Account") -> dict:
     return {"token": "USDC", "size": fmt(acct.balance), "last_updated_at": acct.balance_updated_at}
 
 
-def account_summary(ex: "Exchange", acct: "Account") -> dict:
-    mg = ex.margin(acct)
+def account_summary(ex: "Exchange", acct: "Account", mg: dict = None) -> dict:
+    mg = mg if mg is not None else ex.margin(acct)
     return {
         "account": acct.address,
         "account_value": fmt(mg["account_value"]),
@@ -164,14 +168,35 @@ def bbo(ex: "Exchange", sym: str) -> dict:
 
 
 def market_summary(ex: "Exchange", sym: str) -> dict:
+    """The market's summary as last computed. Like Paradex's, it is a computed record whose
+    ``created_at`` is when it was computed: it is rebuilt only when one of its inputs changed
+    (book, prices, trades, funding, open interest, the minute of the rolling 24 h window, a reset),
+    so reads between changes cost nothing. Treat the returned dict as read-only."""
+    return _summary_entry(ex, sym)[1]
+
+
+def market_summary_json(ex: "Exchange", sym: str) -> str:
+    """``market_summary`` serialised once per computation, for REST."""
+    entry = _summary_entry(ex, sym)
+    if entry[2] is None:
+        entry[2] = json.dumps(entry[1], separators=(",", ":"))
+    return entry[2]
+
+
+def _summary_entry(ex: "Exchange", sym: str) -> list:
     st = ex.states[sym]
     book = ex.books[sym]
     now = ex.clock.now_ms()
+    key = (book, book.seq_no, book.last_updated_at, ex.bus.epoch, st.last_price, st.index_price, st.premium,
+           st.funding_rate, st.open_interest, st.total_volume, len(st.candles.minutes), now // 60000)
+    entry = getattr(st, "_summary_cache", None)
+    if entry is not None and entry[0] == key:
+        return entry
     b = book.bids.depth(1)
     a = book.asks.depth(1)
     vol, open_24h = _rolling_24h(st, now)
     change = ((st.last_price - open_24h) / open_24h) if open_24h else ZERO
-    return {
+    summary = {
         "symbol": sym,
         "mark_price": fmt(st.mark_price),
         "last_traded_price": fmt(st.last_price),
@@ -193,6 +218,9 @@ def market_summary(ex: "Exchange", sym: str) -> dict:
                    "vanna": "0", "volga": "0"},
         "mark_iv": "", "bid_iv": "", "ask_iv": "", "last_iv": "",
     }
+    entry = [key, summary, None]
+    st._summary_cache = entry
+    return entry
 
 
 def _rolling_24h(st, now: int):

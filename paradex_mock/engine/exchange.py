@@ -305,12 +305,13 @@ class Exchange:
             "status": "LIQUIDATION" if (mmr > 0 and value < mmr) else "ACTIVE",
         }
 
-    def liquidation_price(self, acct: Account, pos: Position) -> Optional[Decimal]:
-        """Mark price at which account value meets maintenance margin, others held constant."""
+    def liquidation_price(self, acct: Account, pos: Position, mg: Optional[dict] = None) -> Optional[Decimal]:
+        """Mark price at which account value meets maintenance margin, others held constant.
+        ``mg``: the account's current ``margin()``, when the caller already has it."""
         if pos.size == 0:
             return None
         st = self.states[pos.market]
-        mg = self.margin(acct)
+        mg = mg if mg is not None else self.margin(acct)
         q = pos.size
         r = self._imf(acct, st.market) * st.market.mmf_factor
         mark = st.mark_price
@@ -634,10 +635,11 @@ class Exchange:
         self.bus.publish("fill", views.fill(fill), order.market, acct.address)
         if order.remaining > 0:
             self.bus.publish("order", views.order(order), order.market, acct.address)
-        self.bus.publish("position", views.position(self, acct, pos), order.market, acct.address)
+        mg = self.margin(acct)   # once per fill: the position and account views both need it
+        self.bus.publish("position", views.position(self, acct, pos, mg), order.market, acct.address)
         self.bus.publish("balance_event", views.balance_event(fill, st, before, acct.balance), order.market,
                          acct.address)
-        self._publish_account(acct)
+        self._publish_account(acct, mg)
 
     @staticmethod
     def _apply_to_position(pos: Position, delta: Decimal, price: Decimal, now: int) -> Decimal:
@@ -686,8 +688,8 @@ class Exchange:
         order.seq_no = self.next_seq()
         self.bus.publish("order", views.order(order), order.market, order.account)
 
-    def _publish_account(self, acct: Account) -> None:
-        self.bus.publish("account", views.account_summary(self, acct), None, acct.address)
+    def _publish_account(self, acct: Account, mg: Optional[dict] = None) -> None:
+        self.bus.publish("account", views.account_summary(self, acct, mg), None, acct.address)
 
     def _flush(self, now: int) -> None:
         """Publish book and BBO once per change set (not once per fill)."""
@@ -897,10 +899,12 @@ class Exchange:
         self._dirty_books.add(sym)
 
     def _synthetic_flow(self, sym: str, dt_s: float, now: int) -> None:
-        """Other participants' market orders: public trades against whatever rests at the touch."""
+        """Other participants' market orders: public trades against whatever rests at the touch.
+        Their number is Poisson with the fixture's rate, and at least one per tick, so a
+        ``trades`` subscriber sees the market trade on every tick."""
         st = self.states[sym]
         lam = st.params.trades_per_minute * dt_s / 60.0
-        n = _poisson(self.rng, lam)
+        n = max(1, _poisson(self.rng, lam)) if dt_s > 0 else 0
         book = self.books[sym]
         m = st.market
         for _ in range(n):

@@ -103,7 +103,8 @@ def positions():
     addr = current_account()
     with e.lock:
         a = e.account(addr)
-        return json_response({"results": [views.position(e, a, p) for p in a.positions.values()]})
+        mg = e.margin(a)
+        return json_response({"results": [views.position(e, a, p, mg) for p in a.positions.values()]})
 
 
 @bp.get("/v1/fills")
