@@ -29,7 +29,7 @@ class HttpServer:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self.server.serve_forever(poll_interval=0.2)
+        self.server.serve_forever(poll_interval=0.05)   # stop() waits at most this long
 
     def start(self) -> "HttpServer":
         self._thread = threading.Thread(target=self.serve_forever, name="paradex-mock-http", daemon=True)

@@ -187,21 +187,28 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     path.reverse()
     first_min = now_ms - now_ms % MINUTE_MS - minutes * MINUTE_MS
     keep_from = first_min + (minutes - keep_trades_minutes) * MINUTE_MS
-    trade_scale = float(p.trade_size)
+    # Prices and sizes are drawn as whole numbers of ticks and steps (ints are cheap; this loop
+    # makes ~40k trades at start), then become Decimals exactly.
+    tick, step = m.tick, m.step
+    tick_f, step_f = float(tick), float(step)
+    size_scale = float(p.trade_size) / step_f
+    ticks_cache: dict = {}
     candles = state.candles
     trades = state.trades
     volume = ZERO
     k = 0
+    rand = rng.random
     for mi in range(minutes):
         t0 = first_min + mi * MINUTE_MS
         for j in range(per_min):
-            price = round_step(Decimal(repr(round(path[k], 10))), m.tick)
-            if price <= 0:
-                price = m.tick
+            n_ticks = max(1, round(path[k] / tick_f))
             k += 1
-            size = max(floor_step(Decimal(repr(round(trade_scale * (0.2 + rng.random() * 1.6), 8))), m.step), m.step)
-            ts = t0 + int((j + rng.random()) * MINUTE_MS / per_min)
-            side = "BUY" if rng.random() < 0.5 else "SELL"
+            price = ticks_cache.get(n_ticks)
+            if price is None:
+                price = ticks_cache[n_ticks] = tick * n_ticks
+            size = step * max(1, int(size_scale * (0.2 + rand() * 1.6)))
+            ts = t0 + int((j + rand()) * MINUTE_MS / per_min)
+            side = "BUY" if rand() < 0.5 else "SELL"
             candles.add(ts, price, size)
             volume += size * price
             if ts >= keep_from:
