@@ -72,7 +72,7 @@ def install(app, state) -> None:
                 elif rule.kind == "error":
                     return fault_response(rule.status)
                 elif rule.kind == "drop":
-                    drop_connection()
+                    gg.drop = True   # the route never runs; the socket closes after journaling
                     return json_response({"message": "connection dropped (injected fault)"}, 503)
                 elif rule.kind == "lost_reply":
                     gg.lost_reply = True
@@ -103,8 +103,6 @@ def install(app, state) -> None:
         verdict = getattr(gg, "rate_verdict", None)
         if verdict is not None and verdict.allowed:
             headers.update(verdict.headers())
-        if getattr(gg, "lost_reply", None):
-            drop_connection()   # the request took effect; the client never hears about it
         t0 = getattr(gg, "t0", None)
         latency_ms = round((time.perf_counter() - t0) * 1000, 3) if t0 else None
         if t0 is not None:
@@ -132,4 +130,7 @@ def install(app, state) -> None:
         if (req.method != "OPTIONS" and not environ.get("HTTP_ORIGIN") and PRIVATE_NETWORK_ENVIRON not in environ
                 and ACAO not in headers):
             headers.add(ACAO, "*")
+        # journal first, then cut: a client that reconnects at once is journaled after this one
+        if getattr(gg, "lost_reply", None) or getattr(gg, "drop", None):
+            drop_connection()   # for lost_reply the request took effect; the client never hears of it
         return resp
