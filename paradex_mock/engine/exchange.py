@@ -516,6 +516,8 @@ class Exchange:
         book.side_for(order).add(order)
         self._dirty_books.add(order.market)
         self._order_changed(order, now)
+        if order.filled == 0:   # it now holds margin (a fill already published the account)
+            self._publish_account(acct)
 
     def _increases_exposure(self, acct: Account, order: Order) -> bool:
         pos = acct.positions.get(order.market)
@@ -670,6 +672,7 @@ class Exchange:
         return realized
 
     def _close(self, order: Order, now: int, reason: str) -> None:
+        held_margin = order.status == "OPEN"   # resting or partly filled: its margin is released now
         order.status = "CLOSED"
         order.cancel_reason = reason
         if order.account == SIM_ACCOUNT:
@@ -679,7 +682,7 @@ class Exchange:
         if order in self.triggers.get(order.market, ()):
             self.triggers[order.market].remove(order)
         self._order_changed(order, now)
-        if reason and reason != "SELF_TRADE":
+        if held_margin and order.remaining > 0:
             self._publish_account(acct)
 
     def _order_changed(self, order: Order, now: int) -> None:
