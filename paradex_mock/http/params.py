@@ -63,10 +63,11 @@ def _decode(cursor: str) -> dict:
         raise bad_param("cursor", "not a cursor this server issued") from None
 
 
-def paginate(items: List, key: Callable, max_page: int = 1000, default_page: int = 100) -> dict:
+def paginate(items: List, key: Callable, view: Optional[Callable] = None, max_page: int = 1000,
+             default_page: int = 100) -> dict:
     """Page a newest-first list with opaque cursors that hold the boundary item's key, so a page
     stays stable while new items arrive at the front. ``key(item)`` must be a JSON list that
-    decreases along ``items``."""
+    decreases along ``items``; ``view`` turns the page's items into their wire shape."""
     page_size = int_arg("page_size", default_page, 1, max_page)
     cursor = _arg("cursor")
     start = 0
@@ -78,13 +79,11 @@ def paginate(items: List, key: Callable, max_page: int = 1000, default_page: int
         else:               # newer than k: the page just before
             end = next((i for i, it in enumerate(items) if key(it) <= k), len(items))
             start = max(0, end - page_size)
-            page = items[start:end]
-            return _page(items, page, start, key)
-    page = items[start:start + page_size]
-    return _page(items, page, start, key)
+            return _page(items, items[start:end], start, key, view)
+    return _page(items, items[start:start + page_size], start, key, view)
 
 
-def _page(items, page, start, key) -> dict:
+def _page(items, page, start, key, view) -> dict:
     nxt = _encode({"d": "n", "k": key(page[-1])}) if page and start + len(page) < len(items) else None
     prv = _encode({"d": "p", "k": key(page[0])}) if page and start > 0 else None
-    return {"next": nxt, "prev": prv, "results": page}
+    return {"next": nxt, "prev": prv, "results": [view(x) for x in page] if view else page}

@@ -119,9 +119,7 @@ def fills():
         a = e.account(addr)
         rows = [f for f in reversed(a.fills)
                 if (sym is None or f.market == sym) and _in_window(f.created_at, start, end)]
-    page = paginate(rows, lambda f: [f.created_at, f.id])
-    page["results"] = [views.fill(f) for f in page["results"]]
-    return json_response(page)
+    return json_response(paginate(rows, lambda f: [f.created_at, f.id], views.fill))
 
 
 @bp.get("/v1/funding/payments")
@@ -134,9 +132,7 @@ def funding_payments():
         a = e.account(addr)
         rows = [p for p in reversed(a.funding_payments)
                 if (sym == "ALL" or p.market == sym) and _in_window(p.created_at, start, end)]
-    page = paginate(rows, lambda p: [p.created_at, p.id])
-    page["results"] = [views.funding_payment(p) for p in page["results"]]
-    return json_response(page)
+    return json_response(paginate(rows, lambda p: [p.created_at, p.id], views.funding_payment))
 
 
 @bp.get("/v1/transfers")
@@ -185,8 +181,7 @@ def orders_history():
                 if (sym is None or o.market == sym) and (cid is None or o.client_id == cid)
                 and (side is None or o.side == side) and (status is None or o.status == status)
                 and (otype is None or o.type == otype) and _in_window(o.created_at, start, end)]
-        page = paginate(rows, lambda o: [o.created_at, o.id])
-        page["results"] = [views.order(o) for o in page["results"]]
+        page = paginate(rows, lambda o: [o.created_at, o.id], views.order)
     return json_response(page)
 
 

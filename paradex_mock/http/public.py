@@ -146,9 +146,7 @@ def trades():
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
     rows = e.trades_between(sym, start, end)
-    page = paginate(rows, lambda t: [t.created_at, t.id])
-    page["results"] = [views.trade(t) for t in page["results"]]
-    return json_response(page)
+    return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade))
 
 
 @bp.get("/v1/funding/data")
@@ -158,8 +156,7 @@ def funding_data():
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
     rows = e.funding_rows(sym, start, end)
-    page = paginate(rows, lambda r: [r["created_at"]], max_page=5000)
-    return json_response(page)
+    return json_response(paginate(rows, lambda r: [r["created_at"]], max_page=5000))
 
 
 @bp.get("/v1/insurance")
