@@ -7,13 +7,16 @@ Two ways to run it, one behaviour:
 * ``python ws_server.py`` (``main()``): a separate process fed by the HTTP process's
   ``/_mock/stream`` (see README.md in this folder).
 
-Every connection has a bounded outbound queue drained by its own writer task; the fan-out only
-ever enqueues, so one slow reader never delays the others. A client whose queue overflows is
-disconnected with close code 1008 (policy violation, reason "slow consumer").
+The fan-out never waits for a client: frames are written straight to each connection that keeps
+up (as ``websockets.broadcast`` does, and once per loop iteration, so a burst of frames costs one
+write), and queued, in order, for one that does not, so one slow reader never delays the others.
+A client whose queue overflows is disconnected with close code 1008 (policy violation, reason
+"slow consumer"). See ``Conn``.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import logging
@@ -22,11 +25,12 @@ import secrets
 import signal
 import threading
 from http import HTTPStatus
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import OPEN
 
 from .. import config as config_mod
 from .auth import Authenticator
@@ -49,40 +53,103 @@ WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level"
 
 
 _SERIALS = itertools.count(1)
+Frame = Union[str, bytes]     # a text frame, as str or already UTF-8 encoded
 
 
 class Conn:
-    """One client connection: its account, subscriptions and outbound queue."""
+    """One client connection: its account, subscriptions and outbound frames.
+
+    Writing follows ``websockets.broadcast`` (no task, no queue, no wait per message) for a
+    client that keeps up, and queues only for one that does not:
+
+    * ``push`` adds the frame to the connection's ``pending`` list; at the end of the loop
+      iteration (one ``call_soon`` for the whole server, ``WsServer._flush``) the pending frames
+      of each connection are framed and written to its transport in **one** write. The frames
+      one exchange event (or one tick's events) sends a client thus cost one system call.
+    * If the transport already holds more than its high-water mark (``websockets``'
+      ``write_limit``, 32 KiB: the point where its own ``send()`` would wait), the frames join the
+      connection's ``backlog`` instead; a writer task, alive only while there is a backlog,
+      sends it in order with ``ws.send`` (which waits for the peer to read). While a backlog
+      exists every new frame joins it, so a frame never overtakes an earlier one.
+    * A backlog that would exceed ``ws_queue_size`` frames disconnects the client with 1008
+      (slow consumer); the other clients never wait for it."""
 
     def __init__(self, server: "WsServer", ws):
         self.server = server
         self.ws = ws
-        self.queue: asyncio.Queue = asyncio.Queue(maxsize=max(1, server.queue_size))
+        self.protocol = ws.protocol
+        self.transport = ws.transport
+        # the transport's high-water mark: above it websockets' own send() would wait to drain
+        self.high_water = self.transport.get_write_buffer_limits()[1]
+        self.limit = max(1, server.queue_size)
+        # frames pushed in this loop iteration (encoded). One list for the connection's life: a new
+        # one per iteration would, for 1,000 clients, feed the garbage collector's oldest generation
+        self.pending: list = []
+        self.backlog: collections.deque = collections.deque()   # frames waiting for a slow reader
+        self.writer: Optional[asyncio.Task] = None            # drains the backlog while it exists
         self.account: Optional[str] = None
         self.subs: Dict[str, Sub] = {}
         self.closing = False
         self.sent = 0
         self.serial = next(_SERIALS)
-        self.held: Optional[str] = None     # a frame a ws_reorder fault holds back
-        self.writer = asyncio.ensure_future(self._write())
+        self.held: Optional[Frame] = None     # a frame a ws_reorder fault holds back
 
-    def push(self, text: str) -> None:
-        """Queue a frame; never blocks. Overflow disconnects this client (and only it)."""
+    def push(self, frame: Frame) -> None:
+        """Send a frame (``str`` or UTF-8 ``bytes``) after those pushed before it; never blocks.
+        A backlog overflow disconnects this client (and only it)."""
         if self.closing:
             return
+        self._put(frame.encode() if isinstance(frame, str) else frame)
+        if self.held is not None and not self.closing:   # the held frame goes after the one behind it
+            held, self.held = self.held, None
+            self._put(held.encode() if isinstance(held, str) else held)
+
+    def _put(self, frame: bytes) -> None:
+        # invariant: pending and backlog are never both non-empty
+        if self.backlog:
+            self._queue((frame,))
+            return
+        pending = self.pending
+        if not pending:
+            self.server.flush_later(self)
+        pending.append(frame)
+
+    def flush(self) -> None:
+        """Write the frames pushed in this loop iteration (called by ``WsServer._flush``)."""
+        frames = self.pending
+        if not frames:
+            return
         try:
-            self.queue.put_nowait(text)
-            if self.held is not None:         # the held frame goes after the one behind it
-                held, self.held = self.held, None
-                self.queue.put_nowait(held)
-        except asyncio.QueueFull:
+            if self.closing or self.protocol.state is not OPEN:
+                return          # a closing connection could not take them anyway
+            if self.transport.get_write_buffer_size() > self.high_water:
+                self._queue(frames)
+                return
+            protocol = self.protocol
+            for frame in frames:
+                protocol.send_text(frame)
+            self.transport.write(b"".join(protocol.data_to_send()))
+            self.sent += len(frames)
+        except Exception as e:                  # the socket failed: websockets notices it too
+            log.debug("write to %s failed: %r", self.ws.remote_address, e)
+            self.closing = True
+            self.transport.abort()
+        finally:
+            frames.clear()
+
+    def _queue(self, frames) -> None:
+        if len(self.backlog) + len(frames) > self.limit:
             self.closing = True
             self.server.slow_disconnects += 1
             log.warning("client %s does not read its messages (%d queued): disconnecting with %d",
-                        self.ws.remote_address, self.queue.qsize(), SLOW_CLOSE_CODE)
+                        self.ws.remote_address, len(self.backlog), SLOW_CLOSE_CODE)
             asyncio.ensure_future(self.close(SLOW_CLOSE_CODE, SLOW_CLOSE_REASON))
+            return
+        self.backlog.extend(frames)
+        if self.writer is None:
+            self.writer = asyncio.ensure_future(self._write())
 
-    def hold(self, text: str) -> None:
+    def hold(self, text: Frame) -> None:
         """ws_reorder: send ``text`` after the next frame (or within a second if none comes)."""
         if self.held is not None:
             older, self.held = self.held, None
@@ -90,19 +157,31 @@ class Conn:
         self.held = text
         asyncio.get_running_loop().call_later(1.0, self._release, text)
 
-    def _release(self, text: str) -> None:
+    def _release(self, text: Frame) -> None:
         if self.held is text:
             self.held = None
             self.push(text)
 
     async def _write(self) -> None:
+        """Send the backlog in order. The frame being sent stays at the head of the backlog
+        until ``ws.send`` returns, so ``push`` keeps queueing behind it meanwhile."""
+        backlog = self.backlog
         try:
-            while True:
-                text = await self.queue.get()
-                await self.ws.send(text)
+            while backlog:
+                await self.ws.send(backlog[0], text=True)
+                backlog.popleft()
                 self.sent += 1
         except ConnectionClosed:
-            pass
+            self.closing = True
+            backlog.clear()
+        finally:
+            if self.writer is asyncio.current_task():
+                self.writer = None
+
+    def stop_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
 
     def drop_subscriptions(self) -> None:
         for sub in self.subs.values():
@@ -114,7 +193,7 @@ class Conn:
         ``timeout`` the TCP connection is aborted."""
         self.closing = True
         self.drop_subscriptions()
-        self.writer.cancel()
+        self.stop_writer()
         try:
             await asyncio.wait_for(self.ws.close(code, reason), timeout)
         except (asyncio.TimeoutError, ConnectionClosed, OSError):
@@ -153,7 +232,27 @@ class WsServer:
         self.slow_disconnects = 0
         self.port: Optional[int] = None
         self._server = None
+        self._dirty: list = []                 # connections with pending frames (see Conn)
+        self._flush_scheduled = False
         self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
+
+    # ------------------------------------------------------------------ writing
+    def flush_later(self, conn: Conn) -> None:
+        """``conn`` has pending frames: write them (and every other connection's) at the end of
+        this loop iteration."""
+        self._dirty.append(conn)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            try:
+                conn.flush()
+            except Exception:           # pragma: no cover - one connection must not stop the others
+                log.exception("flushing a connection failed")
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str, port: int) -> None:
@@ -205,7 +304,7 @@ class WsServer:
         finally:
             conn.closing = True
             conn.drop_subscriptions()
-            conn.writer.cancel()
+            conn.stop_writer()
             self.conns.discard(conn)
 
     async def _handle(self, conn: Conn, raw, us_in: int) -> None:
