@@ -16,3 +16,10 @@ keepalive = 5
 # an open /_mock/stream (the WS process following us) must not hold a shutdown for 30 s
 graceful_timeout = 3
 accesslog = None
+
+
+def post_worker_init(worker):
+    # the app (fixtures, backfilled history) lives as long as the worker: keep it out of the
+    # garbage collector's full collections (see paradex_mock/runner.py)
+    import gc
+    gc.freeze()

@@ -19,7 +19,8 @@ computes market data itself. One JSON object per line:
 Query: ``after=<seq>&epoch=<E>&instance=<id>`` resumes (events after ``seq``, no snapshot) when
 the instance and epoch match and the bus still holds those events; otherwise the stream starts
 with a fresh snapshot. ``heartbeat=<s>`` (0.05-30, default 1). A consumer that falls more than
-``QUEUE_MAX`` events behind is cut off; it reconnects and resumes.
+``QUEUE_MAX`` events behind is cut off; it reconnects and, the bus keeping fewer events than that,
+starts again from a fresh snapshot.
 
 Access follows the control API's policy: loopback clients always, anyone when ``control`` is
 ``on`` (the stream carries every account's private events).
