@@ -116,9 +116,14 @@ class FaultPlan:
         self._changed()
 
     def add(self, spec) -> List[FaultRule]:
-        specs = spec if isinstance(spec, list) else [spec]
-        rules = [FaultRule.from_dict(s) for s in specs]   # all valid before any is added
+        """Add one rule or a list (all validated before any is added)."""
+        return self._install(spec if isinstance(spec, list) else [spec], keep=True)
+
+    def _install(self, specs: list, keep: bool) -> List[FaultRule]:
+        rules = [FaultRule.from_dict(s) for s in specs]   # on error nothing changes
         with self._lock:
+            if not keep:
+                self.rules = []
             for r in rules:
                 self._next_id += 1
                 r.id = self._next_id
@@ -136,15 +141,7 @@ class FaultPlan:
 
     def replace(self, specs: list) -> List[FaultRule]:
         """Swap the whole rule set (validated first; on error nothing changes)."""
-        rules = [FaultRule.from_dict(s) for s in specs]
-        with self._lock:
-            self.rules = []
-            for r in rules:
-                self._next_id += 1
-                r.id = self._next_id
-                self.rules.append(r)
-        self._changed()
-        return rules
+        return self._install(specs, keep=False)
 
     def public(self) -> dict:
         with self._lock:
