@@ -7,7 +7,6 @@ tell the same story.
 """
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import random
@@ -259,8 +258,8 @@ class Exchange:
             return max(m.imf_base, ONE / Decimal(lev))
         return m.imf_base
 
-    def margin(self, acct: Account, extra: Optional[Order] = None) -> dict:
-        """Account value and margin requirements at mark, optionally with one more open order.
+    def margin(self, acct: Account) -> dict:
+        """Account value and margin requirements at mark, its open orders included.
 
         Initial margin takes, per market, the worst of the position filled by all open buys or
         by all open sells, so orders that reduce a position need no margin."""
@@ -270,10 +269,7 @@ class Exchange:
         mmr = ZERO
         buys: Dict[str, Decimal] = {}
         sells: Dict[str, Decimal] = {}
-        orders = list(acct.open_orders.values())
-        if extra is not None:
-            orders.append(extra)
-        for o in orders:
+        for o in acct.open_orders.values():
             if o.status == "UNTRIGGERED" and not o.triggered:
                 continue
             book = buys if o.side == "BUY" else sells
@@ -487,13 +483,11 @@ class Exchange:
         new_size = pos_size + _side_sign(order.side) * order.remaining
         if abs(new_size) > m.position_limit and abs(new_size) > abs(pos_size):
             return self._close(order, now, "ORDER_EXCEEDS_POSITION_LIMIT")
+        mg, mg_open = None, -1
         if not order.reduce_only:
-            check_price = order.price if order.price > 0 else st.mark_price
-            probe = copy.copy(order)
-            probe.price = check_price
-            acct.open_orders.pop(order.id, None)
-            mg = self.margin(acct, extra=probe)
-            acct.open_orders[order.id] = order
+            # the order is already among the account's open orders (since _accept), and margin
+            # counts open orders at mark, so this is the account with the order resting
+            mg, mg_open = self.margin(acct), len(acct.open_orders)
             if mg["free_collateral"] < 0 and self._increases_exposure(acct, order):
                 return self._close(order, now, "NOT_ENOUGH_MARGIN")
         book = self.books[order.market]
@@ -517,7 +511,9 @@ class Exchange:
         self._dirty_books.add(order.market)
         self._order_changed(order, now)
         if order.filled == 0:   # it now holds margin (a fill already published the account)
-            self._publish_account(acct)
+            # nothing traded, and no other order of the account closed (self-trade prevention
+            # could have): the margin of the risk check is the account's margin now
+            self._publish_account(acct, mg if len(acct.open_orders) == mg_open else None)
 
     def _increases_exposure(self, acct: Account, order: Order) -> bool:
         pos = acct.positions.get(order.market)
