@@ -284,32 +284,29 @@ def test_dropped_connection_and_latency(mock):
     assert mock.control.faults()["counts"] == {"drop": 1, "latency": 1}
 
 
+def _summary_outcomes(mock, n=20) -> list:
+    ex = _ccxt(mock)
+    outcomes = []
+    for _ in range(n):
+        try:
+            ex.publicGetMarketsSummary({"market": "BTC-USD-PERP"})
+            outcomes.append("ok")
+        except ccxt.BaseError:
+            outcomes.append("502")
+    return outcomes
+
+
 def test_fault_scenario_file_at_start(tmp_path):
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"faults": [{"kind": "error", "target": "GET /v1/markets/summary",
                                                 "status": 502, "probability": 0.5}]}))
     with MockParadex(with_ws=False, faults_file=str(scenario), seed=3) as m:
-        ex = _ccxt(m)
-        outcomes = []
-        for _ in range(20):
-            try:
-                ex.publicGetMarketsSummary({"market": "BTC-USD-PERP"})
-                outcomes.append("ok")
-            except ccxt.BaseError:
-                outcomes.append("502")
+        outcomes = _summary_outcomes(m)
         assert 3 <= outcomes.count("502") <= 17
         assert m.control.faults()["counts"]["error"] == outcomes.count("502")
     # the draws come from the seeded source: the same seed fails the same calls
     with MockParadex(with_ws=False, faults_file=str(scenario), seed=3) as m:
-        ex = _ccxt(m)
-        again = []
-        for _ in range(20):
-            try:
-                ex.publicGetMarketsSummary({"market": "BTC-USD-PERP"})
-                again.append("ok")
-            except ccxt.BaseError:
-                again.append("502")
-        assert again == outcomes
+        assert _summary_outcomes(m) == outcomes
 
 
 def test_bad_fault_rules_are_refused(client):
