@@ -124,20 +124,9 @@ def http_get(url: str, timeout: float = 2.0, headers: Optional[dict] = None) -> 
 
 
 def http_json(method: str, url: str, body=None, headers: Optional[dict] = None, timeout: float = 10.0):
-    data = None if body is None else json.dumps(body).encode()
-    h = {"Content-Type": "application/json"}
-    h.update(headers or {})
-    req = urllib.request.Request(url, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw)
-        except ValueError:
-            return e.code, raw
+    """``(status, json_or_None)`` for one call: the test helper's ``rest`` on a full URL."""
+    from paradex_mock.ws.testing import rest
+    return rest(url, method, "", body, headers, timeout)
 
 
 def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None, interval: float = 0.005) -> float:

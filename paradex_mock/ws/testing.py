@@ -199,4 +199,7 @@ def rest(base_url: str, method: str, path: str, body=None, headers=None, timeout
             return r.status, (json.loads(raw) if raw else None)
     except urllib.error.HTTPError as e:
         raw = e.read()
-        return e.code, (json.loads(raw) if raw else None)
+        try:
+            return e.code, (json.loads(raw) if raw else None)
+        except ValueError:   # not JSON (a proxy's page, say): the raw bytes
+            return e.code, raw
