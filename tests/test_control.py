@@ -112,6 +112,13 @@ def test_snapshot_restore_round_trip(client, exchange):
     again = [client.get(u).get_data() for u in ("/v1/orders", "/v1/positions", "/v1/fills", "/v1/balance",
                                                  "/v1/orderbook/BTC-USD-PERP", "/v1/trades?market=BTC-USD-PERP")]
     assert again == before
+    # derived totals (open-order exposure, book levels) are recounted from the restored state
+    assert "held" not in snap["orders"][0]
+    for acct in exchange.accounts.values():
+        assert acct.open_totals() == acct.open_totals_recounted()
+    assert sum(acct.open_count.get("BTC-USD-PERP", 0) for acct in exchange.accounts.values()) == 1
+    for side in (exchange.books["BTC-USD-PERP"].bids, exchange.books["BTC-USD-PERP"].asks):
+        assert side.totals == side.totals_recounted()
     # the random source was restored too: the same two ticks give the same book
     post(client, "/_mock/clock/advance", {"ticks": 2})
     assert client.get("/v1/orderbook/BTC-USD-PERP").get_data() == after_ticks

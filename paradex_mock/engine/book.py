@@ -15,6 +15,9 @@ class BookSide:
         self.is_bid = is_bid
         self.levels: Dict[Decimal, Deque[Order]] = {}
         self.prices: List[Decimal] = []   # ascending
+        # remaining size per level, kept as orders come, fill and go, so depth() reads it instead
+        # of summing a level that may hold thousands of orders
+        self.totals: Dict[Decimal, Decimal] = {}
 
     def best_price(self) -> Optional[Decimal]:
         if not self.prices:
@@ -26,6 +29,9 @@ class BookSide:
         if q is None:
             q = self.levels[order.price] = deque()
             bisect.insort(self.prices, order.price)
+            self.totals[order.price] = order.remaining
+        else:
+            self.totals[order.price] += order.remaining
         q.append(order)
 
     def remove(self, order: Order) -> bool:
@@ -38,19 +44,28 @@ class BookSide:
             return False
         if not q:
             self._drop_level(order.price)
+        else:
+            self.totals[order.price] -= order.remaining
         return True
+
+    def filled(self, price: Decimal, qty: Decimal) -> None:
+        """An order resting at ``price`` traded ``qty`` (the caller lowers its remaining size)."""
+        self.totals[price] -= qty
 
     def _drop_level(self, price: Decimal) -> None:
         del self.levels[price]
+        del self.totals[price]
         i = bisect.bisect_left(self.prices, price)
         if i < len(self.prices) and self.prices[i] == price:
             self.prices.pop(i)
 
     def pop_front(self, price: Decimal) -> None:
         q = self.levels[price]
-        q.popleft()
+        o = q.popleft()
         if not q:
             self._drop_level(price)
+        else:
+            self.totals[price] -= o.remaining
 
     def iter_prices(self) -> Iterator[Decimal]:
         """Best price first. Iterates over a copy: callers may change the book."""
@@ -62,7 +77,7 @@ class BookSide:
         for p in prices:
             if len(out) >= n:
                 break
-            total = sum((o.remaining for o in self.levels[p]), Decimal(0))
+            total = self.totals[p]
             if total > 0:
                 out.append((p, total))
         return out
@@ -71,9 +86,14 @@ class BookSide:
         for p in list(self.prices):
             yield from list(self.levels.get(p, ()))
 
+    def totals_recounted(self) -> Dict[Decimal, Decimal]:
+        """Each level's remaining size summed afresh: what ``totals`` must equal (tests)."""
+        return {p: sum((o.remaining for o in q), Decimal(0)) for p, q in self.levels.items()}
+
     def clear(self) -> None:
         self.levels.clear()
         self.prices.clear()
+        self.totals.clear()
 
 
 class OrderBook:

@@ -267,14 +267,10 @@ class Exchange:
         unrealized_funding = ZERO
         imr = ZERO
         mmr = ZERO
-        buys: Dict[str, Decimal] = {}
-        sells: Dict[str, Decimal] = {}
-        for o in acct.open_orders.values():
-            if o.status == "UNTRIGGERED" and not o.triggered:
-                continue
-            book = buys if o.side == "BUY" else sells
-            book[o.market] = book.get(o.market, ZERO) + o.remaining
-        markets = set(buys) | set(sells) | {k for k, p in acct.positions.items() if p.size != 0}
+        buys = acct.open_buys        # kept up to date as orders open, fill and close
+        sells = acct.open_sells
+        markets = {k for k, v in buys.items() if v} | {k for k, v in sells.items() if v} | \
+            {k for k, p in acct.positions.items() if p.size != 0}
         for sym in markets:
             st = self.states[sym]
             m = st.market
@@ -321,8 +317,9 @@ class Exchange:
         return round_step(p, st.market.tick)
 
     # ------------------------------------------------------------------ order entry
-    def parse_order(self, acct: Account, body: dict, now: int) -> Order:
-        """Validate a POST /orders body into an Order. Raises ExchangeError; changes nothing."""
+    def parse_order(self, acct: Account, body: dict, now: int, replacing: Optional[Order] = None) -> Order:
+        """Validate a POST /orders body into an Order. Raises ExchangeError; changes nothing.
+        ``replacing``: the open order a modification replaces."""
         if not isinstance(body, dict):
             raise ExchangeError("VALIDATION_ERROR", "order request must be a JSON object")
         sym = body.get("market")
@@ -399,7 +396,9 @@ class Exchange:
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
             raise ExchangeError("INVALID_ORDER_SIZE",
                                 f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
-        open_in_market = sum(1 for o in acct.open_orders.values() if o.market == sym)
+        open_in_market = acct.open_count.get(sym, 0)
+        if replacing is not None and replacing.market == sym and replacing.id in acct.open_orders:
+            open_in_market -= 1   # a modified order's own slot does not count against it
         if open_in_market >= m.max_open_orders:
             raise ExchangeError("REQUEST_NOT_ALLOWED",
                                 f"max_open_orders {m.max_open_orders} reached in {sym}")
@@ -454,7 +453,7 @@ class Exchange:
         order.seq_no = self.next_seq()
         self.orders[order.id] = order
         acct.orders[order.id] = order
-        acct.open_orders[order.id] = order
+        acct.add_open(order)
         if order.client_id:
             acct.client_ids[order.client_id] = order
         ack = views.order(order)
@@ -467,6 +466,7 @@ class Exchange:
         st = self.states[order.market]
         if order.type in TRIGGER_TYPES and not order.triggered:
             order.status = "UNTRIGGERED"
+            acct.hold(order)   # an untriggered stop holds no margin
             self.triggers[order.market].append(order)
             self._order_changed(order, now)
             return
@@ -476,6 +476,7 @@ class Exchange:
             if size == 0 or (pos.size > 0) == order.is_buy:
                 return self._close(order, now, "REDUCE_ONLY_POSITION_EMPTY" if size == 0 else "REDUCE_ONLY_WOULD_INCREASE")
             order.size = order.remaining = size
+            acct.hold(order)
         if order.reduce_only and self._reduce_capacity(acct, order) <= 0:
             return self._close(order, now, "REDUCE_ONLY_WOULD_INCREASE")
         pos = acct.positions.get(order.market)
@@ -590,12 +591,14 @@ class Exchange:
         # Paradex reports the book's sequence number after the trade; _flush touches every
         # changed book exactly once at the end of this change set
         book_seq = self.books[taker.market].seq_no + 1
+        self.books[taker.market].opposite(taker).filled(price, qty)   # the maker rests at price
         for order, liquidity in ((maker, "MAKER"), (taker, "TAKER")):
             order.remaining -= qty
             order.filled_notional += qty * price
             if order.account == SIM_ACCOUNT:
                 continue
             acct = self.accounts[order.account]
+            acct.hold(order)
             self._fill_account(acct, order, liquidity, price, qty, trade, book_seq, now)
         self.bus.publish("trade", views.trade(trade), trade.market)
 
@@ -674,7 +677,7 @@ class Exchange:
         if order.account == SIM_ACCOUNT:
             return
         acct = self.accounts[order.account]
-        acct.open_orders.pop(order.id, None)
+        acct.drop_open(order)
         if order in self.triggers.get(order.market, ()):
             self.triggers[order.market].remove(order)
         self._order_changed(order, now)
@@ -787,11 +790,7 @@ class Exchange:
                          flags=o.flags, stp=o.stp, client_id="")
             if o.type in TRIGGER_TYPES and "trigger_price" not in body:
                 probe["trigger_price"] = fmt(o.trigger_price)
-            acct.open_orders.pop(o.id, None)   # its own slot does not count against max_open_orders
-            try:
-                new = self.parse_order(acct, probe, now)
-            finally:
-                acct.open_orders[o.id] = o
+            new = self.parse_order(acct, probe, now, replacing=o)
             if new.size < o.filled:
                 raise ExchangeError("INVALID_ORDER_SIZE", "new size is below the filled size")
             if o.status == "OPEN":
@@ -801,6 +800,7 @@ class Exchange:
             o.trigger_price = new.trigger_price
             o.remaining = new.size - o.filled
             o.size = new.size
+            acct.hold(o)
             o.timestamp = new.timestamp
             if o.remaining == 0 and o.size > 0:   # size 0: a TP/SL that closes the whole position
                 self._close(o, now, "")
@@ -924,6 +924,7 @@ class Exchange:
                 o.triggered = True
                 o.status = "NEW"
                 acct = self.accounts[o.account]
+                acct.hold(o)   # fired: it holds margin from now on
                 self._order_changed(o, now)
                 self._process(acct, o, now)
 

@@ -86,6 +86,9 @@ class Order:
     timestamp: int = 0        # the request's signature_timestamp
     seq_no: int = 0
     triggered: bool = False
+    # derived, not state (snapshots leave it out): this order's share of its account's open
+    # exposure as last counted by Account.hold, so releasing it never has to recompute it
+    held: Decimal = field(default=ZERO, repr=False, metadata={"derived": True})
 
     @property
     def is_buy(self) -> bool:
@@ -192,3 +195,58 @@ class Account:
     balance_updated_at: int = 0
     seq_no: int = 0
     used_signatures: Dict[str, int] = field(default_factory=dict)  # replay protection
+    # Derived from open_orders and kept up to date by add_open/drop_open/hold, so the margin check
+    # on every order costs O(markets), not O(open orders): per market, how many orders are open
+    # and the summed remaining size of the open buys and sells that count for margin.
+    open_count: Dict[str, int] = field(default_factory=dict, repr=False)
+    open_buys: Dict[str, Decimal] = field(default_factory=dict, repr=False)
+    open_sells: Dict[str, Decimal] = field(default_factory=dict, repr=False)
+
+    def add_open(self, o: "Order") -> None:
+        self.open_orders[o.id] = o
+        self.open_count[o.market] = self.open_count.get(o.market, 0) + 1
+        self.hold(o)
+
+    def drop_open(self, o: "Order") -> None:
+        if self.open_orders.pop(o.id, None) is not None:
+            self.open_count[o.market] -= 1
+        self.hold(o)
+
+    def hold(self, o: "Order") -> None:
+        """Bring ``o``'s share of the open exposure up to date after its remaining size or
+        status changed. An untriggered stop holds no margin until it fires."""
+        counted = o.id in self.open_orders and (o.triggered or o.status != "UNTRIGGERED")
+        new = o.remaining if counted else ZERO
+        delta = new - o.held
+        if delta:
+            book = self.open_buys if o.side == "BUY" else self.open_sells
+            book[o.market] = book.get(o.market, ZERO) + delta
+            o.held = new
+
+    def rebuild_open(self) -> None:
+        """Recount the derived totals from open_orders (after a snapshot is loaded)."""
+        self.open_count, self.open_buys, self.open_sells = {}, {}, {}
+        for o in self.open_orders.values():
+            o.held = ZERO
+            self.open_count[o.market] = self.open_count.get(o.market, 0) + 1
+            self.hold(o)
+
+    def open_totals_recounted(self) -> tuple:
+        """(open_count, open_buys, open_sells) counted afresh, nonzero entries only: what the
+        incremental totals must equal (the invariant tests compare them)."""
+        count: Dict[str, int] = {}
+        buys: Dict[str, Decimal] = {}
+        sells: Dict[str, Decimal] = {}
+        for o in self.open_orders.values():
+            count[o.market] = count.get(o.market, 0) + 1
+            if o.status == "UNTRIGGERED" and not o.triggered:
+                continue
+            book = buys if o.side == "BUY" else sells
+            book[o.market] = book.get(o.market, ZERO) + o.remaining
+        return ({k: v for k, v in count.items() if v}, {k: v for k, v in buys.items() if v},
+                {k: v for k, v in sells.items() if v})
+
+    def open_totals(self) -> tuple:
+        """The incremental totals, nonzero entries only (compare with open_totals_recounted)."""
+        return ({k: v for k, v in self.open_count.items() if v}, {k: v for k, v in self.open_buys.items() if v},
+                {k: v for k, v in self.open_sells.items() if v})

@@ -27,6 +27,8 @@ _DEC = {cls: _decimal_fields(cls) for cls in (Order, Fill, Trade, Position, Fund
 def _obj(o) -> dict:
     out = {}
     for f in dataclasses.fields(o):
+        if f.metadata.get("derived"):
+            continue
         v = getattr(o, f.name)
         out[f.name] = str(v) if isinstance(v, Decimal) else (list(v) if isinstance(v, list) else v)
     return out
@@ -125,6 +127,7 @@ def load(ex, doc: dict) -> None:
             a.positions = {p["market"]: _mk(Position, p) for p in ad["positions"]}
             a.orders = {i: orders[i] for i in ad["orders"]}
             a.open_orders = {i: orders[i] for i in ad["open_orders"]}
+            a.rebuild_open()
             a.client_ids = {c: orders[i] for c, i in ad["client_ids"].items()}
             a.fills = [_mk(Fill, f) for f in ad["fills"]]
             a.funding_payments = [_mk(FundingPayment, p) for p in ad["funding_payments"]]
