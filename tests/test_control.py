@@ -135,6 +135,7 @@ def test_journal_records_requests(client):
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
         ("GET", "/v1/markets", 200), ("POST", "/v1/orders", 201), ("GET", "/v1/orders/123", 400)]
     assert entries[1]["account"].startswith("0x") and entries[1]["latency_ms"] >= 0
+    assert entries[0]["account"] is None and entries[0]["faults"] == [] and entries[0]["query"] == ""
     only = client.get("/_mock/journal?path=/v1/orders&limit=1").get_json()["results"]
     assert [e["path"] for e in only] == ["/v1/orders/123"]
     client.delete("/_mock/journal")

@@ -201,9 +201,33 @@ def test_unknown_path_and_wrong_method(client):
     assert r.content_type.startswith("application/json")
 
 
-def test_cors_header(client):
-    r = client.get("/v1/markets", headers={"Origin": "http://example.test"})
-    assert r.headers.get("Access-Control-Allow-Origin") in ("*", "http://example.test")
+def test_cors_headers(client):
+    """Plain requests get the header from the mock's WSGI layer, everything else from flask-cors:
+    the answers must be flask-cors's own (default options) either way."""
+    def cors(r):
+        return [(k, v) for k, v in r.headers if k.startswith(("Access-Control", "Vary"))]
+    assert cors(client.get("/v1/markets")) == [("Access-Control-Allow-Origin", "*")]
+    assert cors(client.get("/v1/does/not/exist")) == [("Access-Control-Allow-Origin", "*")]
+    assert cors(client.get("/v1/markets", headers={"Origin": "http://example.test"})) == [
+        ("Access-Control-Allow-Origin", "http://example.test"), ("Vary", "Origin")]
+    pre = client.options("/v1/orders", headers={"Origin": "http://example.test",
+                                                "Access-Control-Request-Method": "POST",
+                                                "Access-Control-Request-Headers": "authorization,content-type"})
+    assert pre.status_code == 200
+    h = dict(cors(pre))
+    assert h["Access-Control-Allow-Origin"] == "http://example.test"
+    assert "POST" in h["Access-Control-Allow-Methods"]
+    assert h["Access-Control-Allow-Headers"] == "authorization, content-type"
+    pna = client.options("/v1/orders", headers={"Origin": "http://example.test", "Access-Control-Request-Method": "POST",
+                                                "Access-Control-Request-Private-Network": "true"})
+    assert dict(cors(pna))["Access-Control-Allow-Private-Network"] == "false"
+
+
+def test_every_api_answer_carries_its_duration(client):
+    for r in (client.get("/v1/markets"), client.get("/v1/does/not/exist"), client.post("/v1/orders", json=[])):
+        value = r.headers["Paradigm-Request-Duration"]
+        assert value.endswith("ms") and float(value[:-2]) >= 0
+    assert "Paradigm-Request-Duration" not in client.get("/_mock/journal").headers   # the control API is not Paradex
 
 
 def test_same_seed_same_market_data():

@@ -22,6 +22,14 @@ from ..ratelimit import RateLimiter
 from . import errors, middleware
 
 
+class _Flask(Flask):
+    def ensure_sync(self, func):
+        # Every view and hook of the mock is synchronous. Flask's default checks each callable
+        # for a coroutine on every call (several times a request); this is its documented
+        # override point for how views run.
+        return func
+
+
 @dataclass
 class MockState:
     """Everything a request handler may reach, kept on ``app.extensions['paradex_mock']``."""
@@ -59,7 +67,7 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ex = exchange or Exchange(cfg)
-    app = Flask("paradex_mock")
+    app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False
     CORS(app)

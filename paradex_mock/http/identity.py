@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from ..auth import InvalidJwt, parse_signature, verify
 from ..auth.typed_data import modify_order_message_hash, order_message_hash
 from ..auth.stark import SignatureFormatError
 from ..engine.errors import ExchangeError
 from ..engine.exchange import DEMO_ACCOUNT
+from .middleware import ACCOUNT_KEY
+
+AUTHENTICATED_KEY = "paradex_mock.authenticated"   # WSGI environ: the account came from a JWT
 
 ORDER_RECV_WINDOW_MS = 300_000   # Paradex's default receive window (5 min)
 FUTURE_SKEW_MS = 60_000          # a signature from further in the future than this is refused
@@ -36,16 +39,18 @@ def state():
 
 
 def current_account() -> str:
-    cached = g.get("paradex_account")
+    # cached in the WSGI environ, where the request journal (middleware.py) reads it too
+    environ = request.environ
+    cached = environ.get(ACCOUNT_KEY)
     if cached is not None:
         return cached
     st = state()
-    header = request.headers.get("Authorization")
+    header = environ.get("HTTP_AUTHORIZATION")
     if not header:
         if st.config.auth_mode == "strict":
             raise JwtRefused("missing or malformed jwt")
-        g.paradex_account = DEMO_ACCOUNT
-        g.paradex_authenticated = False
+        environ[ACCOUNT_KEY] = DEMO_ACCOUNT
+        environ[AUTHENTICATED_KEY] = False
         return DEMO_ACCOUNT
     parts = header.split(None, 1)
     if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
@@ -59,14 +64,14 @@ def current_account() -> str:
         acct = st.exchange.accounts.get(account)
         if acct is None:
             raise JwtRefused("invalid or expired jwt: unknown account")
-    g.paradex_account = account
-    g.paradex_authenticated = True
+    environ[ACCOUNT_KEY] = account
+    environ[AUTHENTICATED_KEY] = True
     return account
 
 
 def authenticated() -> bool:
     current_account()
-    return bool(g.get("paradex_authenticated"))
+    return bool(request.environ.get(AUTHENTICATED_KEY))
 
 
 def verify_order_signature(address: str, body: dict, modify: bool = False, defaults: Optional[dict] = None) -> Optional[str]:

@@ -1,8 +1,26 @@
-"""Per-request work around every route: rate limits, injected faults, the request journal."""
+"""Per-request work around every route: injected faults, the body cap, rate limits, the request
+journal, the duration header and CORS for plain requests.
+
+Most of it runs as a WSGI layer around Flask (``RequestHooks``), not as Flask before/after
+hooks: it is on every request's path, and a plain function around ``wsgi_app`` costs a fraction
+of Flask's hook machinery and its request/g proxies. Two small Flask hooks remain, for what needs
+Flask's routing or response handling:
+
+* ``_gate`` (before_request) returns a response the WSGI layer decided on before routing (an
+  injected error, a dropped connection's 503, a too-large body), so it goes through Flask's
+  normal response path (flask-cors included), and applies rate limits, which need to know
+  whether the route is private and whose JWT it carries;
+* flask-cors's own after_request, skipped for plain requests (see ``_cors_unless_plain``).
+
+The WSGI layer stores what the journal needs in the WSGI environ (``ACCOUNT_KEY`` is set by
+``identity.current_account``).
+"""
+from __future__ import annotations
+
 import socket
 import time
 
-from flask import g, request
+from flask import request
 
 from ..engine.errors import ExchangeError
 from ..ratelimit import group_of
@@ -16,6 +34,15 @@ FAULT_BODIES = {
     503: ("SERVICE_UNAVAILABLE", "service unavailable (injected fault)"),
     504: (None, "Gateway Timeout"),
 }
+
+# WSGI environ keys this layer and the routes share
+EARLY_KEY = "paradex_mock.early"        # a response decided before routing (_gate returns it)
+VERDICT_KEY = "paradex_mock.rate"       # the rate limiter's verdict
+ACCOUNT_KEY = "paradex_mock.account"    # the account the request acted as (identity.py)
+PLAIN_KEY = "paradex_mock.plain_cors"   # CORS answered here: flask-cors may skip the request
+
+ACAO = "Access-Control-Allow-Origin"
+PRIVATE_NETWORK_ENVIRON = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"   # the request header, in WSGI
 
 
 def rate_limit_body() -> dict:
@@ -32,9 +59,9 @@ def fault_response(status: int):
     return api_error(code, message, status)
 
 
-def drop_connection() -> None:
+def drop_connection(environ) -> None:
     """Close the client's socket under the server's feet (werkzeug or gunicorn)."""
-    sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
@@ -42,45 +69,100 @@ def drop_connection() -> None:
             pass
 
 
-ACAO = "Access-Control-Allow-Origin"
-PRIVATE_NETWORK_ENVIRON = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"   # the request header, in WSGI
+def _content_length(environ) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class RequestHooks:
+    """The WSGI layer around Flask's ``wsgi_app`` (see the module docstring)."""
+
+    def __init__(self, wsgi_app, state):
+        self.wsgi_app = wsgi_app
+        self.state = state
+
+    def __call__(self, environ, start_response):
+        t0 = time.perf_counter()
+        path = environ.get("PATH_INFO") or "/"
+        if path.startswith("/_mock"):      # the control API: no faults, limits or journal
+            return self.wsgi_app(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        state = self.state
+        faults = []
+        drop = lost_reply = False
+        if method != "OPTIONS":
+            if _content_length(environ) > MAX_API_BODY:
+                environ[EARLY_KEY] = api_error("BINDING_ERROR", "request body too large", 413)
+            # faults first: an injected error or drop is what the client sees, limits or not
+            elif state.faults.rules:       # nothing to match when no rule is loaded
+                for rule in state.faults.http_faults(method, path):
+                    faults.append(rule.kind)
+                    if rule.kind == "latency":
+                        time.sleep(state.faults.jitter(rule))
+                    elif rule.kind == "error":
+                        environ[EARLY_KEY] = fault_response(rule.status)
+                        break
+                    elif rule.kind == "drop":
+                        drop = True        # the route never runs; the socket closes after journaling
+                        environ[EARLY_KEY] = json_response({"message": "connection dropped (injected fault)"}, 503)
+                        break
+                    elif rule.kind == "lost_reply":
+                        lost_reply = True
+        # CORS fast path. flask-cors (CORS(app), default options) answers a request that has no
+        # Origin header, is no preflight and asks nothing of private networks with exactly
+        # "Access-Control-Allow-Origin: *"; this layer adds it and flask-cors skips the request.
+        # Every other request goes through flask-cors unchanged.
+        plain = method != "OPTIONS" and "HTTP_ORIGIN" not in environ and PRIVATE_NETWORK_ENVIRON not in environ
+        if plain:
+            environ[PLAIN_KEY] = True
+        seen = []   # [status, latency_ms] once the route has answered
+
+        def hooked_start_response(status, headers, exc_info=None):
+            verdict = environ.get(VERDICT_KEY)
+            if verdict is not None and verdict.allowed:
+                headers.extend(verdict.headers().items())
+            latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+            headers.append(("Paradigm-Request-Duration", f"{latency_ms}ms"))
+            if plain and not any(k == ACAO for k, _ in headers):
+                headers.append((ACAO, "*"))
+            seen[:] = [status, latency_ms]
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, hooked_start_response)
+        if seen:
+            if environ.get("paradex_mock.rate_limited"):
+                faults.append("rate_limited")
+            state.journal.add({
+                "at": state.exchange.clock.now_ms(),
+                "method": method,
+                "path": path,
+                "query": environ.get("QUERY_STRING", ""),
+                "account": environ.get(ACCOUNT_KEY),
+                "status": int(seen[0].split(" ", 1)[0]),
+                "latency_ms": seen[1],
+                "faults": faults,
+                "ip": environ.get("REMOTE_ADDR"),
+            })
+        # journal first, then cut: a client that reconnects at once is journaled after this one
+        if drop or lost_reply:
+            drop_connection(environ)   # for lost_reply the request took effect; the client never hears of it
+        return body
 
 
 def install(app, state) -> None:
-    # Hot path: this runs around every request, so the request and g proxies are resolved once
-    # per call (each proxy access costs a context-variable lookup).
-    journal = state.journal
+    limiter = state.rate_limiter
 
     @app.before_request
-    def _before():
-        gg = g._get_current_object()
-        req = request._get_current_object()
-        gg.t0 = time.perf_counter()
-        gg.faults = []
-        path = req.path
-        method = req.method
-        if path.startswith("/_mock") or method == "OPTIONS":
+    def _gate():
+        environ = request.environ
+        early = environ.pop(EARLY_KEY, None)
+        if early is not None:
+            return early
+        if not limiter.enabled or request.method == "OPTIONS" or request.path.startswith("/_mock"):
             return None
-        if (req.content_length or 0) > MAX_API_BODY:
-            return api_error("BINDING_ERROR", "request body too large", 413)
-        # faults first: an injected error or drop is what the client sees, limits or not
-        if state.faults.rules:          # nothing to match when no rule is loaded
-            for rule in state.faults.http_faults(method, path):
-                gg.faults.append(rule.kind)
-                if rule.kind == "latency":
-                    time.sleep(state.faults.jitter(rule))
-                elif rule.kind == "error":
-                    return fault_response(rule.status)
-                elif rule.kind == "drop":
-                    gg.drop = True   # the route never runs; the socket closes after journaling
-                    return json_response({"message": "connection dropped (injected fault)"}, 503)
-                elif rule.kind == "lost_reply":
-                    gg.lost_reply = True
-        limiter = state.rate_limiter
-        if not limiter.enabled:         # check() would answer None; the route resolves the account
-            gg.rate_verdict = None
-            return None
-        private = req.blueprint == "private"
+        private = request.blueprint == "private"
         account = None
         if private:
             from .identity import current_account
@@ -88,49 +170,25 @@ def install(app, state) -> None:
                 account = current_account()
             except ExchangeError:
                 account = None   # the route itself answers the auth error
-        verdict = limiter.check(group_of(method, path, private), req.remote_addr or "?", account)
-        gg.rate_verdict = verdict
+        verdict = limiter.check(group_of(request.method, request.path, private), request.remote_addr or "?", account)
+        environ[VERDICT_KEY] = verdict
         if verdict is not None and not verdict.allowed:
-            gg.faults.append("rate_limited")
+            environ["paradex_mock.rate_limited"] = True
             return json_response(rate_limit_body(), 429, verdict.headers())
         return None
 
-    @app.after_request
-    def _after(resp):
-        gg = g._get_current_object()
-        req = request._get_current_object()
-        headers = resp.headers
-        verdict = getattr(gg, "rate_verdict", None)
-        if verdict is not None and verdict.allowed:
-            headers.update(verdict.headers())
-        t0 = getattr(gg, "t0", None)
-        latency_ms = round((time.perf_counter() - t0) * 1000, 3) if t0 else None
-        if t0 is not None:
-            # add, not set: nothing else sets this header, and set() scans the whole list first
-            headers.add("Paradigm-Request-Duration", f"{latency_ms}ms")
-        path = req.path
-        if not path.startswith("/_mock"):
-            journal.add({
-                "at": state.exchange.clock.now_ms(),
-                "method": req.method,
-                "path": path,
-                "query": req.query_string.decode("latin-1"),
-                "account": getattr(gg, "paradex_account", None),
-                "status": resp.status_code,
-                "latency_ms": latency_ms,
-                "faults": list(getattr(gg, "faults", None) or []),
-                "ip": req.remote_addr,
-            })
-        # CORS fast path. flask-cors (CORS(app), default options) answers a request that has no
-        # Origin header, is no preflight and asks nothing of private networks with exactly
-        # "Access-Control-Allow-Origin: *"; set it here and flask-cors, which runs next and skips
-        # a response that already has the header, leaves it as is. Every other request (and error
-        # responses, which flask-cors handles before this hook) goes through flask-cors unchanged.
-        environ = req.environ
-        if (req.method != "OPTIONS" and not environ.get("HTTP_ORIGIN") and PRIVATE_NETWORK_ENVIRON not in environ
-                and ACAO not in headers):
-            headers.add(ACAO, "*")
-        # journal first, then cut: a client that reconnects at once is journaled after this one
-        if getattr(gg, "lost_reply", None) or getattr(gg, "drop", None):
-            drop_connection()   # for lost_reply the request took effect; the client never hears of it
-        return resp
+    # flask-cors's after_request, which CORS(app) registered first: skipped when this layer has
+    # answered CORS for a plain request
+    funcs = app.after_request_funcs[None]
+    for i, fn in enumerate(funcs):
+        if getattr(fn, "__module__", "").startswith("flask_cors"):
+            funcs[i] = _cors_unless_plain(fn)
+    app.wsgi_app = RequestHooks(app.wsgi_app, state)
+
+
+def _cors_unless_plain(cors_after_request):
+    def cors_unless_plain(resp):
+        if request.environ.get(PLAIN_KEY):
+            return resp
+        return cors_after_request(resp)
+    return cors_unless_plain
