@@ -4,6 +4,7 @@ unset decimals "" (as Paradex sends them)."""
 from __future__ import annotations
 
 import json
+import weakref
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -146,10 +147,30 @@ def funding_payment(fp: "FundingPayment") -> dict:
             "index": fmt(fp.index), "fill_id": fp.fill_id, "created_at": fp.created_at}
 
 
+# BookSide -> {price: (total, [price string, size string])}: the levels the last view of that
+# side rendered. A book is published on every change, and most changes touch one level, so the
+# others' strings are reused (and shared between views: treat them as read-only).
+_wire_levels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _levels(side, depth: int) -> list:
+    last = _wire_levels.get(side) or {}
+    now = {}
+    out = []
+    for p, total in side.depth(depth):
+        entry = last.get(p)
+        if entry is None or entry[0] != total:
+            entry = (total, [fmt(p), fmt(total)])
+        now[p] = entry
+        out.append(entry[1])
+    _wire_levels[side] = now     # only the levels shown now: the cache never outgrows the view
+    return out
+
+
 def orderbook(ex: "Exchange", sym: str, depth: int) -> dict:
     book = ex.books[sym]
-    bids = [[fmt(p), fmt(s)] for p, s in book.bids.depth(depth)]
-    asks = [[fmt(p), fmt(s)] for p, s in book.asks.depth(depth)]
+    bids = _levels(book.bids, depth)
+    asks = _levels(book.asks, depth)
     best_bid = bids[0] if bids else []
     best_ask = asks[0] if asks else []
     return {"market": sym, "seq_no": book.seq_no, "last_updated_at": book.last_updated_at,

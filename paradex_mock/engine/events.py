@@ -45,6 +45,8 @@ class EventBus:
             self._seq += 1
             ev = Event(seq=self._seq, kind=kind, market=market, account=account, data=data)
             self._history.append(ev)
+            if not self._subscribers:    # the common case under REST load: nobody follows live
+                return ev
             subs = list(self._subscribers.values())
         for fn in subs:
             try:

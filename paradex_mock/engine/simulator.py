@@ -116,10 +116,20 @@ class MarketState:
     funding_history: List[dict] = field(default_factory=list)
     frozen: bool = False                  # a price set by the control API holds until released
 
+    # (index_price, premium, tick) -> mark: read several times per order (risk check, views)
+    # between ticks that move it
+    _mark_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
+
     @property
     def mark_price(self) -> Decimal:
-        p = self.index_price * (ONE + Decimal(repr(round(self.premium, 8))))
-        return round_step(p, self.market.tick)
+        memo = self._mark_memo
+        # identity, not equality: the memo holds the inputs, so an id cannot be reused meanwhile
+        if memo is not None and memo[0] is self.index_price and memo[1] is self.premium \
+                and memo[2] is self.market.tick:
+            return memo[3]
+        p = round_step(self.index_price * (ONE + Decimal(repr(round(self.premium, 8)))), self.market.tick)
+        self._mark_memo = (self.index_price, self.premium, self.market.tick, p)
+        return p
 
     def step_price(self, rng: random.Random, dt_s: float) -> None:
         if self.frozen or dt_s <= 0:

@@ -9,9 +9,12 @@ from ..engine.errors import ExchangeError
 log = logging.getLogger("paradex_mock.http")
 
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode   # json.dumps with these options, minus its per-call setup
+
+
 def json_response(body, status: int = 200, headers=None) -> Response:
-    resp = Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json")
+    # content_type as a finished value: a mimetype would be parsed and completed on every response
+    resp = Response(_dumps(body), status=status, content_type="application/json")
     if headers:
         resp.headers.update(headers)
     return resp
