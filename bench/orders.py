@@ -57,10 +57,12 @@ def _sign_chunk(job: Tuple[int, str, list]) -> List[str]:
 
 
 def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_per_account: int = 80,
-                 workers: int = 2) -> Tuple[List[Tuple[str, str]], dict]:
+                 workers: int = 2, instruction: str = "GTC") -> Tuple[List[Tuple[str, str]], dict]:
     """Create enough accounts (each rests at most ``per_market_per_account`` orders per market,
-    under max_open_orders), log each in (JWT), and pre-sign ``n_orders`` resting GTC BUYs.
-    Returns [(jwt, body)] interleaved across accounts, and timing info."""
+    under max_open_orders), log each in (JWT), and pre-sign ``n_orders`` BUYs far below the
+    market: resting GTC orders by default, or IOC ones (the permissive load's flow: validated,
+    risk-checked, matched against nothing and closed). Returns [(jwt, body)] interleaved across
+    accounts, and timing info."""
     from paradex_mock.auth.signer import StarkSigner
     syms = sorted(params)
     per_account = per_market_per_account * len(syms)
@@ -91,7 +93,7 @@ def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_p
             sym = syms[j % len(syms)]
             p = params[sym]
             body = {"market": sym, "side": "BUY", "type": "LIMIT", "size": p["size"], "price": p["price"],
-                    "instruction": "GTC"}
+                    "instruction": instruction}
             items.append((body, now_ms - k))   # unique signed message per order; ts within the window
         jobs.append((key, chain_id, items))
     t1 = time.perf_counter()

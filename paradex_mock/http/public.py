@@ -70,7 +70,7 @@ def markets_summary():
         if sym != "ALL":
             e.market(sym)
         parts = [views.market_summary_json(e, s) for s in (e.markets if sym == "ALL" else (sym,))]
-    return Response('{"results":[' + ",".join(parts) + "]}", mimetype="application/json")   # as json_response
+    return Response('{"results":[' + ",".join(parts) + "]}", content_type="application/json")   # as json_response
 
 
 @bp.get("/v1/markets/klines")
@@ -124,7 +124,7 @@ def _book_json(e, market: str, depth: int) -> str:
 def orderbook(market):
     depth = int_arg("depth", 20, 1, 1000)
     str_arg("price_tick")
-    return Response(_book_json(ex(), market, depth), mimetype="application/json")   # as json_response
+    return Response(_book_json(ex(), market, depth), content_type="application/json")   # as json_response
 
 
 @bp.get("/v1/bbo/<path:market>")
