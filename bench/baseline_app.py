@@ -1,5 +1,10 @@
 """The bare-Flask baseline: the mock's routes answering constant JSON, nothing else.
 
+With ``BENCH_CRYPTO`` (a JSON file: {"chain_id": ..., "keys": {address: public key}}) its
+``POST /v1/orders`` also does the crypto limit's work for each signed order (the caller's address
+read from its JWT, unverified; one typed-data hash; one signature check) before answering the
+constant: the floor for signed order entry on this framework, with none of the mock's own work.
+
 Served by gunicorn with the mock's own gunicorn.conf.py (one gthread worker), so the only
 difference from the mock is the mock's work. The bodies are the mock's real responses captured
 at the start of the run (``BENCH_PAYLOADS``: a JSON file of name -> body text), so the bytes on
@@ -7,6 +12,7 @@ the wire are the same too.
 
     gunicorn -c gunicorn.conf.py -b 127.0.0.1:9000 'bench.baseline_app:create_app()'
 """
+import base64
 import json
 import os
 
@@ -44,9 +50,28 @@ def create_app() -> Flask:
     def orderbook(market):
         return const("orderbook")
 
+    crypto = None
+    if os.environ.get("BENCH_CRYPTO"):
+        with open(os.environ["BENCH_CRYPTO"]) as f:
+            crypto = json.load(f)
+        from paradex_mock.auth.stark import parse_signature, verify
+        from paradex_mock.auth.typed_data import order_message_hash
+
+    def caller() -> str:
+        token = request.headers.get("Authorization", "").split(" ", 1)[-1]
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+
     @app.post("/v1/orders")
     def orders():
-        request.get_json(force=True)     # a real endpoint reads its body; so does the baseline
+        b = request.get_json(force=True)     # a real endpoint reads its body; so does the baseline
+        if crypto is not None:
+            address = caller()
+            r, s = parse_signature(b["signature"])
+            h = order_message_hash(int(address, 16), crypto["chain_id"], b["signature_timestamp"], b["market"],
+                                   b["side"], b["type"], b["size"], b["price"])
+            if not verify(h, r, s, int(crypto["keys"][address], 16)):
+                return Response('{"error":"INVALID_ORDER_SIGNATURE"}', status=400, mimetype="application/json")
         return const("order_ack", 201)
 
     @app.post("/v1/orders/batch")

@@ -71,6 +71,7 @@ def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_p
     chain_id = cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
     t0 = time.perf_counter()
     accounts = []
+    keys = {}       # address -> public key: what the bare-Flask-plus-crypto baseline checks against
     for _ in range(n_accounts):
         status, acct = http_json("POST", base + "/_mock/accounts", {"balance": "100000000"})
         assert status in (200, 201), acct
@@ -80,6 +81,7 @@ def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_p
         status, tok = http_json("POST", base + "/v1/auth", None, signer.auth_headers(now, now + 3600))
         assert status == 200, tok
         accounts.append((key, tok["jwt_token"]))
+        keys[acct["address"]] = acct["public_key"]
     setup_s = time.perf_counter() - t0
     # orders: account a gets orders a, a+n_accounts, ... (interleaved), markets round-robin
     now_ms = int(time.time() * 1000)
@@ -105,4 +107,5 @@ def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_p
         for a in range(n_accounts):
             if j < len(signed[a]):
                 rows.append((accounts[a][1], signed[a][j]))
-    return rows, {"accounts": n_accounts, "setup_s": setup_s, "sign_s": sign_s, "orders": len(rows)}
+    return rows, {"accounts": n_accounts, "setup_s": setup_s, "sign_s": sign_s, "orders": len(rows),
+                  "keys": keys, "chain_id": chain_id}

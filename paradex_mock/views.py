@@ -18,7 +18,7 @@ DAY_MS = 24 * 3600 * 1000
 
 
 def order(o: "Order") -> dict:
-    avg = o.avg_fill_price
+    filled = o.size - o.remaining
     return {
         "id": o.id,
         "account": o.account,
@@ -28,7 +28,7 @@ def order(o: "Order") -> dict:
         "size": fmt(o.size),
         "remaining_size": fmt(o.remaining),
         "price": fmt(o.price),
-        "avg_fill_price": fmt(avg) if avg is not None else "",
+        "avg_fill_price": fmt(o.filled_notional / filled) if filled > 0 else "",   # Order.avg_fill_price
         "status": o.status,
         "cancel_reason": o.cancel_reason,
         "client_id": o.client_id,

@@ -99,10 +99,14 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
         window = ORDER_RECV_WINDOW_MS
     if not isinstance(window, int) or isinstance(window, bool) or window < 10:
         raise ExchangeError("VALIDATION_ERROR", "recv_window must be an integer of at least 10 ms")
-    if not any(ts - FUTURE_SKEW_MS <= now <= ts + window for now in ex.clock.candidates_ms()):
+    for now in ex.clock.candidates_ms():
+        if ts - FUTURE_SKEW_MS <= now <= ts + window:
+            break
+    else:
         raise ExchangeError("INVALID_TIMESTAMP",
                             f"signature_timestamp {ts} is outside the receive window of {window} ms")
-    merged = dict(defaults or {}, **{k: v for k, v in body.items() if v is not None})
+    # a modification signs its defaults for what the body leaves out; an order signs its body
+    merged = dict(defaults, **{k: v for k, v in body.items() if v is not None}) if defaults else body
     try:
         r, s = parse_signature(body["signature"])
     except SignatureFormatError as e:
