@@ -69,7 +69,7 @@ def main_http(argv=None) -> int:
     ws = None
     if with_ws:
         from .ws.server import start_in_process
-        ws = start_in_process(app.extensions["paradex_mock"], cfg.host, cfg.ws_port)
+        ws = start_in_process(app.extensions["paradex_mock"], cfg.host, cfg.ws_port, wsgi_app=app)
         print(f"paradex-mock WS listening on {ws.url}", flush=True)
 
     def _stop(signum, frame):

@@ -48,7 +48,7 @@ class MockParadex:
             self._http = HttpServer(self.app, self.config.host, self.config.http_port).start()
             if self.with_ws:
                 from .ws.server import start_in_process
-                self._ws = start_in_process(self.state, self.config.host, self.config.ws_port)
+                self._ws = start_in_process(self.state, self.config.host, self.config.ws_port, wsgi_app=self.app)
         except BaseException:
             self.stop()
             raise

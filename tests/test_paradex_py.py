@@ -497,9 +497,6 @@ def test_ws_every_channel_of_the_enum_subscribes(mock, paradex):
             f"order_book.{MARKET}.snapshot@15@100ms", f"markets_summary.{MARKET}"} <= names
 
 
-@pytest.mark.xfail(raises=WsRpcError, strict=True,
-                   reason="the mock does not serve the order.* JSON-RPC methods (paradex_mock/ws/README.md): "
-                          "-32601 method does not exist; paradex-py 0.8.2's ws_client.submit_order & co need them")
 def test_ws_order_rpcs(mock, paradex):
     acct = account_of(mock, paradex)
 
@@ -509,9 +506,34 @@ def test_ws_order_rpcs(mock, paradex):
         try:
             result = await ws.submit_order(far_limit(mock, OrderSide.Buy, client_id="py-ws-1"))
             oid = result["order"]["id"]
-            assert acct.orders[oid].status == "OPEN"
+            assert acct.orders[oid].status == "OPEN" and result["created_at"] == result["order"]["created_at"]
+            conforms(pyschema.OrderResp, result["order"])
+            # modify: ModifyOrder signature, same id, new size and price
+            order = acct.orders[oid]
+            new_price = order.price - 50
+            modified = await ws.modify_order(oid, Order(
+                market=MARKET, order_type=OrderType.Limit, order_side=OrderSide.Buy, size=Decimal("0.02"),
+                limit_price=new_price, client_id="py-ws-1", order_id=oid))
+            assert modified["order"]["id"] == oid and order.size == Decimal("0.02") and order.price == new_price
             assert (await ws.cancel_order(oid))["status"] == "QUEUED_FOR_CANCELLATION"
             assert acct.orders[oid].status == "CLOSED"
+            # batch (paradex-py sends a bare array), cancel by client id, batch cancel, cancel all
+            # (sizes differ: identical orders signed in the same millisecond are one signed message,
+            # refused as a replay; the client_id is not signed)
+            batch = await ws.submit_orders_batch([far_limit(mock, OrderSide.Buy, size=f"0.0{i + 1}",
+                                                            client_id=f"py-ws-b{i}") for i in range(3)])
+            ids = [r["order"]["id"] for r in batch["results"]]
+            assert [acct.orders[i].client_id for i in ids] == ["py-ws-b0", "py-ws-b1", "py-ws-b2"]
+            assert (await ws.cancel_order_by_client_id("py-ws-b0", MARKET))["order_id"] == ids[0]
+            results = (await ws.cancel_orders_batch([ids[1]]))["results"]
+            assert results == [{"id": ids[1], "market": MARKET, "status": "QUEUED_FOR_CANCELLATION"}]
+            assert await ws.cancel_all_orders(MARKET) == {"status": "ok"}
+            assert [acct.orders[i].status for i in ids] == ["CLOSED"] * 3 and not acct.open_orders
+            assert await ws.cancel_on_disconnect(True) == {"enabled": True}
+            # a refusal raises WsRpcError with the Paradex code in its data
+            with pytest.raises(WsRpcError) as err:
+                await ws.cancel_order("404")
+            assert err.value.code == 100 and err.value.data.startswith("ORDER_ID_NOT_FOUND")
         finally:
             await ws.close()
 

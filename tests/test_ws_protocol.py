@@ -180,8 +180,13 @@ def test_unknown_methods(stack):
         async with RpcClient(stack.ws_url) as c:
             assert_error(await c.call("frobnicate", {}, id=1), -32601, "method does not exist", "frobnicate", id=1)
             assert_error(await c.call("order.create", {"market": BTC}), 40300, "permission denied")
+            assert_error(await c.call("order.frobnicate", {}), 40300, "permission denied")
             await c.call("auth", {"bearer": "demo"})
-            assert_error(await c.call("order.create", {"market": BTC}), -32601)
+            assert_error(await c.call("order.frobnicate", {}), -32601, "method does not exist", "order.frobnicate")
+            # order.create is served (tests/test_ws_orders.py): this one lacks side, size and price
+            reply = await c.call("order.create", {"market": BTC})
+            assert_error(reply, 100, "method error")
+            assert reply["error"]["data"].startswith("VALIDATION_ERROR: ")
     run(main())
 
 

@@ -22,7 +22,7 @@ MALFORMED_BEARER = 40110
 INVALID_BEARER = 40111
 GEO_BLOCKED = 40112            # never produced by the mock
 PERMISSION_DENIED = 40300
-RATE_LIMITED = 42901           # never produced by the mock (no order.* methods)
+RATE_LIMITED = 42901           # order.* over the REST rate limits (ws/orders.py)
 
 NO_ID = object()               # the request had no "id": the reply has none either
 

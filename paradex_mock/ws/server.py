@@ -2,10 +2,11 @@
 
 Two ways to run it, one behaviour:
 
-* ``start_in_process(state, host, port)`` (``http_server.py --with-ws``, tests): a background
-  thread with its own asyncio loop, fed directly from ``state.exchange.bus``.
+* ``start_in_process(state, host, port, wsgi_app)`` (``http_server.py --with-ws``, tests): a
+  background thread with its own asyncio loop, fed directly from ``state.exchange.bus``; the
+  ``order.*`` methods call the Flask app ``wsgi_app``.
 * ``python ws_server.py`` (``main()``): a separate process fed by the HTTP process's
-  ``/_mock/stream`` (see README.md in this folder).
+  ``/_mock/stream`` (see README.md in this folder); ``order.*`` go to its REST API over HTTP.
 
 The fan-out never waits for a client: frames are written straight to each connection that keeps
 up (as ``websockets.broadcast`` does, and once per loop iteration, so a burst of frames costs one
@@ -38,6 +39,7 @@ from .feed import Hub, Sub
 from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
                        NO_ID, PARSE_ERROR, PERMISSION_DENIED, ChannelError, RpcError, error_frame,
                        now_us, parse_channel, result_frame, valid_id)
+from .orders import HttpTransport, OrderGateway, WsgiTransport
 from .sources import LocalSource, RemoteSource
 
 log = logging.getLogger("paradex_mock.ws")
@@ -88,6 +90,9 @@ class Conn:
         self.backlog: collections.deque = collections.deque()   # frames waiting for a slow reader
         self.writer: Optional[asyncio.Task] = None            # drains the backlog while it exists
         self.account: Optional[str] = None
+        self.bearer: Optional[str] = None     # the JWT of ``auth``, sent with order.* requests
+        self.cancel_on_disconnect = False     # order.cancel_on_disconnect (per connection)
+        self.placed: Dict[str, None] = {}     # ids of the orders placed over this connection
         self.subs: Dict[str, Sub] = {}
         self.closing = False
         self.sent = 0
@@ -217,8 +222,9 @@ class WsServer:
     def __init__(self, hub: Hub, authenticator: Authenticator, *, queue_size: int = 2000,
                  max_frame: int = 1 << 20, ping_interval: Optional[float] = 55.0,
                  ping_timeout: Optional[float] = 5.0, ready_timeout: float = 10.0,
-                 close_timeout: float = 2.0):
+                 close_timeout: float = 2.0, gateway: Optional[OrderGateway] = None):
         self.hub = hub
+        self.gateway = gateway
         self.auth = authenticator
         self.queue_size = queue_size
         self.max_frame = max_frame
@@ -235,6 +241,12 @@ class WsServer:
         self._dirty: list = []                 # connections with pending frames (see Conn)
         self._flush_scheduled = False
         self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
+        if gateway is not None:
+            for name in ("create", "create_batch", "modify", "cancel", "cancel_batch", "cancel_all"):
+                self._methods["order." + name] = self._order_method(name)
+            self._methods["order.cancel_on_disconnect"] = self._cancel_on_disconnect
+        self._tasks: set = set()               # cancel-on-disconnect work still running
+        self._stopping = False
 
     # ------------------------------------------------------------------ writing
     def flush_later(self, conn: Conn) -> None:
@@ -269,6 +281,7 @@ class WsServer:
         """Stop accepting, close every client with 1001 (going away), wait for the handlers."""
         if self._server is None:
             return
+        self._stopping = True
         self._server.close(close_connections=False)
         await asyncio.gather(*(c.close(SHUTDOWN_CLOSE_CODE, "server shutting down") for c in list(self.conns)),
                              return_exceptions=True)
@@ -306,6 +319,20 @@ class WsServer:
             conn.drop_subscriptions()
             conn.stop_writer()
             self.conns.discard(conn)
+            # a client that closes normally (1000) meant to go; any other end cancels its orders,
+            # except this server's own shutdown (in one process the exchange is going away too)
+            if conn.cancel_on_disconnect and conn.placed and ws.close_code != 1000 and not self._stopping:
+                task = asyncio.get_running_loop().create_task(self._cancel_placed(conn))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _cancel_placed(self, conn: Conn) -> None:
+        ids = list(conn.placed)
+        for i in range(0, len(ids), 100):        # REST's batch cancel takes at most 100
+            try:
+                await self.gateway.cancel_batch(conn.bearer, {"order_ids": ids[i:i + 100]})
+            except Exception as e:   # the connection is gone: nobody to tell but the log
+                log.warning("cancel on disconnect for %s failed: %s", conn.account, e)
 
     async def _handle(self, conn: Conn, raw, us_in: int) -> None:
         rid = None
@@ -364,7 +391,32 @@ class WsServer:
             bearer = bearer[7:].strip()
         account = await self.auth.account_for(bearer)
         conn.set_account(account)
+        # order.* act with this JWT; a non-JWT bearer (permissive mode's demo account) sends none
+        conn.bearer = bearer if bearer.count(".") == 2 else None
         return {"node_id": self.node_id}, None
+
+    def _order_method(self, name: str):
+        async def handler(conn: Conn, params, rid):
+            if conn.account is None:
+                raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+            result = await getattr(self.gateway, name)(conn.bearer, params)
+            if name == "create":
+                conn.placed[result["order"]["id"]] = None
+            elif name == "create_batch":
+                for r in result["results"]:
+                    if "order" in r:
+                        conn.placed[r["order"]["id"]] = None
+            return result, None
+        return handler
+
+    async def _cancel_on_disconnect(self, conn: Conn, params, rid):
+        if conn.account is None:
+            raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+        enabled = params.get("enabled") if isinstance(params, dict) else None
+        if not isinstance(enabled, bool):
+            raise RpcError(INVALID_PARAMS, "invalid params", "enabled must be true or false")
+        conn.cancel_on_disconnect = enabled
+        return {"enabled": enabled}, None
 
     @staticmethod
     def _channel_param(params) -> str:
@@ -478,6 +530,10 @@ class WsHandle:
     def connections(self) -> int:
         return self.call(lambda: len(self.server.conns))
 
+    def cancels_pending(self) -> int:
+        """Cancel-on-disconnect work started and not finished yet."""
+        return self.call(lambda: len(self.server._tasks))
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.loop is not None and self._stop_event is not None and self._thread.is_alive():
             try:
@@ -487,22 +543,26 @@ class WsHandle:
         self._thread.join(timeout)
 
 
-def _server_for(hub: Hub, auth: Authenticator, cfg: config_mod.Config) -> WsServer:
+def _server_for(hub: Hub, auth: Authenticator, cfg: config_mod.Config,
+                gateway: Optional[OrderGateway] = None) -> WsServer:
     return WsServer(hub, auth, queue_size=cfg.ws_queue_size, max_frame=cfg.ws_max_frame,
-                    ping_interval=cfg.ws_ping_interval, ping_timeout=cfg.ws_ping_timeout)
+                    ping_interval=cfg.ws_ping_interval, ping_timeout=cfg.ws_ping_timeout, gateway=gateway)
 
 
-def start_in_process(state, host: str, port: int) -> WsHandle:
-    """Serve WS from this process's exchange (``state`` is the Flask app's MockState)."""
+def start_in_process(state, host: str, port: int, wsgi_app: Optional[Callable] = None) -> WsHandle:
+    """Serve WS from this process's exchange (``state`` is the Flask app's MockState).
+    ``wsgi_app``: the Flask app, which carries out the ``order.*`` methods (without it they are
+    not served)."""
     verifier = state.jwt_issuer.verifier()
     ex = state.exchange
+    gateway = OrderGateway(WsgiTransport(wsgi_app)) if wsgi_app is not None else None
 
     async def build():
         hub = Hub()
         hub.fault_plan, hub.fault_plan_shared = state.faults, True   # one plan, one set of counters
         source = LocalSource(hub, ex)
         auth = Authenticator(auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, verifier=verifier)
-        return hub, source, _server_for(hub, auth, state.config)
+        return hub, source, _server_for(hub, auth, state.config, gateway)
 
     return WsHandle(build, host, port)
 
@@ -519,7 +579,7 @@ def start_remote(cfg: config_mod.Config, upstream: Optional[str] = None, host: O
         auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
                              now_s=source.now_s, jwks_url=upstream)
         source.on_instance_change = auth.forget_keys
-        return hub, source, _server_for(hub, auth, cfg)
+        return hub, source, _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))
 
     return WsHandle(build, cfg.host if host is None else host, cfg.ws_port if port is None else port)
 
@@ -528,7 +588,7 @@ def main(argv=None) -> int:
     parser = config_mod.build_parser(
         "Paradex mock WebSocket server (JSON-RPC 2.0 on ws://HOST:WS_PORT/v1). It holds no exchange "
         "of its own: every event comes from the HTTP server (UPSTREAM, default http://HOST:HTTP_PORT) "
-        "over its /_mock/stream; start them in any order.", only=WS_FLAGS)
+        "over its /_mock/stream, and order.* requests go to its REST API; start them in any order.", only=WS_FLAGS)
     ns = parser.parse_args(argv)
     cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
     config_mod.validate(cfg, parser)

@@ -188,18 +188,5 @@ class Stack(MockParadex):
 
 def rest(base_url: str, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
     """A REST call with the standard library: ``(status, json_or_None)``."""
-    import urllib.error
-    import urllib.request
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base_url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, (json.loads(raw) if raw else None)
-        except ValueError:   # not JSON (a proxy's page, say): the raw bytes
-            return e.code, raw
+    from .orders import http_call
+    return http_call(base_url, method, path, body, headers, timeout)
