@@ -23,6 +23,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from decimal import Decimal
 from typing import Any, Callable, List, Optional, Tuple
 
 from .protocol import INTERNAL_ERROR, INVALID_BEARER, INVALID_PARAMS, METHOD_ERROR, RATE_LIMITED, RpcError
@@ -124,7 +125,6 @@ def _same_order(body: Any, ack: dict) -> bool:
     if (body.get("client_id") or "") != ack.get("client_id", ""):
         return False
     try:
-        from decimal import Decimal
         return Decimal(str(body.get("size"))) == Decimal(ack.get("size") or "0")
     except ArithmeticError:
         return False
@@ -170,7 +170,7 @@ class OrderGateway:
             elif errors:
                 err = errors.pop(0)
                 results.append({"error": f"{err.get('error')}: {err.get('message', '')}".rstrip(": ")})
-            else:                      # cannot happen: REST answers once per item
+            else:      # no error left, so it was accepted (its fields written otherwise, say)
                 results.append(_order_result(acks.pop(0)) if acks else {"error": "INTERNAL_ERROR"})
         return {"results": results}
 
