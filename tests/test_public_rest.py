@@ -165,6 +165,28 @@ def test_klines_resolutions_and_full_day(client, exchange):
         assert all(row[0] % (res * MINUTE) == 0 for row in r["results"])
 
 
+def test_klines_mark_and_underlying_series(client, exchange):
+    exchange.advance(seconds=150)
+    now = exchange.clock.now_ms()
+    st = exchange.states["BTC-USD-PERP"]
+
+    def series(kind):
+        q = f"symbol=BTC-USD-PERP&resolution=1&start_at={now - 10 * MINUTE}&end_at={now}"
+        return get(client, f"/v1/markets/klines?{q}" + (f"&price_kind={kind}" if kind else ""))["results"]
+    last, mark, index = series(None), series("mark"), series("underlying")
+    assert series("index") == index and series("last") == last           # ccxt sends "index"
+    # sampled every tick: the current minute closes at the current mark and index
+    assert Decimal(str(mark[-1][4])) == st.mark_price and Decimal(str(index[-1][4])) == st.index_price
+    assert all(row[5] == 0 for row in mark + index) and all(row[5] > 0 for row in last)
+    assert [r[0] for r in mark] == [r[0] for r in index]
+    assert mark != last and mark != index    # three series (a premium separates mark from index)
+    for ts, o, h, l, c, v in mark + index:
+        assert l <= min(o, c) <= max(o, c) <= h
+    # the control API's price moves the index series at once
+    exchange.set_price("BTC-USD-PERP", "50000")
+    assert series("underlying")[-1][4] == 50000.0 and series("mark")[-1][4] == 50000.0
+
+
 @pytest.mark.parametrize("query", [
     "resolution=1&start_at=0&end_at=1",                        # no symbol
     "symbol=BTC-USD-PERP&start_at=0&end_at=1",                 # no resolution

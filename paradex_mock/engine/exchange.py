@@ -238,10 +238,11 @@ class Exchange:
                 hi = _bisect_ts(trades, end_ms + 1)
             return trades[lo:hi][::-1]
 
-    def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int) -> List[list]:
+    def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int,
+               price_kind: str = "last") -> List[list]:
         with self.lock:
             st = self.states[self.market(symbol).symbol]
-            return st.candles.klines(resolution, start_ms, end_ms)
+            return st.series(price_kind).klines(resolution, start_ms, end_ms)
 
     def funding_rows(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[dict]:
         """Funding data rows, newest first."""
@@ -840,6 +841,7 @@ class Exchange:
             self.last_tick_ms = now
             for sym, st in self.states.items():
                 st.step_price(self.rng, dt_s)
+                st.sample_prices(now)
                 st.update_funding_rate()
                 period_ms = st.market.funding_period_hours * 3600 * 1000
                 st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
@@ -978,6 +980,7 @@ class Exchange:
             st.index_price = round_step(p, st.market.tick)
             st.premium = 0.0
             st.frozen = bool(hold)
+            st.sample_prices(now)
             self._requote(symbol, now)
             self._check_triggers(symbol, now)
             self._flush(now)

@@ -49,7 +49,8 @@ class SimParams:
 
 
 class Candles:
-    """1-minute OHLCV candles of last trade prices; coarser resolutions are aggregated."""
+    """1-minute OHLCV candles of one price series (last trades, or mark or index samples, whose
+    volume is 0); coarser resolutions are aggregated."""
 
     def __init__(self):
         self.minutes: List[int] = []                 # ascending bucket starts (ms)
@@ -91,6 +92,13 @@ class Candles:
                 out.append(cur)
         return [r for r in out if start_ms - width < r[0] <= end_ms]
 
+    def copy_prices(self) -> "Candles":
+        """The same candles with zero volume (a price series sampled alongside this one)."""
+        out = Candles()
+        out.minutes = list(self.minutes)
+        out.data = {b: [o, h, l, c, ZERO] for b, (o, h, l, c, _v) in self.data.items()}
+        return out
+
     def first_price_since(self, ts_ms: int) -> Optional[Decimal]:
         i = bisect.bisect_left(self.minutes, ts_ms - ts_ms % MINUTE_MS)
         if i >= len(self.minutes):
@@ -111,7 +119,9 @@ class MarketState:
     last_price: Decimal = ZERO
     total_volume: Decimal = ZERO
     open_interest: Decimal = ZERO
-    candles: Candles = field(default_factory=Candles)
+    candles: Candles = field(default_factory=Candles)          # last trade prices
+    mark_candles: Candles = field(default_factory=Candles)     # mark, sampled every tick
+    index_candles: Candles = field(default_factory=Candles)    # index ("underlying"), every tick
     trades: List[Trade] = field(default_factory=list)   # ascending by time
     funding_history: List[dict] = field(default_factory=list)
     frozen: bool = False                  # a price set by the control API holds until released
@@ -130,6 +140,19 @@ class MarketState:
         p = round_step(self.index_price * (ONE + Decimal(repr(round(self.premium, 8)))), self.market.tick)
         self._mark_memo = (self.index_price, self.premium, self.market.tick, p)
         return p
+
+    def sample_prices(self, now_ms: int) -> None:
+        """Record mark and index for the mark/underlying klines."""
+        self.index_candles.add(now_ms, self.index_price, ZERO)
+        self.mark_candles.add(now_ms, self.mark_price, ZERO)
+
+    def series(self, price_kind: str) -> Candles:
+        """The candles of ``price_kind``: last, mark, or underlying (ccxt says index)."""
+        if price_kind == "mark":
+            return self.mark_candles
+        if price_kind in ("underlying", "index"):
+            return self.index_candles
+        return self.candles
 
     def step_price(self, rng: random.Random, dt_s: float) -> None:
         if self.frozen or dt_s <= 0:
@@ -225,3 +248,7 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
                 trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts))
     state.last_price = trades[-1].price if trades else state.index_price
     state.total_volume = volume
+    # the backfill's trades follow its price path, which stands for index and mark (no premium
+    # was simulated back then); from the first tick on they are sampled separately
+    state.index_candles = candles.copy_prices()
+    state.mark_candles = candles.copy_prices()

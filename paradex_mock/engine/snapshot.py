@@ -54,7 +54,9 @@ def dump(ex) -> dict:
                 "funding_index": str(st.funding_index), "last_price": str(st.last_price),
                 "total_volume": str(st.total_volume), "open_interest": str(st.open_interest),
                 "frozen": st.frozen,
-                "candles": [[b] + [str(x) for x in st.candles.data[b]] for b in st.candles.minutes],
+                "candles": _candle_rows(st.candles),
+                "mark_candles": _candle_rows(st.mark_candles),
+                "index_candles": _candle_rows(st.index_candles),
                 "trades": [_obj(t) for t in st.trades],
                 "funding_history": st.funding_history,
                 "book": {"seq_no": book.seq_no, "last_updated_at": book.last_updated_at,
@@ -91,6 +93,18 @@ def dump(ex) -> dict:
         }
 
 
+def _candle_rows(candles: Candles) -> list:
+    return [[b] + [str(x) for x in candles.data[b]] for b in candles.minutes]
+
+
+def _candles(rows: list) -> Candles:
+    out = Candles()
+    for row in rows:
+        out.minutes.append(row[0])
+        out.data[row[0]] = [Decimal(x) for x in row[1:]]
+    return out
+
+
 def _entry(o: Order) -> Any:
     """A resting order: clients' orders by id, the market maker's inline (they have no id)."""
     return _obj(o) if o.account == SIM_ACCOUNT else o.id
@@ -109,10 +123,9 @@ def load(ex, doc: dict) -> None:
         rng_state = (rng[0], tuple(rng[1]), rng[2])
         built = {}
         for sym, md in markets_doc.items():
-            candles = Candles()
-            for row in md["candles"]:
-                candles.minutes.append(row[0])
-                candles.data[row[0]] = [Decimal(x) for x in row[1:]]
+            # mark/index candles arrived after this snapshot version: older documents lack them
+            candles = (_candles(md["candles"]), _candles(md.get("mark_candles") or []),
+                       _candles(md.get("index_candles") or []))
             books = {}
             for side in ("bids", "asks"):
                 books[side] = [orders[e] if isinstance(e, str) else _mk(Order, e) for e in md["book"][side]]
@@ -160,7 +173,7 @@ def load(ex, doc: dict) -> None:
             st.total_volume = Decimal(md["total_volume"])
             st.open_interest = Decimal(md["open_interest"])
             st.frozen = md["frozen"]
-            st.candles = candles
+            st.candles, st.mark_candles, st.index_candles = candles
             st.trades = trades
             st.funding_history = list(md["funding_history"])
             if hasattr(st, "_vol_cache"):

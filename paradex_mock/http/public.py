@@ -89,8 +89,9 @@ def klines():
     end = int_arg("end_at", required=True, lo=0)
     if end < start:
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "end_at is before start_at")
-    str_arg("price_kind", choices=("last", "mark", "underlying"))
-    rows = e.klines(sym, res, start, end)
+    # "index" is what ccxt's fetch_index_ohlcv sends for Paradex's "underlying"
+    kind = str_arg("price_kind", choices=("last", "mark", "underlying", "index")) or "last"
+    rows = e.klines(sym, res, start, end, kind)
     # ccxt reads plain JSON numbers here, unlike everywhere else
     return json_response({"results": [[r[0]] + [float(x) for x in r[1:]] for r in rows]})
 
