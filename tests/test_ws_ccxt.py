@@ -1,4 +1,4 @@
-"""ccxt.pro, unpatched but for its URLs (and JSON instead of SBE), reads the mock's WebSocket API:
+"""ccxt.pro, unpatched but for its URLs (with its default SBE option or without), reads the mock's WebSocket API:
 order book, trades and ticker, and, authenticated with an Ethereum key as a real user does,
 watch_orders shows an order it created over REST."""
 import asyncio
@@ -21,15 +21,18 @@ def stack(request):
         yield s
 
 
-def client(stack, **extra):
-    ex = ccxt_pro.paradex({"options": {"sbe": False}, "timeout": 10_000, **extra})
+def client(stack, sbe=False, **extra):
+    ex = ccxt_pro.paradex({"options": {"sbe": sbe}, "timeout": 10_000, **extra})
     ex.urls["api"] = {"v1": stack.http_url + "/v1", "v2": stack.http_url + "/v2", "ws": stack.ws_url}
     return ex
 
 
-def test_ccxt_pro_public_watchers(stack):
+# sbe=True is ccxt.pro's default: it connects with ?sbeSchemaId=1&sbeSchemaVersion=3 and reads
+# the mock's JSON frames as well (the mock sends no binary SBE frames)
+@pytest.mark.parametrize("sbe", [False, True])
+def test_ccxt_pro_public_watchers(stack, sbe):
     async def main():
-        ex = client(stack)
+        ex = client(stack, sbe=sbe)
         try:
             ob = await asyncio.wait_for(ex.watch_order_book(SYMBOL), 15)
             status, book = rest(stack.http_url, "GET", f"/v1/orderbook/{MARKET}?depth=15")
