@@ -1,6 +1,6 @@
-"""ccxt.pro, unpatched but for its URLs (with its default SBE option or without), reads the mock's WebSocket API:
-order book, trades and ticker, and, authenticated with an Ethereum key as a real user does,
-watch_orders shows an order it created over REST."""
+"""ccxt.pro, unpatched but for its URLs (with its default SBE option or without), reads the
+mock's WebSocket API: order book, trades and ticker, and, authenticated with an Ethereum key as a
+real user does, watch_orders shows an order it created over REST."""
 import asyncio
 
 import pytest
