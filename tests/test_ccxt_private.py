@@ -113,6 +113,17 @@ def test_ccxt_trades_with_its_own_keys(server):
     assert exchange.accounts[DEMO_ACCOUNT].orders == {}
     assert len(acct.used_signatures) == 5
 
+    # a crash below the long's liquidation price: ccxt sees the liquidation and the closing fill
+    assert paradex.fetch_my_liquidations() == []
+    exchange.fund(address, -(acct.balance - 50))           # leave 50 USDC behind the 0.01 BTC long
+    liq = Decimal(paradex.fetch_positions()[0]["info"]["liquidation_price"])
+    exchange.set_price(MARKET, str(liq - 100))
+    (liquidation,) = paradex.fetch_my_liquidations()
+    assert liquidation["timestamp"] == exchange.clock.now_ms()
+    assert paradex.fetch_positions() == [] or paradex.fetch_positions()[0]["contracts"] == 0
+    closing = paradex.fetch_my_trades(SYMBOL)[-1]
+    assert closing["side"] == "sell" and closing["amount"] == 0.01 and closing["info"]["fill_type"] == "LIQUIDATION"
+
 
 def test_ccxt_without_auto_onboard_must_onboard_first():
     server = serve(auth_mode="strict", auto_onboard=False)

@@ -158,8 +158,9 @@ def random_flow(ex, seed, steps):
             elif r < 0.90:
                 ex.advance(ticks=rng.randint(1, 3))
             else:
-                ex.set_price(sym, str((mid * (1 + D(rng.randint(-40, 40)) / 10000)).quantize(m.tick)),
-                             hold=rng.random() < 0.5)
+                # mostly a few bps; now and then a crash or a squeeze that liquidates someone
+                bps = rng.randint(-40, 40) if rng.random() < 0.97 else rng.choice([-1000, 1000])
+                ex.set_price(sym, str((mid * (1 + D(bps) / 10000)).quantize(m.tick)), hold=rng.random() < 0.5)
         except ExchangeError as e:
             stats[e.code] += 1
         check_book_not_crossed(ex, (i, r))
@@ -185,6 +186,7 @@ def test_random_flow_keeps_the_books_exact(seed):
     for r in ("CLOSED", "USER_CANCELED", "POST_ONLY_WOULD_CROSS", "REMAINING_IOC_CANCEL"):
         assert reasons[r] > 20, reasons
     assert reasons["NOT_ENOUGH_MARGIN"] >= 5, reasons
+    assert reasons["LIQUIDATION"] + sum(len(a.liquidations) for a in ex.accounts.values()) >= 2   # crashes liquidated
     assert pairs >= 5      # client-vs-client trades happened (the synthetic flow takes most)
     assert sum(len(a.funding_payments) for a in ex.accounts.values()) > 100
     assert sum(len(a.fills) for a in ex.accounts.values()) > 500

@@ -194,6 +194,48 @@ def test_short_position_margin_and_liquidation_price(client):
     assert abs(liq - x) <= R.tick / 2 and liq % R.tick == 0
 
 
+def test_liquidation_below_maintenance_margin():
+    """A long near full leverage: a mark just above its liquidation price leaves it alone; a mark
+    below it closes the position at mark (a LIQUIDATION fill from a reduce-only MARKET order, a
+    public LIQUIDATION trade), cancels its open orders and lists the liquidation."""
+    app = trading_app(starting_balance="3000")
+    client, ex = app.test_client(), app.extensions["paradex_mock"].exchange
+    size = D("0.5")                                   # ~47k notional on 3k: ~16x
+    post_order(client, **market("BUY", size))
+    resting = post_order(client, **limit("BUY", "0.01", 50000))
+    liq = D(positions(client)[BTC]["liquidation_price"])
+    assert liq > 0
+    ex.set_price(BTC, str(liq + 20 * R.tick))
+    assert D(positions(client)[BTC]["size"]) == size and get(client, "/v1/liquidations")["results"] == []
+    assert get(client, "/v1/account")["status"] == "ACTIVE"
+
+    cash_before = balance(client)
+    ex.set_price(BTC, str(liq - 20 * R.tick))
+    mark = ex.states[BTC].mark_price
+    p = positions(client)[BTC]
+    assert D(p["size"]) == 0 and p["status"] == "CLOSED"
+    last = fills(client)[0]
+    assert (last["fill_type"], last["side"], last["liquidity"]) == ("LIQUIDATION", "SELL", "TAKER")
+    assert D(last["price"]) == mark and D(last["size"]) == size
+    assert D(last["fee"]) == size * mark * R.taker_fee
+    assert balance(client) == cash_before + D(last["realized_pnl"]) + D(last["realized_funding"]) - D(last["fee"])
+    closer = order(client, last["order_id"])
+    assert (closer["type"], closer["status"], closer["flags"], closer["cancel_reason"]) == (
+        "MARKET", "CLOSED", ["REDUCE_ONLY"], "")
+    gone = order(client, resting["id"])
+    assert gone["status"] == "CLOSED" and gone["cancel_reason"] == "LIQUIDATION"
+    trade = get(client, f"/v1/trades?market={BTC}")["results"][0]
+    assert (trade["trade_type"], trade["side"], D(trade["size"])) == ("LIQUIDATION", "SELL", size)
+    liquidations = get(client, "/v1/liquidations")["results"]
+    now = ex.clock.now_ms()
+    assert len(liquidations) == 1 and liquidations[0]["created_at"] == now
+    assert liquidations[0]["id"].startswith("0x") and len(liquidations[0]["id"]) == 66
+    assert get(client, f"/v1/liquidations?from={now + 1}")["results"] == []
+    assert get(client, "/v1/account")["status"] == "ACTIVE"   # nothing left to liquidate
+    ex.advance(ticks=2)
+    assert len(get(client, "/v1/liquidations")["results"]) == 1   # and it happens once
+
+
 def test_market_order_beyond_the_book_closes_remaining(client):
     _, asks = book(client, depth=100)
     depth = sum(q for _, q in asks)

@@ -195,6 +195,7 @@ class Account:
     balance_updated_at: int = 0
     seq_no: int = 0
     used_signatures: Dict[str, int] = field(default_factory=dict)  # replay protection
+    liquidations: List[dict] = field(default_factory=list)          # {"id": tx hash, "created_at": ms}
     # Derived from open_orders and kept up to date by add_open/drop_open/hold, so the margin check
     # on every order costs O(markets), not O(open orders): per market, how many orders are open
     # and the summed remaining size of the open buys and sells that count for margin.

@@ -78,6 +78,7 @@ def dump(ex) -> dict:
                 "fills": [_obj(f) for f in a.fills],
                 "funding_payments": [_obj(p) for p in a.funding_payments],
                 "used_signatures": list(a.used_signatures),
+                "liquidations": [dict(r) for r in a.liquidations],
             })
         return {
             "version": VERSION,
@@ -145,6 +146,7 @@ def load(ex, doc: dict) -> None:
             a.fills = [_mk(Fill, f) for f in ad["fills"]]
             a.funding_payments = [_mk(FundingPayment, p) for p in ad["funding_payments"]]
             a.used_signatures = {k: 1 for k in ad["used_signatures"]}
+            a.liquidations = [dict(r) for r in ad.get("liquidations") or []]
             accounts.append(a)
     except SnapshotError:
         raise

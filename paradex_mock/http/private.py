@@ -169,10 +169,10 @@ def empty_paginated():
 
 @bp.get("/v1/liquidations")
 def liquidations():
-    current_account()
-    int_arg("from", lo=0)
-    int_arg("to", lo=0)
-    return json_response({"results": []})
+    addr = current_account()
+    start = int_arg("from", lo=0)      # from/to, not start_at/end_at, on this one endpoint
+    end = int_arg("to", lo=0)
+    return json_response({"results": ex().liquidations(addr, start, end)})
 
 
 # ---------------------------------------------------------------- orders
