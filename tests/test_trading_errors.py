@@ -138,6 +138,13 @@ def test_unknown_and_closed_orders(client, seeded):
         assert snapshot(client) == before, url
 
 
+@pytest.mark.parametrize("query", ["from=abc", "to=-1", "from=1.5"])
+def test_liquidations_bad_window(client, seeded, query):
+    before = snapshot(client)
+    assert_error(call(client, "GET", f"/v1/liquidations?{query}", 400), "INVALID_REQUEST_PARAMETER")
+    assert snapshot(client) == before
+
+
 def test_malformed_bodies(client, seeded):
     before = snapshot(client)
     for method, url, raw in [

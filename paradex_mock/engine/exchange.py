@@ -581,15 +581,22 @@ class Exchange:
                         self._close(maker, now, "")
                 self._dirty_books.add(book.market)
 
-    def _execute(self, maker: Order, taker: Order, price: Decimal, qty: Decimal, now: int) -> None:
-        st = self.states[taker.market]
-        trade = Trade(self._new_id(now), taker.market, taker.side, qty, price, now)
+    def _print_trade(self, market: str, side: str, qty: Decimal, price: Decimal, now: int,
+                     trade_type: str = "FILL") -> Trade:
+        """A public trade: the market's trade list, candles, last price and volume (published by
+        the caller, after the fills it causes)."""
+        st = self.states[market]
+        trade = Trade(self._new_id(now), market, side, qty, price, now, trade_type=trade_type)
         st.trades.append(trade)
         if len(st.trades) > TRADES_KEPT:
             del st.trades[: len(st.trades) - TRADES_KEPT]
         st.candles.add(now, price, qty)
         st.last_price = price
         st.total_volume += qty * price
+        return trade
+
+    def _execute(self, maker: Order, taker: Order, price: Decimal, qty: Decimal, now: int) -> None:
+        trade = self._print_trade(taker.market, taker.side, qty, price, now)
         # Paradex reports the book's sequence number after the trade; _flush touches every
         # changed book exactly once at the end of this change set
         book_seq = self.books[taker.market].seq_no + 1
@@ -987,18 +994,13 @@ class Exchange:
         for sym, pos in sorted(acct.positions.items()):
             if pos.size == 0:
                 continue
-            st = self.states[sym]
             side = "SELL" if pos.size > 0 else "BUY"
             qty = abs(pos.size)
-            price = st.mark_price
+            price = self.states[sym].mark_price
             order = Order(id="", account=acct.address, market=sym, side=side, type="MARKET", size=qty,
                           price=ZERO, instruction="IOC", flags=["REDUCE_ONLY"], remaining=qty, timestamp=now)
             self._accept(acct, order, now)
-            trade = Trade(self._new_id(now), sym, side, qty, price, now, trade_type="LIQUIDATION")
-            st.trades.append(trade)
-            st.candles.add(now, price, qty)
-            st.last_price = price
-            st.total_volume += qty * price
+            trade = self._print_trade(sym, side, qty, price, now, trade_type="LIQUIDATION")
             order.remaining = ZERO
             order.filled_notional = qty * price
             acct.hold(order)

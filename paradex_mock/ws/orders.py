@@ -72,7 +72,7 @@ class WsgiTransport:
         self.wsgi_app = wsgi_app
 
     def __call__(self, method: str, path: str, body, headers: dict) -> Response:
-        from werkzeug.test import EnvironBuilder
+        from werkzeug.test import EnvironBuilder   # here: ws_server.py never loads it
         raw_path, _, query = path.partition("?")
         builder = EnvironBuilder(path=raw_path, query_string=query, method=method, headers=headers,
                                  data=json.dumps(body) if body is not None else None,

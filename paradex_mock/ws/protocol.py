@@ -34,6 +34,11 @@ class RpcError(Exception):
         self.message = message
         self.data = data
 
+    @classmethod
+    def auth_required(cls) -> "RpcError":
+        """Private channels and order.* before ``auth``."""
+        return cls(PERMISSION_DENIED, "permission denied", "authentication required")
+
     def error_object(self) -> dict:
         err = {"code": self.code, "message": self.message}
         if self.data is not None:

@@ -37,7 +37,7 @@ from .. import config as config_mod
 from .auth import Authenticator
 from .feed import Hub, Sub
 from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
-                       NO_ID, PARSE_ERROR, PERMISSION_DENIED, ChannelError, RpcError, error_frame,
+                       NO_ID, PARSE_ERROR, ChannelError, RpcError, error_frame,
                        now_us, parse_channel, result_frame, valid_id)
 from .orders import HttpTransport, OrderGateway, WsgiTransport
 from .sources import LocalSource, RemoteSource
@@ -364,7 +364,7 @@ class WsServer:
             handler = self._methods.get(method)
             if handler is None:
                 if method.startswith("order.") and conn.account is None:
-                    raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+                    raise RpcError.auth_required()
                 raise RpcError(METHOD_NOT_FOUND, "method does not exist", method)
             params = msg.get("params")
             result, then = await handler(conn, {} if params is None else params, rid)
@@ -398,7 +398,7 @@ class WsServer:
     def _order_method(self, name: str):
         async def handler(conn: Conn, params, rid):
             if conn.account is None:
-                raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+                raise RpcError.auth_required()
             result = await getattr(self.gateway, name)(conn.bearer, params)
             if name == "create":
                 conn.placed[result["order"]["id"]] = None
@@ -411,7 +411,7 @@ class WsServer:
 
     async def _cancel_on_disconnect(self, conn: Conn, params, rid):
         if conn.account is None:
-            raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+            raise RpcError.auth_required()
         enabled = params.get("enabled") if isinstance(params, dict) else None
         if not isinstance(enabled, bool):
             raise RpcError(INVALID_PARAMS, "invalid params", "enabled must be true or false")
@@ -444,7 +444,7 @@ class WsServer:
             log.info("subscribe %r refused: %s", name, e)
             raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
         if channel.private and conn.account is None:
-            raise RpcError(PERMISSION_DENIED, "permission denied", "authentication required")
+            raise RpcError.auth_required()
         if name in conn.subs:
             if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
                 return {"channel": name}, None

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 import websockets
 
 from ..testing import MockParadex
+from .orders import http_call
 
 AUTO = object()
 
@@ -186,7 +187,4 @@ class Stack(MockParadex):
         return self._ws
 
 
-def rest(base_url: str, method: str, path: str, body=None, headers=None, timeout: float = 10.0):
-    """A REST call with the standard library: ``(status, json_or_None)``."""
-    from .orders import http_call
-    return http_call(base_url, method, path, body, headers, timeout)
+rest = http_call    # rest(base_url, method, path, body=None, headers=None): (status, json_or_None)
