@@ -28,8 +28,8 @@ from starknet_py.net.full_node_client import FullNodeClient
 from starknet_py.net.signer.key_pair import KeyPair
 from starknet_py.utils.typed_data import TypedData
 
-from paradex_mock.auth import stark
-from paradex_mock.auth import typed_data as ptd
+from paradex_mock.venues.paradex.auth import stark
+from paradex_mock.venues.paradex.auth import typed_data as ptd
 
 # Fact sheet section 4.1: testnet class hashes used for address derivation.
 ACCOUNT_PROXY_HASH = 0x3530CC4759D78042F1B543BF797F5F3D647CDE0388C33734CF91B7F7B9314A9
@@ -248,7 +248,7 @@ def main(argv=None) -> int:
     section("5. self-check: this script's signature")
     checks.true("starknet-py verify_message_signature", verify_message_signature(sn_hash, [r, s], key_pair.public_key))
     checks.true("Account.verify_message", account.verify_message(td, [r, s]))
-    checks.true("paradex_mock.auth.stark.verify", stark.verify(sn_hash, r, s, key_pair.public_key))
+    checks.true("paradex_mock.venues.paradex.auth.stark.verify", stark.verify(sn_hash, r, s, key_pair.public_key))
     checks.true("tampered hash does not verify", not stark.verify(sn_hash ^ 1, r, s, key_pair.public_key))
     checks.eq(
         "paradex_mock order hash == starknet-py TypedData.message_hash",

@@ -54,8 +54,8 @@ def create_app() -> Flask:
     if os.environ.get("BENCH_CRYPTO"):
         with open(os.environ["BENCH_CRYPTO"]) as f:
             crypto = json.load(f)
-        from paradex_mock.auth.stark import parse_signature, verify
-        from paradex_mock.auth.typed_data import order_message_hash
+        from paradex_mock.venues.paradex.auth.stark import parse_signature, verify
+        from paradex_mock.venues.paradex.auth.typed_data import order_message_hash
 
     def caller() -> str:
         token = request.headers.get("Authorization", "").split(" ", 1)[-1]

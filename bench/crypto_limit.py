@@ -19,9 +19,9 @@ def main(argv=None) -> int:
     ap.add_argument("--orders", type=int, default=300)
     ap.add_argument("--chain-id", default="PRIVATE_SN_POTC_SEPOLIA")
     a = ap.parse_args(argv)
-    from paradex_mock.auth.signer import StarkSigner
-    from paradex_mock.auth.stark import parse_signature, verify
-    from paradex_mock.auth.typed_data import order_message_hash
+    from paradex_mock.venues.paradex.auth.signer import StarkSigner
+    from paradex_mock.venues.paradex.auth.stark import parse_signature, verify
+    from paradex_mock.venues.paradex.auth.typed_data import order_message_hash
 
     signer = StarkSigner(0x5EED0F5EED, chain_id=a.chain_id)
     ts0 = int(time.time() * 1000)

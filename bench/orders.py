@@ -51,7 +51,7 @@ def permissive_bodies(params: Dict[str, dict], n: int, instruction: str = "IOC")
 
 def _sign_chunk(job: Tuple[int, str, list]) -> List[str]:
     private_key, chain_id, items = job
-    from paradex_mock.auth.signer import StarkSigner
+    from paradex_mock.venues.paradex.auth.signer import StarkSigner
     signer = StarkSigner(private_key, chain_id=chain_id)
     return [json.dumps(signer.sign_order(body, timestamp_ms=ts), separators=(",", ":")) for body, ts in items]
 
@@ -63,7 +63,7 @@ def signed_setup(base: str, params: Dict[str, dict], n_orders: int, per_market_p
     market: resting GTC orders by default, or IOC ones (the permissive load's flow: validated,
     risk-checked, matched against nothing and closed). Returns [(jwt, body)] interleaved across
     accounts, and timing info."""
-    from paradex_mock.auth.signer import StarkSigner
+    from paradex_mock.venues.paradex.auth.signer import StarkSigner
     syms = sorted(params)
     per_account = per_market_per_account * len(syms)
     n_accounts = max(1, math.ceil(n_orders / per_account))

@@ -41,6 +41,7 @@ class Config:
     ws_max_frame: int = 1 << 20         # largest incoming WS frame in bytes
     ws_ping_interval: float = 55.0
     ws_ping_timeout: float = 5.0
+    venues: str = "all"                 # comma-separated venue names (paradex,binance) or "all"
 
     @property
     def http_url(self) -> str:
@@ -77,6 +78,7 @@ _HELP = {
     "ws_max_frame": "largest accepted incoming WS frame, bytes",
     "ws_ping_interval": "seconds between protocol pings (Paradex: 55)",
     "ws_ping_timeout": "seconds to wait for a pong before dropping the client",
+    "venues": "venues to serve, comma-separated (paradex,binance) or 'all' (default)",
 }
 
 
@@ -153,6 +155,11 @@ def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> N
         problems.append("tick_interval must be at least 0.05 s")
     if not Path(cfg.fixtures_dir, "markets.json").is_file():
         problems.append(f"no markets.json in fixtures dir {cfg.fixtures_dir}")
+    from . import venues
+    try:
+        venues.parse(cfg.venues)
+    except ValueError as e:
+        problems.append(str(e))
     if problems:
         msg = "; ".join(problems)
         if parser is not None:

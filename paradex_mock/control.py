@@ -8,7 +8,9 @@ import hashlib
 import threading
 from typing import Optional
 
-from .auth import StarkSigner
+import dataclasses
+from decimal import Decimal
+
 from .engine import snapshot as snapshot_mod
 from .engine.errors import ExchangeError
 from .engine.exchange import normalize_address
@@ -20,6 +22,17 @@ SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
 
 def _bad(message: str) -> ExchangeError:
     return ExchangeError("INVALID_REQUEST_PARAMETER", message)
+
+
+def plain(obj):
+    """An engine record as JSON: its fields, Decimals as strings."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Decimal):
+        return fmt(obj)
+    if isinstance(obj, (list, tuple)):
+        return [plain(x) for x in obj]
+    return obj
 
 
 class Journal:
@@ -75,7 +88,8 @@ class Controller:
         """A new onboarded account. With no key, one is derived from the seed and a counter, so a
         replay creates the same accounts. The private key comes back for signed flows."""
         ex = self.exchange
-        cfg = ex.system_config
+        paradex = self.state.venue_state.get("paradex")
+        cfg = paradex.system_config if paradex is not None else {}
         if address is not None and private_key is None:
             addr = normalize_address(address)
             with ex.lock:
@@ -96,6 +110,9 @@ class Controller:
                     raise _bad("private_key must be an integer or 0x-hex string") from None
                 if not 0 < private_key < 2 ** 251:
                     raise _bad("private_key is out of range")
+            if paradex is None:
+                raise _bad("accounts with keys are Paradex accounts: serve the paradex venue, or give an address")
+            from .venues.paradex.auth import StarkSigner   # Paradex accounts are STARK keys
             signer = StarkSigner(private_key, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
                                  account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
                                  account_hash=int(cfg["paraclear_account_hash"], 16))
@@ -125,17 +142,47 @@ class Controller:
                                 for a in ex.accounts.values()]}
 
     # ---------------------------------------------------------------- market
-    def set_price(self, market: str, price, hold: bool = True) -> dict:
-        return self.exchange.set_price(market, price, hold=hold)
+    def market_key(self, market: str, venue: Optional[str] = None) -> str:
+        """The engine's key for ``market``: as given (``BTC-USD-PERP``, ``binance:BTCUSDT``), or a
+        venue's own symbol with ``venue`` (``BTCUSDT`` on ``binance``)."""
+        if not isinstance(market, str) or not market:
+            raise _bad("market is required")
+        if venue is None:
+            return market
+        v = self.state.venue(venue) if isinstance(venue, str) else None
+        if v is None:
+            raise _bad(f"venue {venue!r} is not served")
+        return v.key(market)
 
-    def release_price(self, market: str) -> dict:
+    def set_price(self, market: str, price, hold: bool = True, venue: Optional[str] = None) -> dict:
+        stats = self.exchange.set_price(self.market_key(market, venue), price, hold=hold)
+        out = plain(stats)
+        out["symbol"] = out["market"]          # the key earlier versions answered with
+        return out
+
+    def release_price(self, market: str, venue: Optional[str] = None) -> dict:
+        ex = self.exchange
+        key = self.market_key(market, venue)
+        with ex.lock:
+            ex.states[ex.market(key).symbol].frozen = False
+            return {"market": key, "frozen": False}
+
+    def set_funding_rate(self, market: str, rate, venue: Optional[str] = None) -> dict:
+        return self.exchange.set_funding_rate(self.market_key(market, venue), rate)
+
+    def markets(self) -> dict:
+        """Every market the exchange simulates: its key, venue, venue symbol and prices now."""
         ex = self.exchange
         with ex.lock:
-            ex.states[ex.market(market).symbol].frozen = False
-            return {"market": market, "frozen": False}
+            return {"results": [{"market": m.symbol, "venue": m.venue, "symbol": m.name, "kind": m.kind,
+                                 "last_price": fmt(ex.states[m.symbol].last_price),
+                                 "mark_price": fmt(ex.states[m.symbol].mark_price)}
+                                for m in ex.markets.values()]}
 
-    def set_funding_rate(self, market: str, rate) -> dict:
-        return self.exchange.set_funding_rate(market, rate)
+    def venues(self) -> dict:
+        return {"results": [{"name": v.name, "rest_root": v.rest_root, "ws_root": v.ws_root,
+                             "markets": [m.name for m in self.exchange.markets.values() if m.venue == v.name]}
+                            for v in self.state.venues]}
 
     def set_system_state(self, status: str) -> dict:
         if status not in SYSTEM_STATES:

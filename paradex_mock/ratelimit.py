@@ -1,6 +1,8 @@
-"""Paradex's REST rate limits (fact sheet §8.2): continuously refilling token buckets per endpoint
-group, keyed by account or by IP. Time comes from the exchange clock, so with the manual clock a
-test exhausts a limit and then advances time to see it recover, with no sleeping.
+"""Rate limits, the shared machinery: continuously refilling token buckets per limit group, keyed
+by account or by IP; each venue names its groups and rules (``Venue.rate_limits``,
+``Venue.limit_groups``) and answers a refusal its own way. Time comes from the exchange clock, so
+with the manual clock a test exhausts a limit and then advances time to see it recover, with no
+sleeping. A request costs one token unless its venue weighs it (Binance's request weights).
 
 A dozen lines of token bucket with an injectable clock fit better here than a general library,
 whose clocks are the wall clock.
@@ -10,31 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
-
-# group -> list of (limit, window seconds, key kind)
-DEFAULT_LIMITS: Dict[str, List[Tuple[int, int, str]]] = {
-    "public": [(1500, 60, "ip")],
-    "onboarding": [(600, 60, "ip")],
-    "auth": [(600, 60, "ip")],
-    "orders": [(800, 1, "account"), (17250, 60, "account")],
-    "private_get": [(120, 1, "account"), (600, 60, "account")],
-    "private_ip": [(1500, 60, "ip")],
-}
-
-
-def group_of(method: str, path: str, private: bool) -> List[str]:
-    """The limit groups a request counts against."""
-    if path.startswith("/v1/onboarding") and method == "POST":
-        return ["onboarding"]
-    if path.startswith("/v1/auth"):
-        return ["auth"]
-    if not private:
-        return ["public"]
-    if path.startswith("/v1/orders") and method in ("POST", "PUT", "DELETE"):
-        return ["orders", "private_ip"]
-    return ["private_get", "private_ip"]
-
+from typing import Callable, Dict, List, Optional
 
 @dataclass
 class Bucket:
@@ -48,8 +26,8 @@ class Bucket:
             self.tokens = min(self.capacity, self.tokens + (now_ms - self.updated_ms) * self.refill_per_ms)
             self.updated_ms = now_ms
 
-    def ms_until_token(self) -> int:
-        return 0 if self.tokens >= 1 else int(math.ceil((1 - self.tokens) / self.refill_per_ms))
+    def ms_until_token(self, cost: int = 1) -> int:
+        return 0 if self.tokens >= cost else int(math.ceil((cost - self.tokens) / self.refill_per_ms))
 
 
 @dataclass
@@ -60,6 +38,7 @@ class Verdict:
     reset_s: int          # unix seconds when a token is next available
     window_s: int
     retry_after_s: int
+    used: int = 0         # tokens of the window in use (Binance's X-MBX-USED-WEIGHT)
 
     def headers(self) -> dict:
         h = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
@@ -73,7 +52,7 @@ class RateLimiter:
     def __init__(self, now_ms: Callable[[], int], enabled: bool = True, limits=None):
         self.now_ms = now_ms
         self.enabled = enabled
-        self.limits = {k: list(v) for k, v in (limits or DEFAULT_LIMITS).items()}
+        self.limits = {k: list(v) for k, v in (limits or {}).items()}
         self._buckets: Dict[tuple, Bucket] = {}
         self._lock = threading.Lock()
 
@@ -103,8 +82,8 @@ class RateLimiter:
         with self._lock:
             self._buckets.clear()
 
-    def check(self, groups: List[str], ip: str, account: Optional[str]) -> Optional[Verdict]:
-        """Take one token from every bucket the request counts against; None when disabled.
+    def check(self, groups: List[str], ip: str, account: Optional[str], cost: int = 1) -> Optional[Verdict]:
+        """Take ``cost`` tokens from every bucket the request counts against; None when disabled.
         A refused request takes nothing, so waiting is enough to recover."""
         if not self.enabled:
             return None
@@ -123,13 +102,14 @@ class RateLimiter:
                 return None
             for b, _, _ in chosen:   # refill first, then decide for all buckets at once
                 b.refill(now)
-            blocked = [(b, l, w) for b, l, w in chosen if b.tokens < 1]
+            blocked = [(b, l, w) for b, l, w in chosen if b.tokens < cost]
             if blocked:
-                b, limit, window = max(blocked, key=lambda x: x[0].ms_until_token())
-                wait = b.ms_until_token()
-                return Verdict(False, limit, 0, (now + wait + 999) // 1000, window, max(1, (wait + 999) // 1000))
+                b, limit, window = max(blocked, key=lambda x: x[0].ms_until_token(cost))
+                wait = b.ms_until_token(cost)
+                return Verdict(False, limit, 0, (now + wait + 999) // 1000, window, max(1, (wait + 999) // 1000),
+                               used=int(limit - b.tokens))
             for b, _, _ in chosen:
-                b.tokens -= 1
+                b.tokens -= cost
             b, limit, window = min(chosen, key=lambda x: x[0].tokens / x[1])
             return Verdict(True, limit, int(b.tokens), (now + b.ms_until_token() + 999) // 1000 or now // 1000,
-                           window, 0)
+                           window, 0, used=int(limit - b.tokens))

@@ -51,7 +51,9 @@ class HttpServer:
 
 
 def main_http(argv=None) -> int:
-    parser = config_mod.build_parser("Paradex mock REST server (Flask). Serves /v1 on HTTP_PORT.")
+    parser = config_mod.build_parser("paradex-mock REST server (Flask) on HTTP_PORT: every venue's REST API "
+                                     "(Paradex at /v1, Binance at /binance, ...; --venues narrows it) and "
+                                     "the control API at /_mock.")
     parser.add_argument("--with-ws", action="store_true",
                         help="also serve the WebSocket API on WS_PORT from this process (one command, one exchange)")
     ns = parser.parse_args(argv)
@@ -78,9 +80,12 @@ def main_http(argv=None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    log.info("Paradex mock REST on %s/v1 (seed %s, clock %s, auth %s)", server.url, cfg.seed, cfg.clock,
+    log.info("paradex-mock REST on %s (seed %s, clock %s, auth %s)", server.url, cfg.seed, cfg.clock,
              cfg.auth_mode)
     print(f"paradex-mock REST listening on {server.url}/v1", flush=True)
+    ws_base = ws.url[:-len("/v1")] if ws is not None else None
+    for v in app.extensions["paradex_mock"].venues:
+        print("  " + v.describe(server.url, ws_base), flush=True)
     try:
         server.serve_forever()
     finally:

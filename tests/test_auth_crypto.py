@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from starknet_py.constants import EC_ORDER, FIELD_PRIME
 from starknet_py.hash.utils import message_signature, verify_message_signature
 
-from paradex_mock.auth import (
+from paradex_mock.venues.paradex.auth import (
     InvalidJwt,
     JwtIssuer,
     JwtVerifier,
@@ -35,7 +35,7 @@ from paradex_mock.auth import (
     short_string,
     verify,
 )
-from paradex_mock.auth import stark, typed_data
+from paradex_mock.venues.paradex.auth import stark, typed_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

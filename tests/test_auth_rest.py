@@ -10,12 +10,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from starknet_py.constants import FIELD_PRIME
 
-from paradex_mock.auth import JwtIssuer, JwtVerifier, StarkSigner, stark
-from paradex_mock.auth.typed_data import (auth_message_hash, onboarding_message_hash, order_message_hash,
+from paradex_mock.venues.paradex.auth import JwtIssuer, JwtVerifier, StarkSigner, stark
+from paradex_mock.venues.paradex.auth.typed_data import (auth_message_hash, onboarding_message_hash, order_message_hash,
                                           scale_decimal)
 from paradex_mock.config import Config
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
-from paradex_mock.http import identity
+from paradex_mock.venues.paradex import identity
 from paradex_mock.http.app import create_app
 
 KEY_A = 0x5A5A5A5A0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234
@@ -294,7 +294,7 @@ def test_auth_path_key_must_be_the_accounts_key(strict, signer_a, signer_b):
 
 
 def test_onboarding_and_get_onboarding(strict, signer_a):
-    cfg = ex_of(strict).system_config
+    cfg = strict.application.extensions["paradex_mock"].venue_state["paradex"].system_config
     query = f"/v1/onboarding?account_signer_type=starknet&public_key={signer_a.public_key_hex}"
     before = strict.get(query)
     assert before.status_code == 200

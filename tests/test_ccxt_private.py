@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from paradex_mock.auth import StarkSigner
+from paradex_mock.venues.paradex.auth import StarkSigner
 from paradex_mock.config import Config
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.http.app import create_app

@@ -47,7 +47,7 @@ def test_ccxt_reads_public_market_data(paradex, live_server):
     hourly = paradex.fetch_ohlcv("BTC/USD:USDC", "1h", since=now - 20 * 3_600_000, limit=10)
     assert len(hourly) == 10 and all(r[0] % 3_600_000 == 0 for r in hourly)
     # price_kind=mark / price_kind=index (ccxt's word for Paradex's "underlying")
-    for fetch, kind in ((paradex.fetch_mark_ohlcv, "mark"), (paradex.fetch_index_ohlcv, "underlying")):
+    for fetch, kind in ((paradex.fetch_mark_ohlcv, "mark"), (paradex.fetch_index_ohlcv, "index")):
         got = fetch("BTC/USD:USDC", "1m", since=now - 10 * 60_000, limit=10)
         want = {r[0]: [float(x) for x in r[1:]] for r in
                 exchange.klines("BTC-USD-PERP", 1, now - 10 * 60_000, now, kind)}

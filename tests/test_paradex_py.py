@@ -23,6 +23,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from paradex_mock.venues.paradex import views
 
 import pytest
 
@@ -42,8 +43,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     pytest.skip(f"paradex-py is not importable ({exc}): python install_deps.py --test installs it",
                 allow_module_level=True)
 
-from paradex_mock import views
-from paradex_mock.auth.stark import EC_ORDER, derive_address, public_key_from_private
+from paradex_mock.venues.paradex import views
+from paradex_mock.venues.paradex.auth.stark import EC_ORDER, derive_address, public_key_from_private
 from paradex_mock.testing import MockParadex
 
 MARKET = "BTC-USD-PERP"
@@ -73,7 +74,7 @@ def account_of(mock, paradex):
 
 def far_limit(mock, side: OrderSide, size="0.01", factor="0.1", **kw) -> Order:
     """A limit order ``factor`` away from the touch: it rests and never fills."""
-    bbo = mock.exchange.bbo(MARKET)
+    bbo = views.bbo(mock.exchange.book_update(MARKET, 1))
     f = Decimal(factor)
     price = Decimal(bbo["bid"]) * (1 - f) if side == OrderSide.Buy else Decimal(bbo["ask"]) * (1 + f)
     return Order(market=MARKET, order_type=OrderType.Limit, order_side=side, size=Decimal(size),
@@ -128,7 +129,7 @@ def test_system_config_and_account_bootstrap(mock):
     mock.control.clear_journal()
     p = make_paradex(mock, key)
     # paradex-py's strict SystemConfig load and its chain-id enum accepted the mock's config
-    cfg = mock.exchange.system_config
+    cfg = mock.state.venue_state["paradex"].system_config
     assert p.config.starknet_chain_id == cfg["starknet_chain_id"] == "PRIVATE_SN_POTC_SEPOLIA"
     assert p.config.paraclear_decimals == int(cfg["paraclear_decimals"]) == 8
     assert p.config.paraclear_account_proxy_hash == cfg["paraclear_account_proxy_hash"]
@@ -211,12 +212,12 @@ def test_public_market_data(mock, paradex):
     assert sorted(s["symbol"] for s in summaries) == sorted(ex.markets)
     (summary,) = api.fetch_markets_summary({"market": MARKET})["results"]
     conforms(pyschema.MarketSummaryResp, summary)
-    assert summary == ex.summary(MARKET)
+    assert summary == views.market_summary(ex.stats(MARKET))
 
     book = api.fetch_orderbook(MARKET, {"depth": 5})
-    assert book == ex.book_view(MARKET, 5) and len(book["bids"]) == len(book["asks"]) == 5
+    assert book == views.orderbook(ex.book_update(MARKET, 5), 5) and len(book["bids"]) == len(book["asks"]) == 5
     bbo = conforms(pyschema.BBOResp, api.fetch_bbo(MARKET))
-    assert bbo == ex.bbo(MARKET)
+    assert bbo == views.bbo(ex.book_update(MARKET, 1))
     assert [bbo["bid"], bbo["bid_size"]] == book["bids"][0] and [bbo["ask"], bbo["ask_size"]] == book["asks"][0]
 
     page = api.fetch_trades({"market": MARKET, "page_size": 5})
@@ -233,7 +234,7 @@ def test_public_market_data(mock, paradex):
     assert all(len(k) == 6 and k[0] % 300_000 == 0 for k in klines)
 
     funding = api.fetch_funding_data({"market": MARKET, "page_size": 3})["results"]
-    assert funding == ex.funding_rows(MARKET, None, None)[:3]
+    assert funding == [views.funding_data(r) for r in ex.funding_rows(MARKET, None, None)[:3]]
     assert api.fetch_system_state() == {"status": ex.system_state}
     assert api.fetch_system_time() == {"server_time": str(now)}
     conforms(pyschema.InsuranceAccountResp, api.fetch_insurance_fund())
@@ -288,7 +289,7 @@ def test_order_lifecycle(mock, paradex):
     assert api.fetch_order(oid)["status"] == "CLOSED" and api.fetch_orders()["results"] == []
 
     # a market buy: it fills at once against the book's asks
-    best_ask = Decimal(ex.bbo(MARKET)["ask"])
+    best_ask = Decimal(views.bbo(ex.book_update(MARKET, 1))["ask"])
     taken = api.submit_order(market_order(OrderSide.Buy, "0.01"))
     mkt = acct.orders[taken["id"]]
     assert taken["status"] == "NEW" and taken["type"] == "MARKET" and taken["price"] == "0"
@@ -414,10 +415,10 @@ def test_ws_client_public_and_private_channels(mock, paradex):
         await wait_for(lambda: book_ch in received and f"bbo.{MARKET}" in received)
         snapshot = received[book_ch][0]
         assert snapshot["update_type"] == "s" and snapshot["market"] == MARKET
-        view = ex.book_view(MARKET, 15)
+        view = views.orderbook(ex.book_update(MARKET, 15), 15)
         assert [[lv["price"], lv["size"]] for lv in snapshot["inserts"] if lv["side"] == "BUY"] == view["bids"]
         assert [[lv["price"], lv["size"]] for lv in snapshot["inserts"] if lv["side"] == "SELL"] == view["asks"]
-        assert received[f"bbo.{MARKET}"][0] == ex.bbo(MARKET)
+        assert received[f"bbo.{MARKET}"][0] == views.bbo(ex.book_update(MARKET, 1))
 
         # a market buy over REST shows up on every channel
         taken = await asyncio.to_thread(paradex.api_client.submit_order, market_order(OrderSide.Buy, "0.02"))
@@ -468,7 +469,7 @@ def test_ws_sbe_negotiation_and_direct_client(mock):
             await ws.close()
 
     asyncio.run(run())
-    assert got[f"bbo.{MARKET}"][0] == mock.exchange.bbo(MARKET)
+    assert got[f"bbo.{MARKET}"][0] == views.bbo(mock.exchange.book_update(MARKET, 1))
     assert {s["symbol"] for s in got["markets_summary.ALL"]} == set(mock.exchange.markets)
 
 

@@ -11,6 +11,7 @@ import pytest
 from paradex_mock.engine.errors import ExchangeError
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.engine.models import SIM_ACCOUNT
+from paradex_mock.venues.paradex.orders import modification, order_request
 from test_trading_support import BTC, ETH, SOL, balance, fills, get, trading_app
 
 D = Decimal
@@ -19,6 +20,8 @@ ACCOUNTS = [DEMO_ACCOUNT, "0xa11ce", "0xb0b", "0xca401"]
 UNITS = {BTC: (D("0.001"), 30), ETH: (D("0.01"), 50), SOL: (D("0.1"), 50)}
 TRIGGER_TYPES = ["STOP_MARKET", "STOP_LIMIT", "TAKE_PROFIT_MARKET", "TAKE_PROFIT_LIMIT",
                  "STOP_LOSS_MARKET", "STOP_LOSS_LIMIT"]
+
+KNOWN = lambda market: True   # noqa: E731 - every market of these tests is Paradex's
 
 
 def check_book_not_crossed(ex, where):
@@ -120,12 +123,12 @@ def random_flow(ex, seed, steps):
                     body["flags"] = ["REDUCE_ONLY"]
                 if rng.random() < 0.3:
                     body["client_id"] = f"c{rng.randint(0, 30)}"
-                ex.submit_order(addr, body)
+                ex.submit_order(addr, order_request(body, KNOWN))
             elif r < 0.40:
                 body["type"] = "MARKET"
                 if rng.random() < 0.3:
                     body["flags"] = ["REDUCE_ONLY"]
-                ex.submit_order(addr, body)
+                ex.submit_order(addr, order_request(body, KNOWN))
             elif r < 0.46:
                 t = rng.choice(TRIGGER_TYPES)
                 body.update(type=t, trigger_price=str(price))
@@ -133,7 +136,7 @@ def random_flow(ex, seed, steps):
                     body["price"] = str(price)
                 if t.startswith(("TAKE", "STOP_LOSS")) and rng.random() < 0.5:
                     body.update(size="0", flags=["REDUCE_ONLY"])
-                ex.submit_order(addr, body)
+                ex.submit_order(addr, order_request(body, KNOWN))
             elif r < 0.60:
                 acct = ex.accounts.get(addr)
                 if acct and acct.open_orders:
@@ -148,7 +151,7 @@ def random_flow(ex, seed, steps):
                            "price": str(new_price) if o.price > 0 else "0"}
                     if o.trigger_price > 0:
                         mod["trigger_price"] = str(new_price)
-                    ex.modify_order(addr, o.id, mod)
+                    ex.modify_order(addr, o.id, modification(mod, KNOWN))
             elif r < 0.72:
                 ex.cancel_all(addr, rng.choice([None, sym]))
             elif r < 0.74:

@@ -2,6 +2,11 @@
 triggers, funding, modify, batches and the seed's aliases. Every amount is checked Decimal-exact
 against fixtures/markets.json; responses are validated against Paradex's OpenAPI schemas."""
 from decimal import Decimal
+from paradex_mock.venues.paradex.orders import order_request
+
+
+def req(body):
+    return order_request(body, lambda market: True)
 
 import pytest
 
@@ -495,8 +500,8 @@ def test_two_accounts_trade_with_each_other(client, exchange):
     bids, asks = book(client)
     p = asks[0][0] - R.tick                       # A's ask is the new best ask
     a = post_order(client, **limit("SELL", "0.3", p, client_id="a-1"))
-    b_order, b_ack = exchange.submit_order(B_ACCT, limit("BUY", "0.1", p, client_id="b-1"))
-    assert b_ack["status"] == "NEW" and b_order.status == "CLOSED"
+    b_order, b_ack = exchange.submit_order(B_ACCT, req(limit("BUY", "0.1", p, client_id="b-1")))
+    assert b_ack.status == "NEW" and b_order.status == "CLOSED"
 
     (fa,) = fills(client)
     b = exchange.account(B_ACCT)
@@ -516,7 +521,7 @@ def test_two_accounts_trade_with_each_other(client, exchange):
 
     # and the other way round: B rests, A takes
     q = bids[0][0] + R.tick
-    exchange.submit_order(B_ACCT, limit("BUY", "0.05", q))
+    exchange.submit_order(B_ACCT, req(limit("BUY", "0.05", q)))
     post_order(client, **market("SELL", "0.05"))
     fa2 = fills(client)[0]
     assert fa2["liquidity"] == "TAKER" and D(fa2["price"]) == q

@@ -7,6 +7,7 @@ import pytest
 
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.ws.testing import Stack, async_wait_until, rest
+from paradex_mock.venues.paradex.orders import submit
 
 ccxt_pro = pytest.importorskip("ccxt.pro")
 
@@ -48,7 +49,7 @@ def test_ccxt_pro_public_watchers(stack, sbe):
 
             watching = asyncio.ensure_future(ex.watch_trades(SYMBOL))
             await async_wait_until(lambda: stack.ws.subscribers(f"trades.{MARKET}") == 1, timeout=10)
-            stack.exchange.submit_order(DEMO_ACCOUNT, {"market": MARKET, "side": "BUY", "type": "MARKET",
+            submit(stack.exchange, DEMO_ACCOUNT, {"market": MARKET, "side": "BUY", "type": "MARKET",
                                                        "size": "0.01"})          # someone else trades
             trades = await asyncio.wait_for(watching, 10)
             latest = rest(stack.http_url, "GET", f"/v1/trades?market={MARKET}")[1]["results"]

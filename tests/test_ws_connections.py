@@ -10,6 +10,7 @@ import websockets
 
 from paradex_mock.ws.server import SLOW_CLOSE_CODE
 from paradex_mock.ws.testing import RpcClient, Stack, async_wait_until, wait_until
+from paradex_mock.venues.paradex.orders import submit
 
 BTC = "BTC-USD-PERP"
 
@@ -135,7 +136,7 @@ def test_many_clients_get_the_same_trade():
                 for c in clients:
                     assert (await c.reply())["result"] == {"channel": f"trades.{BTC}"}
                 assert s.ws.subscribers(f"trades.{BTC}") == 25
-                s.exchange.submit_order("0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4",
+                submit(s.exchange, "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4",
                                         {"market": BTC, "side": "BUY", "type": "MARKET", "size": "0.01"})
                 got = [await c.notification(f"trades.{BTC}") for c in clients]
                 assert all(g == got[0] for g in got)

@@ -6,7 +6,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 
-from paradex_mock.auth.signer import StarkSigner
+from paradex_mock.venues.paradex.auth.signer import StarkSigner
 from paradex_mock.ws.server import start_remote
 from paradex_mock.ws.testing import RpcClient, Stack, rest, wait_until
 

@@ -6,9 +6,10 @@ import re
 import pytest
 import websockets
 
-from paradex_mock.auth import JwtIssuer
+from paradex_mock.venues.paradex.auth import JwtIssuer
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.ws.testing import RpcClient, Stack, rest
+from paradex_mock.venues.paradex.orders import submit
 
 BTC = "BTC-USD-PERP"
 
@@ -82,7 +83,7 @@ def test_auth_with_jwt_scopes_private_channels_to_the_account(stack):
             await demo.call("auth", {"bearer": "anything-non-jwt"})
             await mine.subscribe("orders.ALL")
             await demo.subscribe("orders.ALL")
-            stack.exchange.submit_order(other, {"market": BTC, "side": "SELL", "type": "LIMIT",
+            submit(stack.exchange, other, {"market": BTC, "side": "SELL", "type": "LIMIT",
                                                 "size": "0.01", "price": "200000"})
             rest(stack.http_url, "POST", "/v1/orders",
                  {"market": BTC, "side": "BUY", "type": "LIMIT", "size": "0.01", "price": "50001"})

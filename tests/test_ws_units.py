@@ -4,9 +4,12 @@ from decimal import Decimal
 
 import pytest
 
-from paradex_mock.ws.auth import jwt_shaped
-from paradex_mock.ws.feed import Hub, book_levels
-from paradex_mock.ws.protocol import ChannelError, parse_channel, parse_tick
+from paradex_mock.venues.paradex.ws.auth import jwt_shaped
+from paradex_mock.engine.events import BookUpdate
+from paradex_mock.engine.models import Trade
+from paradex_mock.venues.paradex.ws.feed import ParadexFeed, book_levels
+from paradex_mock.ws.hub import Hub
+from paradex_mock.venues.paradex.ws.protocol import ChannelError, parse_channel, parse_tick
 from paradex_mock.ws.sources import split_url
 
 MARKETS = ["BTC-USD-PERP", "ETH-USD-PERP"]
@@ -43,33 +46,41 @@ class FakeConn:
         self.frames.append(text)
 
 
+def _book(seq: int, bid: str) -> BookUpdate:
+    return BookUpdate("BTC-USD-PERP", seq, 1, ((Decimal(bid), Decimal(1)),), ((Decimal("2"), Decimal(1)),))
+
+
+def _trade(tid: str) -> Trade:
+    return Trade(tid, "BTC-USD-PERP", "BUY", Decimal(1), Decimal(2), 1)
+
+
 def test_hub_deduplicates_and_skips_stale_state():
     async def main():
         hub = Hub()
-        book = {"market": "BTC-USD-PERP", "seq_no": 5, "last_updated_at": 1, "bids": [["1", "1"]], "asks": [["2", "1"]]}
-        hub.load_snapshot({"seq": 10, "epoch": 1, "markets": {"BTC-USD-PERP": {"book": book, "bbo": {"seq_no": 5}}}},
+        feed = ParadexFeed(hub)
+        hub.load_snapshot({"seq": 10, "epoch": 1, "markets": {"BTC-USD-PERP": {"book": _book(5, "1")}}},
                           continuous=False)
         conn = FakeConn()
-        hub.add(conn, parse_channel("trades.ALL", MARKETS), None)
-        hub.add(conn, parse_channel("bbo.BTC-USD-PERP", MARKETS), None)
+        feed.add(conn, parse_channel("trades.ALL", MARKETS), None)
+        feed.add(conn, parse_channel("bbo.BTC-USD-PERP", MARKETS), None)
         assert len(conn.frames) == 1                                  # the bbo's initial state
-        hub.apply({"seq": 9, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "old"}})
-        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t11"}})
-        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t11"}})
+        hub.apply({"seq": 9, "kind": "trade", "market": "BTC-USD-PERP", "data": _trade("old")})
+        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": _trade("t11")})
+        hub.apply({"seq": 11, "kind": "trade", "market": "BTC-USD-PERP", "data": _trade("t11")})
         assert [f for f in conn.frames if "t11" in f] and not [f for f in conn.frames if '"old"' in f]
         assert sum('"t11"' in f for f in conn.frames) == 1
         # a resnapshot after a reset (continuous): state events up to it are stale, trades are not
-        hub.load_snapshot({"seq": 20, "epoch": 2, "markets": {"BTC-USD-PERP": {"book": book, "bbo": {"seq_no": 5}}}},
+        hub.load_snapshot({"seq": 20, "epoch": 2, "markets": {"BTC-USD-PERP": {"book": _book(5, "1")}}},
                           continuous=True)
         assert hub.last_seq == 11
         n = len(conn.frames)
-        hub.apply({"seq": 14, "kind": "bbo", "market": "BTC-USD-PERP", "data": {"seq_no": 1}})      # stale
-        hub.apply({"seq": 15, "kind": "trade", "market": "BTC-USD-PERP", "data": {"id": "t15"}})   # news
+        hub.apply({"seq": 14, "kind": "book", "market": "BTC-USD-PERP", "data": _book(1, "0.5")})   # stale
+        hub.apply({"seq": 15, "kind": "trade", "market": "BTC-USD-PERP", "data": _trade("t15")})    # news
         assert len(conn.frames) == n + 1 and "t15" in conn.frames[-1]
-        assert hub.bbos["BTC-USD-PERP"] == {"seq_no": 5}
+        assert feed.bbos["BTC-USD-PERP"]["seq_no"] == 5 and hub.books["BTC-USD-PERP"].seq_no == 5
         n = len(conn.frames)
-        hub.apply({"seq": 21, "kind": "bbo", "market": "BTC-USD-PERP", "data": {"seq_no": 6}})
-        assert len(conn.frames) == n + 1 and hub.bbos["BTC-USD-PERP"] == {"seq_no": 6}
+        hub.apply({"seq": 21, "kind": "book", "market": "BTC-USD-PERP", "data": _book(6, "1.5")})
+        assert len(conn.frames) == n + 1 and feed.bbos["BTC-USD-PERP"]["bid"] == "1.5"
     asyncio.run(main())
 
 

@@ -16,7 +16,11 @@ garbage collection.
 """
 import collections
 import threading
-from typing import Callable, Dict, List, Optional
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .models import Fill, Margin, Position
 
 
 class Event(dict):
@@ -78,3 +82,89 @@ class EventBus:
         with self._lock:
             self._history.clear()
             self.epoch += 1
+
+
+# ------------------------------------------------------------------------------ domain events
+# What the bus carries besides control events ("tick", "reset", "faults": small dicts). Each is a
+# frozen record of the moment it was published, so a venue may render it later (on the WS loop,
+# or in another process after ``engine.codec``) and still say what was true then.
+#
+#   kind             data                market   account
+#   order            Order (a copy)      yes      yes
+#   fill             Fill                yes      yes
+#   trade            Trade               yes      -
+#   position         PositionUpdate      yes      yes
+#   account          AccountUpdate       -        yes
+#   balance_event    BalanceChange       yes      yes
+#   funding_payment  FundingPayment      yes      yes
+#   book             BookUpdate          yes      -
+#   summary          MarketStats         yes      -
+#   funding_data     FundingSample       yes      -
+
+@dataclass(frozen=True)
+class BookUpdate:
+    """A market's book after a change set: every level, best first (price, size)."""
+    market: str
+    seq_no: int
+    last_updated_at: int
+    bids: Tuple[Tuple[Decimal, Decimal], ...]
+    asks: Tuple[Tuple[Decimal, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class PositionUpdate:
+    position: Position
+    mark_price: Decimal
+    funding_index: Decimal
+    liquidation_price: Optional[Decimal]
+    account_value: Decimal
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    address: str
+    margin: Margin
+    updated_at: int
+    seq_no: int
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    fill: Fill
+    funding_index: Decimal
+    before: Decimal
+    after: Decimal
+
+
+@dataclass(frozen=True)
+class MarketStats:
+    """A market's prices and rolling 24 h statistics, as computed at ``created_at``."""
+    market: str
+    created_at: int
+    mark_price: Decimal
+    index_price: Decimal
+    last_price: Decimal
+    bid: Optional[Decimal]
+    bid_size: Optional[Decimal]
+    ask: Optional[Decimal]
+    ask_size: Optional[Decimal]
+    open_24h: Decimal
+    high_24h: Decimal
+    low_24h: Decimal
+    volume_24h: Decimal          # base
+    quote_volume_24h: Decimal    # closed minutes valued at their close, plus the live minute's
+    trades_24h: int
+    total_volume: Decimal        # quote, since start
+    open_interest: Decimal
+    funding_rate: Decimal
+
+
+@dataclass(frozen=True)
+class FundingSample:
+    market: str
+    created_at: int
+    funding_index: Decimal
+    funding_premium: Decimal
+    funding_rate: Decimal
+    funding_rate_8h: Decimal
+    funding_period_hours: int

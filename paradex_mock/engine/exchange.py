@@ -1,29 +1,32 @@
 """The exchange: markets, books, matching, accounts, positions, margin, funding and the simulator.
 
-It knows nothing of HTTP or WebSockets. Every public method takes ``self.lock`` (one re-entrant
-lock), validates everything before it changes anything, and publishes what changed on
-``self.bus`` in Paradex's own shapes (see ``paradex_mock.views``), so the REST and WS adapters
-tell the same story.
+It knows no venue and no transport. Every venue's markets live here side by side (their keys are
+unique: see ``Market``), driven by one clock and by random sources all derived from one seed.
+Every public method takes ``self.lock`` (one re-entrant lock), validates everything before it
+changes anything, and publishes what changed on ``self.bus`` as domain events
+(``engine/events.py``); each venue renders them in its own shapes.
 """
 from __future__ import annotations
 
+import bisect
+import copy
 import hashlib
-import json
 import logging
 import random
 import threading
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from .. import views
 from ..config import Config
+from . import candles as cdl
 from .book import OrderBook
 from .clock import Clock
 from .errors import ExchangeError
-from .events import EventBus
-from .models import (INSTRUCTIONS, ORDER_FLAGS, ORDER_TYPES, SIM_ACCOUNT, STP_MODES, TRIGGER_TYPES,
-                     Account, Fill, FundingPayment, Market, Order, Position, Trade)
+from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, FundingSample, MarketStats,
+                     PositionUpdate)
+from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
+                     Account, Fill, FundingPayment, Margin, Market, Order, Position, Trade)
 from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
 from .simulator import MINUTE_MS, MarketState, SimParams, backfill
 
@@ -34,6 +37,17 @@ log = logging.getLogger("paradex_mock.engine")
 DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
 DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
 DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
+PUBLISHED_DEPTH = 1000    # book levels a side a BookUpdate carries (the deepest any venue serves)
+
+
+@dataclass
+class MarketDef:
+    """A market a venue lists: its rules, its simulator parameters (``fixtures/``), and the random
+    stream that drives it: "" is the seed's own stream, any other name a stream derived from the
+    seed and that name, so adding a venue never changes another venue's data."""
+    market: Market
+    sim: dict = field(default_factory=dict)
+    stream: str = ""
 
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
@@ -59,39 +73,34 @@ def normalize_address(value) -> str:
     return hex(n)
 
 
-_CANONICAL = {s: s for s in ("BUY", "SELL") + ORDER_TYPES + INSTRUCTIONS + STP_MODES}
-
-
 def _side_sign(side: str) -> int:
     return 1 if side == "BUY" else -1
 
 
 class Exchange:
-    def __init__(self, config: Optional[Config] = None):
+    def __init__(self, config: Optional[Config] = None, markets: Iterable[MarketDef] = ()):
         self.config = config or Config()
         self.lock = threading.RLock()
         self.bus = EventBus()
         self.clock = Clock(manual=self.config.clock == "manual", start_ms=self.config.start_time_ms)
-        self._load_fixtures(Path(self.config.fixtures_dir))
+        self.market_defs: List[MarketDef] = list(markets)
         self.system_state = "ok"
         self.reset()
 
-    # ------------------------------------------------------------------ setup
-    def _load_fixtures(self, folder: Path) -> None:
-        raw = json.loads((folder / "markets.json").read_text())
-        specs = raw["markets"] if isinstance(raw, dict) else raw
-        self.market_specs: List[dict] = specs
-        sim_path = folder / "simulation.json"
-        self.sim_fixture = json.loads(sim_path.read_text()) if sim_path.exists() else {"markets": {}}
-        cfg_path = folder / "system_config.json"
-        self.system_config = json.loads(cfg_path.read_text()) if cfg_path.exists() else {}
+    def _rng(self, stream: str) -> random.Random:
+        rng = self.rngs.get(stream)
+        if rng is None:
+            # str seeds hash deterministically (sha512), across processes and runs
+            rng = self.rngs[stream] = random.Random(self.config.seed if not stream else f"{self.config.seed}:{stream}")
+        return rng
 
     def reset(self, seed: Optional[int] = None) -> None:
         """Back to the fixtures: fresh markets and history from ``seed``, no accounts but the demo."""
         with self.lock:
             if seed is not None:
                 self.config = self.config.replace(seed=int(seed))
-            self.rng = random.Random(self.config.seed)
+            self.rngs: Dict[str, random.Random] = {}
+            self.rng = self._rng("")
             self._id_counter = 0
             self._last_seq = 0
             self.markets: Dict[str, Market] = {}
@@ -105,22 +114,22 @@ class Exchange:
             self.starting_balance = to_decimal(self.config.starting_balance)
             now = self.clock.now_ms()
             self.started_at = now
-            for spec in self.market_specs:
-                m = Market.from_spec(spec)
-                params = SimParams.from_dict(self.sim_fixture.get("markets", {}).get(m.symbol, {}), m)
-                st = MarketState(market=m, params=params, index_price=params.start_price)
+            for d in self.market_defs:
+                m = d.market
+                params = SimParams.from_dict(d.sim, m)
+                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
                 self.markets[m.symbol] = m
                 self.states[m.symbol] = st
                 self.books[m.symbol] = OrderBook(m.symbol)
                 self.triggers[m.symbol] = []
                 self.sim_orders[m.symbol] = []
-                backfill(st, self.rng, now, self.config.backfill_hours, self._new_id)
-                st.update_funding_rate()
-                self._backfill_funding(st, now)
-                st.open_interest = params.open_interest
+                backfill(st, st.rng, now, self.config.backfill_hours, self._new_id)
+                if m.is_perpetual:
+                    st.update_funding_rate()
+                    self._backfill_funding(st, now)
+                    st.open_interest = params.open_interest
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
-            self.insurance = dict(self.sim_fixture.get("insurance", {}))
             demo = self._ensure_account(DEMO_ACCOUNT)
             demo.public_key = DEMO_PUBLIC_KEY
             demo.onboarded = True
@@ -141,22 +150,26 @@ class Exchange:
         t = start
         while t <= now:
             index += rate * st.index_price * FUNDING_DATA_EVERY_MS / period_ms
-            st.funding_history.append(self._funding_row(st, t, rate, index))
+            st.funding_history.append(self._funding_sample(st, t, rate, index))
             t += FUNDING_DATA_EVERY_MS
         st.funding_index = index.quantize(Decimal("1e-12"))
 
     @staticmethod
-    def _funding_row(st: MarketState, t: int, rate: Decimal, index: Decimal) -> dict:
+    def _funding_sample(st: MarketState, t: int, rate: Decimal, index: Decimal) -> FundingSample:
         hours = st.market.funding_period_hours
-        return {
-            "market": st.market.symbol,
-            "funding_index": fmt(index.quantize(Decimal("1e-12"))),
-            "funding_premium": fmt((rate * st.index_price).quantize(Decimal("1e-8"))),
-            "funding_rate": fmt(rate),
-            "funding_rate_8h": fmt((rate * 8 / hours).quantize(Decimal("1e-10"))),
-            "funding_period_hours": int(hours),
-            "created_at": t,
-        }
+        return FundingSample(
+            market=st.market.symbol, created_at=t,
+            funding_index=index.quantize(Decimal("1e-12")),
+            funding_premium=(rate * st.index_price).quantize(Decimal("1e-8")),
+            funding_rate=rate,
+            funding_rate_8h=(rate * 8 / hours).quantize(Decimal("1e-10")),
+            funding_period_hours=int(hours),
+        )
+
+    def funding_now(self, symbol: str) -> FundingSample:
+        """The funding sample as of now (what each tick publishes)."""
+        st = self.states[symbol]
+        return self._funding_sample(st, self.clock.now_ms(), st.funding_rate, st.funding_index)
 
     # ------------------------------------------------------------------ ids and sequence numbers
     def _new_id(self, ts_ms: int) -> str:
@@ -213,20 +226,40 @@ class Exchange:
             raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found")
         return m
 
-    def summary(self, symbol: str) -> dict:
+    def book_update(self, symbol: str, depth: int = PUBLISHED_DEPTH) -> BookUpdate:
+        """The book now, ``depth`` levels a side (what a ``book`` event carries)."""
         with self.lock:
-            self.market(symbol)
-            return views.market_summary(self, symbol)
+            book = self.books[self.market(symbol).symbol]
+            return BookUpdate(symbol, book.seq_no, book.last_updated_at,
+                              tuple(book.bids.depth(depth)), tuple(book.asks.depth(depth)))
 
-    def book_view(self, symbol: str, depth: int) -> dict:
+    def stats(self, symbol: str) -> MarketStats:
+        """Prices and rolling 24 h statistics now. Recomputed only when an input changed (book,
+        prices, trades, funding, open interest, the minute of the window, a reset), so reads
+        between changes cost nothing."""
         with self.lock:
-            self.market(symbol)
-            return views.orderbook(self, symbol, depth)
-
-    def bbo(self, symbol: str) -> dict:
-        with self.lock:
-            self.market(symbol)
-            return views.bbo(self, symbol)
+            st = self.states[self.market(symbol).symbol]
+            book = self.books[symbol]
+            now = self.clock.now_ms()
+            key = (book, book.seq_no, book.last_updated_at, self.bus.epoch, st.last_price, st.index_price,
+                   st.premium, st.funding_rate, st.open_interest, st.total_volume, len(st.candles.minutes),
+                   now // 60000)
+            memo = st.stats_memo
+            if memo is not None and memo[0] == key:
+                return memo[1]
+            b = book.bids.depth(1)
+            a = book.asks.depth(1)
+            window = _rolling_24h(st, now)
+            stats = MarketStats(
+                market=symbol, created_at=now, mark_price=st.mark_price, index_price=st.index_price,
+                last_price=st.last_price,
+                bid=b[0][0] if b else None, bid_size=b[0][1] if b else None,
+                ask=a[0][0] if a else None, ask_size=a[0][1] if a else None,
+                open_24h=window[0], high_24h=window[1], low_24h=window[2], volume_24h=window[3],
+                quote_volume_24h=window[4], trades_24h=window[5],
+                total_volume=st.total_volume, open_interest=st.open_interest, funding_rate=st.funding_rate)
+            st.stats_memo = (key, stats)
+            return stats
 
     def trades_between(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[Trade]:
         """Trades in [start, end], newest first."""
@@ -239,19 +272,29 @@ class Exchange:
                 hi = _bisect_ts(trades, end_ms + 1)
             return trades[lo:hi][::-1]
 
-    def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int,
-               price_kind: str = "last") -> List[list]:
+    def candles(self, symbol: str, interval: cdl.Interval, start_ms: int, end_ms: int,
+                price_kind: str = "last", fill_gaps: bool = False) -> List[list]:
+        """Candle rows ``[open_time, o, h, l, c, volume, quote_volume, trades, taker_buy_volume,
+        taker_buy_quote_volume]`` of the buckets of ``interval`` opening in [start, end] (and the
+        one holding ``start``), ascending. ``price_kind``: "last", "mark" or "index"."""
         with self.lock:
             st = self.states[self.market(symbol).symbol]
-            return st.series(price_kind).klines(resolution, start_ms, end_ms)
+            series = st.second_candles if interval.base_ms < MINUTE_MS and price_kind == "last" \
+                else st.series(price_kind)
+            return series.rows(interval, start_ms, end_ms, fill_gaps)
 
-    def funding_rows(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[dict]:
+    def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int,
+               price_kind: str = "last") -> List[list]:
+        """``[open_time, o, h, l, c, volume]`` rows of ``resolution``-minute candles."""
+        return [r[:6] for r in self.candles(symbol, cdl.minutes(resolution), start_ms, end_ms, price_kind)]
+
+    def funding_rows(self, symbol: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[FundingSample]:
         """Funding data rows, newest first."""
         with self.lock:
             rows = self.states[self.market(symbol).symbol].funding_history
             return [r for r in reversed(rows)
-                    if (start_ms is None or r["created_at"] >= start_ms)
-                    and (end_ms is None or r["created_at"] <= end_ms)]
+                    if (start_ms is None or r.created_at >= start_ms)
+                    and (end_ms is None or r.created_at <= end_ms)]
 
     # ------------------------------------------------------------------ margin
     def _imf(self, acct: Account, m: Market) -> Decimal:
@@ -260,7 +303,7 @@ class Exchange:
             return max(m.imf_base, ONE / Decimal(lev))
         return m.imf_base
 
-    def margin(self, acct: Account) -> dict:
+    def margin(self, acct: Account) -> Margin:
         """Account value and margin requirements at mark, its open orders included.
 
         Initial margin takes, per market, the worst of the position filled by all open buys or
@@ -287,19 +330,13 @@ class Exchange:
             imr += worst * mark * imf
             mmr += abs(size) * mark * imf * m.mmf_factor
         value = acct.balance + unrealized + unrealized_funding
-        return {
-            "account_value": value,
-            "total_collateral": acct.balance,
-            "unrealized_pnl": unrealized + unrealized_funding,
-            "unrealized_funding": unrealized_funding,
-            "initial_margin_requirement": imr,
-            "maintenance_margin_requirement": mmr,
-            "free_collateral": value - imr,
-            "margin_cushion": value - mmr,
-            "status": "LIQUIDATION" if (mmr > 0 and value < mmr) else "ACTIVE",
-        }
+        return Margin(
+            account_value=value, total_collateral=acct.balance, unrealized_pnl=unrealized + unrealized_funding,
+            unrealized_funding=unrealized_funding, initial_margin_requirement=imr,
+            maintenance_margin_requirement=mmr, free_collateral=value - imr, margin_cushion=value - mmr,
+            status="LIQUIDATION" if (mmr > 0 and value < mmr) else "ACTIVE")
 
-    def liquidation_price(self, acct: Account, pos: Position, mg: Optional[dict] = None) -> Optional[Decimal]:
+    def liquidation_price(self, acct: Account, pos: Position, mg: Optional[Margin] = None) -> Optional[Decimal]:
         """Mark price at which account value meets maintenance margin, others held constant.
         ``mg``: the account's current ``margin()``, when the caller already has it."""
         if pos.size == 0:
@@ -309,139 +346,87 @@ class Exchange:
         q = pos.size
         r = self._imf(acct, st.market) * st.market.mmf_factor
         mark = st.mark_price
-        other_mmr = mg["maintenance_margin_requirement"] - abs(q) * mark * r
+        other_mmr = mg.maintenance_margin_requirement - abs(q) * mark * r
         denom = q - abs(q) * r
         if denom == 0:
             return None
-        p = (other_mmr + q * mark - mg["account_value"]) / denom
+        p = (other_mmr + q * mark - mg.account_value) / denom
         if p <= 0:
             return None
         return round_step(p, st.market.tick)
 
     # ------------------------------------------------------------------ order entry
-    def parse_order(self, acct: Account, body: dict, now: int, replacing: Optional[Order] = None) -> Order:
-        """Validate a POST /orders body into an Order. Raises ExchangeError; changes nothing.
-        ``replacing``: the open order a modification replaces."""
-        if not isinstance(body, dict):
-            raise ExchangeError("VALIDATION_ERROR", "order request must be a JSON object")
-        sym = body.get("market")
-        if not isinstance(sym, str) or not sym:
-            raise ExchangeError("VALIDATION_ERROR", "market is required")
-        m = self.market(sym)
-        side = body.get("side")
-        if side not in ("BUY", "SELL"):
-            raise ExchangeError("VALIDATION_ERROR", f"invalid side {side!r}: must be BUY or SELL")
-        otype = body.get("type") or body.get("order_type")   # order_type: the seed's curl example
-        if otype not in ORDER_TYPES:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid order type {otype!r}")
-        instruction = body.get("instruction") or "GTC"
-        if instruction not in INSTRUCTIONS:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid instruction {instruction!r}")
-        if instruction == "RPI":
-            raise ExchangeError("RPI_ACCOUNT_NOT_WHITELISTED", "account is not whitelisted for RPI orders")
-        try:
-            size = to_decimal(body.get("size"))
-        except ValueError:
-            raise ExchangeError("INVALID_ORDER_SIZE", f"invalid size {body.get('size')!r}") from None
-        flags = body.get("flags") or []
-        if not isinstance(flags, list) or any(f not in ORDER_FLAGS for f in flags):
-            raise ExchangeError("VALIDATION_ERROR", f"invalid flags {flags!r}")
-        is_tpsl = otype.startswith(("TAKE_PROFIT", "STOP_LOSS"))
-        if size < 0 or (size == 0 and not is_tpsl):
-            raise ExchangeError("INVALID_ORDER_SIZE", "size must be positive")
+    def check_order(self, acct: Account, req: Order, now: int, replacing: Optional[Order] = None) -> Order:
+        """Apply the market's and the account's rules to an order request (an ``Order`` not yet
+        accepted, as a venue parsed it). Raises ExchangeError; changes nothing. ``replacing``:
+        the open order a modification replaces."""
+        m = self.market(req.market)
+        size, price, trigger, flags = req.size, req.price, req.trigger_price, req.flags
+        is_tpsl = req.type.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size > m.max_order_size:
             raise ExchangeError("INVALID_ORDER_SIZE",
                                 f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
         if size > 0 and not _on_grid(size, m.step):
             raise ExchangeError("INVALID_ORDER_SIZE",
                                 f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
-        is_market = "MARKET" in otype
-        raw_price = body.get("price")
-        if is_market:
-            price = ZERO
-            if raw_price not in (None, "", "0", 0):
-                try:
-                    to_decimal(raw_price)
-                except ValueError:
-                    raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
-        else:
-            try:
-                price = to_decimal(raw_price)
-            except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
-            if price <= 0:
-                raise ExchangeError("VALIDATION_ERROR", "price must be positive for limit orders")
-            if not _on_grid(price, m.tick):
-                raise ExchangeError("INVALID_PRICE_PRECISION",
-                                    f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
-        if instruction == "POST_ONLY" and is_market:
-            raise ExchangeError("VALIDATION_ERROR", "POST_ONLY is not allowed for market orders")
-        trigger = ZERO
-        if otype in TRIGGER_TYPES:
-            try:
-                trigger = to_decimal(body.get("trigger_price"))
-            except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", "trigger_price is required for trigger orders") from None
-            if trigger <= 0 or not _on_grid(trigger, m.tick):
-                raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
-        stp = body.get("stp") or "EXPIRE_TAKER"
-        if stp not in STP_MODES:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid stp {stp!r}")
-        client_id = body.get("client_id") or ""
-        if not isinstance(client_id, str) or len(client_id) > 64:
-            raise ExchangeError("VALIDATION_ERROR", "client_id must be a string of at most 64 characters")
-        if client_id:
-            prev = acct.client_ids.get(client_id)
+        if price > 0 and not _on_grid(price, m.tick):
+            raise ExchangeError("INVALID_PRICE_PRECISION",
+                                f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
+        if req.type in TRIGGER_TYPES and not _on_grid(trigger, m.tick):
+            raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+        if req.client_id:
+            prev = acct.client_ids.get(req.client_id)
             if prev is not None and prev.is_open:
-                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {client_id!r} is already used by an open order")
-        ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[sym].mark_price)
+                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {req.client_id!r} is already used by an open order")
+        ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[m.symbol].mark_price)
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
             raise ExchangeError("INVALID_ORDER_SIZE",
                                 f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
-        open_in_market = acct.open_count.get(sym, 0)
-        if replacing is not None and replacing.market == sym and replacing.id in acct.open_orders:
+        open_in_market = acct.open_count.get(m.symbol, 0)
+        if replacing is not None and replacing.market == m.symbol and replacing.id in acct.open_orders:
             open_in_market -= 1   # a modified order's own slot does not count against it
         if open_in_market >= m.max_open_orders:
             raise ExchangeError("REQUEST_NOT_ALLOWED",
-                                f"max_open_orders {m.max_open_orders} reached in {sym}")
+                                f"max_open_orders {m.max_open_orders} reached in {m.symbol}")
         if self.system_state == "cancel_only":
             raise ExchangeError("SYSTEM_STATUS_CANCEL_ONLY", "exchange is in cancel-only mode")
-        if self.system_state == "post_only" and instruction != "POST_ONLY":
+        if self.system_state == "post_only" and req.instruction != "POST_ONLY":
             raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
-        ts = body.get("signature_timestamp")
-        # the market's and the module's own strings, not the request's copies: an order keeps
-        # them for life, and a hundred thousand orders keep a hundred thousand copies otherwise
-        return Order(
-            id="", account=acct.address, market=m.symbol, side=_CANONICAL[side], type=_CANONICAL[otype],
-            size=size, price=price, instruction=_CANONICAL[instruction], flags=list(flags), client_id=client_id,
-            stp=_CANONICAL[stp],
-            trigger_price=trigger, remaining=size,
-            timestamp=int(ts) if isinstance(ts, int) and not isinstance(ts, bool) else now,
-        )
+        order = copy.copy(req)
+        order.account = acct.address
+        order.market = m.symbol      # the market's own string: an order keeps it for life
+        order.flags = list(flags)
+        order.remaining = size
+        if not order.timestamp:
+            order.timestamp = now
+        return order
 
-    def submit_order(self, address: str, body: dict) -> Tuple[Order, dict]:
-        """Place an order. Returns the order and its view as acknowledged (status NEW), as Paradex
-        answers POST /orders; the risk check and matching follow at once, in the same call."""
+    def submit_order(self, address: str, req: Order) -> Tuple[Order, Order]:
+        """Place an order. Returns the order and a copy of it as acknowledged (status NEW); the
+        risk check and matching follow at once, in the same call."""
         with self.lock:
             acct = self._ensure_account(normalize_address(address))
             now = self.clock.now_ms()
-            order = self.parse_order(acct, body, now)
+            order = self.check_order(acct, req, now)
             ack = self._accept(acct, order, now)
             self._process(acct, order, now)
             self._flush(now)
             return order, ack
 
-    def submit_batch(self, address: str, bodies: List[dict]) -> Tuple[List[dict], List[dict]]:
-        """Each order is validated and placed independently; failures come back as errors."""
+    def submit_batch(self, address: str, reqs: List) -> Tuple[List[Order], List[ExchangeError]]:
+        """Each order is checked and placed independently; failures come back as errors, in
+        order. An item that is already an ExchangeError (the venue could not parse it) is one."""
         with self.lock:
             acct = self._ensure_account(normalize_address(address))
             now = self.clock.now_ms()
             acks, errors = [], []
-            for body in bodies:
+            for req in reqs:
                 try:
-                    order = self.parse_order(acct, body, now)
+                    if isinstance(req, ExchangeError):
+                        raise req
+                    order = self.check_order(acct, req, now)
                 except ExchangeError as e:
-                    errors.append({"error": e.code, "message": e.message})
+                    errors.append(e)
                     continue
                 acks.append(self._accept(acct, order, now))
                 self._process(acct, order, now)
@@ -458,7 +443,7 @@ class Exchange:
         acct.add_open(order)
         if order.client_id:
             acct.client_ids[order.client_id] = order
-        ack = views.order(order)
+        ack = copy.copy(order)
         self.bus.publish("order", ack, order.market, acct.address)
         return ack
 
@@ -491,7 +476,7 @@ class Exchange:
             # the order is already among the account's open orders (since _accept), and margin
             # counts open orders at mark, so this is the account with the order resting
             mg, mg_open = self.margin(acct), len(acct.open_orders)
-            if mg["free_collateral"] < 0 and self._increases_exposure(acct, order):
+            if mg.free_collateral < 0 and self._increases_exposure(acct, order):
                 return self._close(order, now, "NOT_ENOUGH_MARGIN")
         book = self.books[order.market]
         if order.instruction == "POST_ONLY" and self._crosses(book, order):
@@ -499,7 +484,7 @@ class Exchange:
         limit = order.price
         if "MARKET" in order.type:
             # market orders are protected by the market's max_slippage band around mark
-            slip = to_decimal(m.spec.get("max_slippage") or "0.05")
+            slip = m.max_slippage
             band = st.mark_price * (ONE + slip if order.is_buy else ONE - slip)
             limit = round_step(band, m.tick)
         self._match(order, book, limit, now)
@@ -590,7 +575,8 @@ class Exchange:
         st.trades.append(trade)
         if len(st.trades) > TRADES_KEPT:
             del st.trades[: len(st.trades) - TRADES_KEPT]
-        st.candles.add(now, price, qty)
+        st.candles.add(now, price, qty, side == "BUY")
+        st.second_candles.add(now, price, qty, side == "BUY")
         st.last_price = price
         st.total_volume += qty * price
         return trade
@@ -609,7 +595,7 @@ class Exchange:
             acct = self.accounts[order.account]
             acct.hold(order)
             self._fill_account(acct, order, liquidity, price, qty, trade, book_seq, now)
-        self.bus.publish("trade", views.trade(trade), trade.market)
+        self.bus.publish("trade", trade, trade.market)
 
     def _fill_account(self, acct: Account, order: Order, liquidity: str, price: Decimal,
                       qty: Decimal, trade: Trade, book_seq: int, now: int, fill_type: str = "FILL") -> None:
@@ -643,12 +629,12 @@ class Exchange:
         order.seq_no = self.next_seq()
         if order.status == "NEW":
             order.status = "OPEN"
-        self.bus.publish("fill", views.fill(fill), order.market, acct.address)
+        self.bus.publish("fill", fill, order.market, acct.address)
         if order.remaining > 0:
-            self.bus.publish("order", views.order(order), order.market, acct.address)
-        mg = self.margin(acct)   # once per fill: the position and account views both need it
-        self.bus.publish("position", views.position(self, acct, pos, mg), order.market, acct.address)
-        self.bus.publish("balance_event", views.balance_event(fill, st, before, acct.balance), order.market,
+            self.bus.publish("order", copy.copy(order), order.market, acct.address)
+        mg = self.margin(acct)   # once per fill: the position and account updates both need it
+        self.bus.publish("position", self.position_update(acct, pos, mg), order.market, acct.address)
+        self.bus.publish("balance_event", BalanceChange(fill, st.funding_index, before, acct.balance), order.market,
                          acct.address)
         self._publish_account(acct, mg)
 
@@ -698,18 +684,34 @@ class Exchange:
         order.last_updated_at = now
         order.published_at = now
         order.seq_no = self.next_seq()
-        self.bus.publish("order", views.order(order), order.market, order.account)
+        self.bus.publish("order", copy.copy(order), order.market, order.account)
 
-    def _publish_account(self, acct: Account, mg: Optional[dict] = None) -> None:
-        self.bus.publish("account", views.account_summary(self, acct, mg), None, acct.address)
+    def account_update(self, acct: Account, mg: Optional[Margin] = None) -> AccountUpdate:
+        """The account's margin now, stamped with a fresh sequence number."""
+        return AccountUpdate(acct.address, mg if mg is not None else self.margin(acct), self.clock.now_ms(),
+                             self.next_seq())
+
+    def position_update(self, acct: Account, pos: Position, mg: Optional[Margin] = None) -> PositionUpdate:
+        """The position now with what its views derive from the market (``mg``: the account's
+        margin when the caller has it; it walks every open order)."""
+        st = self.states[pos.market]
+        if pos.size and mg is None:
+            mg = self.margin(acct)
+        liq = self.liquidation_price(acct, pos, mg) if pos.size else None
+        return PositionUpdate(copy.copy(pos), st.mark_price, st.funding_index, liq,
+                              mg.account_value if mg is not None else ZERO)
+
+    def _publish_account(self, acct: Account, mg: Optional[Margin] = None) -> None:
+        self.bus.publish("account", self.account_update(acct, mg), None, acct.address)
 
     def _flush(self, now: int) -> None:
-        """Publish book and BBO once per change set (not once per fill)."""
+        """Publish each changed book once per change set (not once per fill)."""
         for sym in sorted(self._dirty_books):
             book = self.books[sym]
             book.touch(now)
-            self.bus.publish("book", views.orderbook(self, sym, 15), sym)
-            self.bus.publish("bbo", views.bbo(self, sym), sym)
+            self.bus.publish("book", BookUpdate(sym, book.seq_no, book.last_updated_at,
+                                                tuple(book.bids.depth(PUBLISHED_DEPTH)),
+                                                tuple(book.asks.depth(PUBLISHED_DEPTH))), sym)
         self._dirty_books.clear()
 
     # ------------------------------------------------------------------ order management
@@ -781,8 +783,10 @@ class Exchange:
             self._flush(now)
             return results
 
-    def modify_order(self, address: str, order_id: str, body: dict) -> Order:
-        """PUT /orders/{id}: new price and/or size; the order keeps its id and loses time priority."""
+    def modify_order(self, address: str, order_id: str, build) -> Order:
+        """A new price and/or size (and trigger price) for an open order, which keeps its id and
+        loses time priority. ``build(order)`` returns the replacement request (a venue parses
+        its body against the order as it is, under the lock)."""
         with self.lock:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
@@ -790,17 +794,8 @@ class Exchange:
                 raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
             if not o.is_open:
                 raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
-            if str(body.get("id", o.id)) != o.id:
-                raise ExchangeError("VALIDATION_ERROR", "id in body does not match the path")
-            for key in ("market", "side", "type"):
-                if body.get(key) not in (None, getattr(o, key)):
-                    raise ExchangeError("VALIDATION_ERROR", f"{key} of an order cannot be modified")
             now = self.clock.now_ms()
-            probe = dict(body, market=o.market, side=o.side, type=o.type, instruction=o.instruction,
-                         flags=o.flags, stp=o.stp, client_id="")
-            if o.type in TRIGGER_TYPES and "trigger_price" not in body:
-                probe["trigger_price"] = fmt(o.trigger_price)
-            new = self.parse_order(acct, probe, now, replacing=o)
+            new = self.check_order(acct, build(o), now, replacing=o)
             if new.size < o.filled:
                 raise ExchangeError("INVALID_ORDER_SIZE", "new size is below the filled size")
             if o.status == "OPEN":
@@ -849,14 +844,15 @@ class Exchange:
             dt_s = max(0.0, (now - self.last_tick_ms) / 1000.0)
             self.last_tick_ms = now
             for sym, st in self.states.items():
-                st.step_price(self.rng, dt_s)
+                st.step_price(st.rng, dt_s)
                 st.sample_prices(now)
-                st.update_funding_rate()
-                period_ms = st.market.funding_period_hours * 3600 * 1000
-                st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
-                last_row = st.funding_history[-1]["created_at"] if st.funding_history else 0
-                if now - last_row >= FUNDING_DATA_EVERY_MS:
-                    st.funding_history.append(self._funding_row(st, now, st.funding_rate, st.funding_index))
+                if st.market.is_perpetual:
+                    st.update_funding_rate()
+                    period_ms = st.market.funding_period_hours * 3600 * 1000
+                    st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
+                    last_row = st.funding_history[-1].created_at if st.funding_history else 0
+                    if now - last_row >= FUNDING_DATA_EVERY_MS:
+                        st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
                 self._requote(sym, now)
                 self._synthetic_flow(sym, dt_s, now)
                 self._check_triggers(sym, now)
@@ -868,8 +864,10 @@ class Exchange:
             self._check_liquidations(now)
             self._flush(now)
             for sym, st in self.states.items():
-                self.bus.publish("summary", views.market_summary(self, sym), sym)
-                self.bus.publish("funding_data", self._funding_row(st, now, st.funding_rate, st.funding_index), sym)
+                self.bus.publish("summary", self.stats(sym), sym)
+                if st.market.is_perpetual:
+                    self.bus.publish("funding_data", self._funding_sample(st, now, st.funding_rate,
+                                                                          st.funding_index), sym)
             self.bus.publish("tick", {"at": now})
 
     def advance(self, seconds: float = None, ticks: int = None) -> int:
@@ -898,7 +896,7 @@ class Exchange:
             if o.remaining > 0:
                 book.side_for(o).remove(o)
         self.sim_orders[sym] = []
-        bids, asks = st.ladder(self.rng)
+        bids, asks = st.ladder(st.rng)
         for side, levels in (("BUY", bids), ("SELL", asks)):
             for price, size in levels:
                 o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="LIMIT", size=size,
@@ -915,12 +913,13 @@ class Exchange:
         ``trades`` subscriber sees the market trade on every tick."""
         st = self.states[sym]
         lam = st.params.trades_per_minute * dt_s / 60.0
-        n = max(1, _poisson(self.rng, lam)) if dt_s > 0 else 0
+        rng = st.rng
+        n = max(1, _poisson(rng, lam)) if dt_s > 0 else 0
         book = self.books[sym]
         m = st.market
         for _ in range(n):
-            side = "BUY" if self.rng.random() < 0.5 else "SELL"
-            size = max(floor_step(st.params.trade_size * Decimal(repr(round(0.2 + self.rng.random() * 1.6, 4))), m.step), m.step)
+            side = "BUY" if rng.random() < 0.5 else "SELL"
+            size = max(floor_step(st.params.trade_size * Decimal(repr(round(0.2 + rng.random() * 1.6, 4))), m.step), m.step)
             o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="MARKET", size=size,
                       price=ZERO, remaining=size, created_at=now)
             best = book.best_ask() if side == "BUY" else book.best_bid()
@@ -967,10 +966,10 @@ class Exchange:
                 fp = FundingPayment(self._new_id(now), acct.address, pos.market, payment,
                                     st.funding_index, pos.last_fill_id, now)
                 acct.funding_payments.append(fp)
-                self.bus.publish("funding_payment", views.funding_payment(fp), pos.market, acct.address)
+                self.bus.publish("funding_payment", fp, pos.market, acct.address)
                 pos.last_updated_at = now
                 pos.seq_no = self.next_seq()
-                self.bus.publish("position", views.position(self, acct, pos), pos.market, acct.address)
+                self.bus.publish("position", self.position_update(acct, pos), pos.market, acct.address)
                 changed = True
             if changed:
                 self._publish_account(acct)
@@ -981,7 +980,7 @@ class Exchange:
         for acct in list(self.accounts.values()):
             if not any(p.size != 0 for p in acct.positions.values()):
                 continue
-            if self.margin(acct)["status"] == "LIQUIDATION":
+            if self.margin(acct).status == "LIQUIDATION":
                 self._liquidate(acct, now)
 
     def _liquidate(self, acct: Account, now: int) -> None:
@@ -1006,7 +1005,7 @@ class Exchange:
             acct.hold(order)
             self._fill_account(acct, order, "TAKER", price, qty, trade, self.books[sym].seq_no, now,
                                fill_type="LIQUIDATION")
-            self.bus.publish("trade", views.trade(trade), sym)
+            self.bus.publish("trade", trade, sym)
             self._close(order, now, "")
         digest = hashlib.sha256(f"{acct.address}:{now}:{len(acct.liquidations)}".encode()).hexdigest()
         acct.liquidations.append({"id": "0x" + digest, "created_at": now})
@@ -1040,8 +1039,9 @@ class Exchange:
             self._check_triggers(symbol, now)
             self._check_liquidations(now)
             self._flush(now)
-            self.bus.publish("summary", views.market_summary(self, symbol), symbol)
-            return views.market_summary(self, symbol)
+            stats = self.stats(symbol)
+            self.bus.publish("summary", stats, symbol)
+            return stats
 
     def set_funding_rate(self, symbol: str, rate) -> dict:
         with self.lock:
@@ -1055,6 +1055,42 @@ class Exchange:
                     raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
             st.update_funding_rate()
             return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
+
+
+def _rolling_24h(st: MarketState, now: int) -> tuple:
+    """(open, high, low, base volume, quote volume, trades) over the 24 h before ``now``, from the
+    1-minute candles. Quote volume values each closed minute at its close. The closed minutes of
+    the window are summed once per minute; only the live one is added on each call."""
+    c = st.candles
+    minute = now - now % MINUTE_MS
+    cache = st.window_memo
+    if cache is None or cache[0] != minute or cache[1] != len(c.minutes):
+        lo = bisect.bisect_left(c.minutes, now - DAY_MS)
+        quote = base = ZERO
+        trades = 0
+        high = low = None
+        for b in c.minutes[lo:]:
+            if b >= minute:
+                break
+            r = c.data[b]
+            quote += r[cdl.V] * r[cdl.C]
+            base += r[cdl.V]
+            trades += r[cdl.N]
+            high = r[cdl.H] if high is None or r[cdl.H] > high else high
+            low = r[cdl.L] if low is None or r[cdl.L] < low else low
+        open_24h = c.data[c.minutes[lo]][cdl.O] if lo < len(c.minutes) else st.last_price
+        cache = st.window_memo = (minute, len(c.minutes), open_24h, high, low, base, quote, trades)
+    _m, _n, open_24h, high, low, base, quote, trades = cache
+    live = c.data.get(minute)
+    if live is not None:
+        high = live[cdl.H] if high is None or live[cdl.H] > high else high
+        low = live[cdl.L] if low is None or live[cdl.L] < low else low
+        base += live[cdl.V]
+        quote += live[cdl.V] * live[cdl.C]
+        trades += live[cdl.N]
+    if high is None:
+        high = low = st.last_price
+    return open_24h, high, low, base, quote, trades
 
 
 def _money(amount: Decimal) -> Decimal:

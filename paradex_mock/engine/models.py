@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Dict, List, Optional
 
-from .numbers import ZERO, to_decimal
+from .numbers import ZERO
 
 # The simulated market maker and the synthetic order flow trade under this account.
 # It has no balance or positions and is never shown to clients.
@@ -23,42 +23,37 @@ ORDER_FLAGS = ("REDUCE_ONLY", "STOP_CONDITION_BELOW_TRIGGER", "STOP_CONDITION_AB
 
 @dataclass
 class Market:
-    """A market's trading rules, read from fixtures/markets.json (``spec`` is the Paradex object)."""
+    """A market's trading rules. ``symbol`` is the engine's key for it, unique across venues
+    (``<venue>:<name>``, bare for Paradex whose keys predate venues); ``name`` is the venue's own
+    symbol; ``spec`` is the venue's own description of it, which only the venue reads."""
     symbol: str
-    spec: dict
     tick: Decimal
     step: Decimal
-    min_notional: Decimal
-    max_order_size: Decimal
-    position_limit: Decimal
-    max_open_orders: int
-    maker_fee: Decimal
-    taker_fee: Decimal
-    imf_base: Decimal
-    mmf_factor: Decimal
-    funding_period_hours: Decimal
-    max_funding_rate: Decimal
+    min_notional: Decimal = ZERO
+    max_order_size: Decimal = Decimal("1e12")
+    position_limit: Decimal = Decimal("1e12")
+    max_open_orders: int = 100
+    maker_fee: Decimal = ZERO
+    taker_fee: Decimal = ZERO
+    imf_base: Decimal = Decimal("0.1")
+    mmf_factor: Decimal = Decimal("0.5")
+    funding_period_hours: Decimal = Decimal(8)
+    max_funding_rate: Decimal = Decimal("0.05")
+    max_slippage: Decimal = Decimal("0.05")
+    venue: str = "paradex"
+    name: str = ""
+    kind: str = "perpetual"           # "perpetual" (mark, index, funding) or "spot"
+    base: str = ""
+    quote: str = ""
+    spec: dict = field(default_factory=dict)
 
-    @classmethod
-    def from_spec(cls, spec: dict) -> "Market":
-        fees = spec.get("fee_config", {}).get("api_fee", {})
-        margin = spec.get("delta1_cross_margin_params", {})
-        return cls(
-            symbol=spec["symbol"],
-            spec=spec,
-            tick=to_decimal(spec["price_tick_size"]),
-            step=to_decimal(spec["order_size_increment"]),
-            min_notional=to_decimal(spec.get("min_notional", "0")),
-            max_order_size=to_decimal(spec.get("max_order_size", "1e12")),
-            position_limit=to_decimal(spec.get("position_limit", "1e12")),
-            max_open_orders=int(spec.get("max_open_orders", 100)),
-            maker_fee=to_decimal(fees.get("maker_fee", {}).get("fee", "0")),
-            taker_fee=to_decimal(fees.get("taker_fee", {}).get("fee", "0")),
-            imf_base=to_decimal(margin.get("imf_base", "0.1")),
-            mmf_factor=to_decimal(margin.get("mmf_factor", "0.5")),
-            funding_period_hours=to_decimal(spec.get("funding_period_hours", 8)),
-            max_funding_rate=to_decimal(spec.get("max_funding_rate", "0.05")),
-        )
+    def __post_init__(self):
+        if not self.name:
+            self.name = self.symbol
+
+    @property
+    def is_perpetual(self) -> bool:
+        return self.kind == "perpetual"
 
 
 @dataclass(eq=False)
@@ -251,3 +246,17 @@ class Account:
         """The incremental totals, nonzero entries only (compare with open_totals_recounted)."""
         return ({k: v for k, v in self.open_count.items() if v}, {k: v for k, v in self.open_buys.items() if v},
                 {k: v for k, v in self.open_sells.items() if v})
+
+
+@dataclass(frozen=True)
+class Margin:
+    """An account's value and margin requirements at mark (``Exchange.margin``)."""
+    account_value: Decimal
+    total_collateral: Decimal
+    unrealized_pnl: Decimal
+    unrealized_funding: Decimal
+    initial_margin_requirement: Decimal
+    maintenance_margin_requirement: Decimal
+    free_collateral: Decimal
+    margin_cushion: Decimal
+    status: str                  # ACTIVE or LIQUIDATION

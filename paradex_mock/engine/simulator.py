@@ -5,18 +5,18 @@ Everything random is drawn from the exchange's one ``random.Random`` so a seed r
 """
 from __future__ import annotations
 
-import bisect
 import math
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
+from .candles import MINUTE_MS, Candles
 from .models import Market, Trade
 from .numbers import ONE, ZERO, floor_step, round_step, to_decimal
 
 YEAR_S = 365 * 24 * 3600
-MINUTE_MS = 60_000
+SECONDS_KEPT_MS = 24 * 3600 * 1000   # 1-second candles are kept for a day
 
 
 @dataclass
@@ -48,64 +48,6 @@ class SimParams:
         )
 
 
-class Candles:
-    """1-minute OHLCV candles of one price series (last trades, or mark or index samples, whose
-    volume is 0); coarser resolutions are aggregated."""
-
-    def __init__(self):
-        self.minutes: List[int] = []                 # ascending bucket starts (ms)
-        self.data: Dict[int, list] = {}              # start -> [o, h, l, c, v]
-
-    def add(self, ts_ms: int, price: Decimal, size: Decimal) -> None:
-        b = ts_ms - ts_ms % MINUTE_MS
-        c = self.data.get(b)
-        if c is None:
-            self.data[b] = [price, price, price, price, size]
-            if not self.minutes or b > self.minutes[-1]:
-                self.minutes.append(b)
-            else:
-                bisect.insort(self.minutes, b)
-        else:
-            if price > c[1]:
-                c[1] = price
-            if price < c[2]:
-                c[2] = price
-            c[3] = price
-            c[4] += size
-
-    def klines(self, resolution_min: int, start_ms: int, end_ms: int) -> List[list]:
-        width = resolution_min * MINUTE_MS
-        lo = bisect.bisect_left(self.minutes, start_ms - start_ms % width)
-        hi = bisect.bisect_right(self.minutes, end_ms)
-        out: List[list] = []
-        cur = None
-        for b in self.minutes[lo:hi]:
-            o, h, l, c, v = self.data[b]
-            bucket = b - b % width
-            if cur is not None and cur[0] == bucket:
-                cur[2] = max(cur[2], h)
-                cur[3] = min(cur[3], l)
-                cur[4] = c
-                cur[5] += v
-            else:
-                cur = [bucket, o, h, l, c, v]
-                out.append(cur)
-        return [r for r in out if start_ms - width < r[0] <= end_ms]
-
-    def copy_prices(self) -> "Candles":
-        """The same candles with zero volume (a price series sampled alongside this one)."""
-        out = Candles()
-        out.minutes = list(self.minutes)
-        out.data = {b: [o, h, l, c, ZERO] for b, (o, h, l, c, _v) in self.data.items()}
-        return out
-
-    def first_price_since(self, ts_ms: int) -> Optional[Decimal]:
-        i = bisect.bisect_left(self.minutes, ts_ms - ts_ms % MINUTE_MS)
-        if i >= len(self.minutes):
-            return None
-        return self.data[self.minutes[i]][0]
-
-
 @dataclass
 class MarketState:
     """Everything that moves in one market."""
@@ -119,12 +61,18 @@ class MarketState:
     last_price: Decimal = ZERO
     total_volume: Decimal = ZERO
     open_interest: Decimal = ZERO
+    rng: random.Random = field(default_factory=random.Random, repr=False)   # the venue's random source
     candles: Candles = field(default_factory=Candles)          # last trade prices
+    second_candles: Candles = field(default_factory=lambda: Candles(1000, SECONDS_KEPT_MS))
     mark_candles: Candles = field(default_factory=Candles)     # mark, sampled every tick
     index_candles: Candles = field(default_factory=Candles)    # index ("underlying"), every tick
     trades: List[Trade] = field(default_factory=list)   # ascending by time
     funding_history: List[dict] = field(default_factory=list)
     frozen: bool = False                  # a price set by the control API holds until released
+
+    # memos of Exchange.stats and its rolling window (derived, not state)
+    stats_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
+    window_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     # (index_price, premium, tick) -> mark: read several times per order (risk check, views)
     # between ticks that move it
@@ -147,10 +95,10 @@ class MarketState:
         self.mark_candles.add(now_ms, self.mark_price, ZERO)
 
     def series(self, price_kind: str) -> Candles:
-        """The candles of ``price_kind``: last, mark, or underlying (ccxt says index)."""
+        """The candles of ``price_kind``: "last" (trades), "mark" or "index"."""
         if price_kind == "mark":
             return self.mark_candles
-        if price_kind in ("underlying", "index"):
+        if price_kind == "index":
             return self.index_candles
         return self.candles
 
@@ -227,6 +175,7 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     size_scale = float(p.trade_size) / step_f
     ticks_cache: dict = {}
     candles = state.candles
+    seconds = state.second_candles
     trades = state.trades
     volume = ZERO
     k = 0
@@ -242,7 +191,8 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
             size = step * max(1, int(size_scale * (0.2 + rand() * 1.6)))
             ts = t0 + int((j + rand()) * MINUTE_MS / per_min)
             side = "BUY" if rand() < 0.5 else "SELL"
-            candles.add(ts, price, size)
+            candles.add(ts, price, size, side == "BUY")
+            seconds.add(ts, price, size, side == "BUY")
             volume += size * price
             if ts >= keep_from:
                 trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts))

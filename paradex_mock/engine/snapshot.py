@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Dict, List, Type
+from typing import Any, Dict, Type
 
+from .candles import Candles
+from .events import FundingSample
 from .models import SIM_ACCOUNT, Account, Fill, FundingPayment, Order, Position, Trade
-from .simulator import Candles
 
 VERSION = 1
 
@@ -21,7 +22,7 @@ def _decimal_fields(cls) -> set:
     return {f.name for f in dataclasses.fields(cls) if "Decimal" in str(f.type)}
 
 
-_DEC = {cls: _decimal_fields(cls) for cls in (Order, Fill, Trade, Position, FundingPayment)}
+_DEC = {cls: _decimal_fields(cls) for cls in (Order, Fill, Trade, Position, FundingPayment, FundingSample)}
 
 
 def _obj(o) -> dict:
@@ -44,6 +45,11 @@ def _mk(cls: Type, d: dict):
 def dump(ex) -> dict:
     with ex.lock:
         version, internal, gauss = ex.rng.getstate()
+        streams = {}
+        for name, rng in ex.rngs.items():
+            if name:
+                v, i, g = rng.getstate()
+                streams[name] = [v, list(i), g]
         markets = {}
         for sym, st in ex.states.items():
             book = ex.books[sym]
@@ -57,8 +63,9 @@ def dump(ex) -> dict:
                 "candles": _candle_rows(st.candles),
                 "mark_candles": _candle_rows(st.mark_candles),
                 "index_candles": _candle_rows(st.index_candles),
+                "second_candles": _candle_rows(st.second_candles),
                 "trades": [_obj(t) for t in st.trades],
-                "funding_history": st.funding_history,
+                "funding_history": [_obj(f) for f in st.funding_history],
                 "book": {"seq_no": book.seq_no, "last_updated_at": book.last_updated_at,
                          "bids": [_entry(o) for o in book.bids.orders()],
                          "asks": [_entry(o) for o in book.asks.orders()]},
@@ -84,6 +91,7 @@ def dump(ex) -> dict:
             "version": VERSION,
             "seed": ex.config.seed,
             "rng": [version, list(internal), gauss],
+            "rngs": streams,
             "clock": {"manual": ex.clock.manual, "now_ms": ex.clock.now_ms()},
             "id_counter": ex._id_counter, "last_seq": ex._last_seq,
             "last_tick_ms": ex.last_tick_ms, "next_funding_ms": ex.next_funding_ms,
@@ -98,11 +106,14 @@ def _candle_rows(candles: Candles) -> list:
     return [[b] + [str(x) for x in candles.data[b]] for b in candles.minutes]
 
 
-def _candles(rows: list) -> Candles:
-    out = Candles()
+def _candles(rows: list, like: Candles) -> Candles:
+    out = Candles(like.width, like.keep_ms)
     for row in rows:
         out.minutes.append(row[0])
-        out.data[row[0]] = [Decimal(x) for x in row[1:]]
+        r = [Decimal(x) for x in row[1:]]
+        r += [Decimal(0)] * (9 - len(r))      # rows of older snapshots carried OHLCV only
+        r[6] = int(r[6])                      # the trade count
+        out.data[row[0]] = r
     return out
 
 
@@ -122,16 +133,20 @@ def load(ex, doc: dict) -> None:
         orders = {d["id"]: _mk(Order, d) for d in doc["orders"]}
         rng = doc["rng"]
         rng_state = (rng[0], tuple(rng[1]), rng[2])
+        stream_states = {k: (v[0], tuple(v[1]), v[2]) for k, v in (doc.get("rngs") or {}).items()}
         built = {}
         for sym, md in markets_doc.items():
             # mark/index candles arrived after this snapshot version: older documents lack them
-            candles = (_candles(md["candles"]), _candles(md.get("mark_candles") or []),
-                       _candles(md.get("index_candles") or []))
+            st = ex.states[sym]
+            candles = (_candles(md["candles"], st.candles), _candles(md.get("mark_candles") or [], st.mark_candles),
+                       _candles(md.get("index_candles") or [], st.index_candles),
+                       _candles(md.get("second_candles") or [], st.second_candles))
             books = {}
             for side in ("bids", "asks"):
                 books[side] = [orders[e] if isinstance(e, str) else _mk(Order, e) for e in md["book"][side]]
             built[sym] = (md, candles, [_mk(Trade, t) for t in md["trades"]], books,
-                          [orders[i] for i in md["triggers"]])
+                          [orders[i] for i in md["triggers"]],
+                          [_mk(FundingSample, f) for f in md["funding_history"]])
         accounts = []
         for ad in doc["accounts"]:
             a = Account(address=ad["address"], balance=Decimal(ad["balance"]), public_key=ad["public_key"],
@@ -155,6 +170,8 @@ def load(ex, doc: dict) -> None:
 
     with ex.lock:
         ex.rng.setstate(rng_state)
+        for name, state in stream_states.items():
+            ex._rng(name).setstate(state)
         ex.clock.set_manual(doc["clock"]["manual"], doc["clock"]["now_ms"] if doc["clock"]["manual"] else None)
         ex._id_counter = doc["id_counter"]
         ex._last_seq = doc["last_seq"]
@@ -164,7 +181,7 @@ def load(ex, doc: dict) -> None:
         ex.system_state = doc["system_state"]
         ex.orders = orders
         ex.accounts = {a.address: a for a in accounts}
-        for sym, (md, candles, trades, books, triggers) in built.items():
+        for sym, (md, candles, trades, books, triggers, funding) in built.items():
             st = ex.states[sym]
             st.index_price = Decimal(md["index_price"])
             st.premium = md["premium"]
@@ -175,11 +192,10 @@ def load(ex, doc: dict) -> None:
             st.total_volume = Decimal(md["total_volume"])
             st.open_interest = Decimal(md["open_interest"])
             st.frozen = md["frozen"]
-            st.candles, st.mark_candles, st.index_candles = candles
+            st.candles, st.mark_candles, st.index_candles, st.second_candles = candles
             st.trades = trades
-            st.funding_history = list(md["funding_history"])
-            if hasattr(st, "_vol_cache"):
-                del st._vol_cache
+            st.funding_history = funding
+            st.stats_memo = st.window_memo = None
             book = ex.books[sym]
             book.bids.clear()
             book.asks.clear()

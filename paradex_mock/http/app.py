@@ -1,4 +1,8 @@
-"""The Flask application factory: one exchange, its HTTP face, and the ticker that moves it.
+"""The Flask application factory: one exchange, every venue's HTTP face, and the ticker.
+
+The venues (``--venues``, default all) each bring their markets to the one engine and their
+routes to the one app: Paradex at ``/v1`` (and ``/paradex/v1``), Binance at ``/binance``, ...;
+the control API (``/_mock``), faults, journal and rate limits serve them all.
 
 ``gunicorn 'paradex_mock.http.app:create_app()'`` serves the same app (configured from
 PARADEX_MOCK_* environment variables); see gunicorn.conf.py for why it runs one worker.
@@ -13,7 +17,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from .. import config as config_mod
-from ..auth import JwtIssuer
+from .. import venues as venues_mod
 from ..control import Controller, Journal
 from ..engine.exchange import Exchange
 from ..engine.ticker import Ticker
@@ -35,9 +39,11 @@ class MockState:
     """Everything a request handler may reach, kept on ``app.extensions['paradex_mock']``."""
     config: config_mod.Config
     exchange: Exchange
-    jwt_issuer: JwtIssuer
+    jwt_issuer: Any
     faults: FaultPlan
     rate_limiter: RateLimiter
+    venues: list = field(default_factory=list)          # the Venue objects served, registry order
+    venue_state: dict = field(default_factory=dict)     # name -> what a venue keeps per app
     journal: Journal = field(default_factory=Journal)
     ticker: Optional[Ticker] = None
     controller: Any = None
@@ -52,7 +58,19 @@ class MockState:
 
     @property
     def chain_id(self) -> str:
-        return self.exchange.system_config.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
+        paradex = self.venue_state.get("paradex")
+        cfg = paradex.system_config if paradex is not None else {}
+        return cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
+
+    def venue_for(self, path: str):
+        """The venue whose REST root ``path`` is under, or None."""
+        for v in self.venues:
+            if v.owns_path(path):
+                return v
+        return None
+
+    def venue(self, name: str):
+        return next((v for v in self.venues if v.name == name), None)
 
 
 def _publish_locked(ex: Exchange, kind: str, data: dict) -> None:
@@ -66,7 +84,9 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     cfg = config or config_mod.from_env()
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ex = exchange or Exchange(cfg)
+    venues = venues_mod.load(cfg.venues)
+    defs = [d for v in venues for d in v.markets(cfg.fixtures_dir)]
+    ex = exchange or Exchange(cfg, defs)
     app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False
@@ -76,17 +96,21 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     faults.listeners.append(lambda plan: _publish_locked(ex, "faults", plan))
     if cfg.faults_file:
         faults.replace(load_scenario(cfg.faults_file))
+    from ..venues.paradex.auth import JwtIssuer     # Paradex's JWTs; the WS side verifies them too
+    limits = {g: rules for v in venues for g, rules in v.rate_limits.items()}
     state = MockState(config=cfg, exchange=ex, jwt_issuer=JwtIssuer(), faults=faults,
-                      rate_limiter=RateLimiter(ex.clock.now_ms, enabled=cfg.rate_limits))
+                      rate_limiter=RateLimiter(ex.clock.now_ms, enabled=cfg.rate_limits, limits=limits),
+                      venues=venues)
     state.controller = Controller(state)
     app.extensions["paradex_mock"] = state
     errors.register(app)
     middleware.install(app, state)
 
-    from . import auth_routes, control_routes, private, public, stream
-    app.register_blueprint(public.bp)
-    app.register_blueprint(auth_routes.bp)
-    app.register_blueprint(private.bp)
+    from . import control_routes, stream
+    for v in venues:
+        for bp in v.blueprints():
+            app.register_blueprint(bp, url_prefix=v.mount or None)
+        v.init_app(app, state)
     app.register_blueprint(control_routes.bp)
     app.register_blueprint(stream.bp)    # /_mock/stream feeds a separate ws_server.py
     app.url_map.strict_slashes = False

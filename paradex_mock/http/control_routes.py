@@ -70,12 +70,12 @@ def set_price(market):
     b = body()
     if "price" not in b:
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "price is required")
-    return json_response(ctl().set_price(market, b["price"], bool(b.get("hold", True))))
+    return json_response(ctl().set_price(market, b["price"], bool(b.get("hold", True)), _venue(b)))
 
 
 @bp.delete("/markets/<path:market>/price")
 def release_price(market):
-    return json_response(ctl().release_price(market))
+    return json_response(ctl().release_price(market, _venue({})))
 
 
 @bp.post("/markets/<path:market>/funding")
@@ -83,7 +83,22 @@ def set_funding(market):
     b = body()
     if "rate" not in b:
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "rate is required (null to return to the simulated rate)")
-    return json_response(ctl().set_funding_rate(market, b["rate"]))
+    return json_response(ctl().set_funding_rate(market, b["rate"], _venue(b)))
+
+
+@bp.get("/markets")
+def markets():
+    return json_response(ctl().markets())
+
+
+@bp.get("/venues")
+def venues():
+    return json_response(ctl().venues())
+
+
+def _venue(b: dict):
+    """The venue a market name is in: ``?venue=`` or the body's ``venue`` (default: the engine key)."""
+    return request.args.get("venue") or b.get("venue")
 
 
 @bp.post("/system/state")

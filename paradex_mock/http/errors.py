@@ -1,4 +1,4 @@
-"""Paradex-shaped error responses. Nothing reaches a client as an HTML page or a traceback."""
+"""Error responses, each in its venue's shape. Nothing reaches a client as an HTML page or a traceback."""
 import json
 import logging
 
@@ -29,32 +29,53 @@ def jwt_error(message: str) -> Response:
     return json_response({"message": message}, 401)
 
 
+def error_for(state, path: str, status: int, message: str) -> Response:
+    """An error answer in the shape of the venue that owns ``path`` (Paradex's for paths no
+    venue owns, as the mock answered before it had other venues)."""
+    venue = state.venue_for(path) or state.venue("paradex")
+    if venue is None:
+        return json_response({"error": status, "message": message}, status)
+    return venue.error_response(status, message)
+
+
 def register(app) -> None:
+    from flask import current_app, request
+
+    def venue_error(status: int, message: str) -> Response:
+        return error_for(current_app.extensions["paradex_mock"], request.path, status, message)
+
     @app.errorhandler(ExchangeError)
     def _exchange_error(e: ExchangeError):
+        state = current_app.extensions["paradex_mock"]
+        venue = state.venue_for(request.path)
+        if venue is not None and hasattr(venue, "exchange_error"):
+            return venue.exchange_error(e)
         return json_response(e.body(), e.status)
 
     @app.errorhandler(404)
     def _not_found(e):
-        return json_response({"error": "NOT_FOUND", "message": "Not Found", "data": None}, 404)
+        return venue_error(404, "Not Found")
 
     @app.errorhandler(405)
     def _method(e):
-        return json_response({"error": "NOT_FOUND", "message": "Method Not Allowed", "data": None}, 405)
+        return venue_error(405, "Method Not Allowed")
 
     @app.errorhandler(400)
     def _bad_request(e):
+        state = current_app.extensions["paradex_mock"]
+        venue = state.venue_for(request.path)
+        if venue is not None and venue.name != "paradex":
+            return venue.error_response(400, "malformed request")
         return api_error("BINDING_ERROR", "malformed request: " + str(getattr(e, "description", e)))
 
     @app.errorhandler(413)
     def _too_large(e):
-        return api_error("BINDING_ERROR", "request body too large", 413)
+        return venue_error(413, "request body too large")
 
     @app.errorhandler(Exception)
     def _unexpected(e):
         code = getattr(e, "code", None)
         if isinstance(code, int) and 400 <= code < 600:
-            return api_error("INVALID_REQUEST_PARAMETER" if code < 500 else "INTERNAL_ERROR",
-                             str(getattr(e, "description", e)), code)
+            return venue_error(code, str(getattr(e, "description", e)))
         log.exception("unhandled error")
-        return api_error("INTERNAL_ERROR", "internal error", 500)
+        return venue_error(500, "internal error")

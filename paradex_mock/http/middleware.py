@@ -22,18 +22,9 @@ import time
 
 from flask import request
 
-from ..engine.errors import ExchangeError
-from ..ratelimit import group_of
-from .errors import api_error, json_response
+from .errors import error_for, json_response
 
 MAX_API_BODY = 1 << 20
-
-FAULT_BODIES = {
-    500: ("INTERNAL_ERROR", "internal error (injected fault)"),
-    502: (None, "Bad Gateway"),
-    503: ("SERVICE_UNAVAILABLE", "service unavailable (injected fault)"),
-    504: (None, "Gateway Timeout"),
-}
 
 # WSGI environ keys this layer and the routes share
 EARLY_KEY = "paradex_mock.early"        # a response decided before routing (_gate returns it)
@@ -45,18 +36,10 @@ ACAO = "Access-Control-Allow-Origin"
 PRIVATE_NETWORK_ENVIRON = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"   # the request header, in WSGI
 
 
-def rate_limit_body() -> dict:
-    # No `error` key: ccxt then falls back to the status and raises RateLimitExceeded (fact sheet §8.2)
-    return {"message": "rate limit exceeded"}
-
-
-def fault_response(status: int):
-    if status == 429:
-        return json_response(rate_limit_body(), 429, {"Retry-After": "1"})
-    code, message = FAULT_BODIES[status]
-    if code is None:
-        return json_response({"message": message}, status)
-    return api_error(code, message, status)
+def fault_response(state, path: str, status: int):
+    """An injected error, in the shape of the venue whose path it is."""
+    venue = state.venue_for(path) or state.venue("paradex")
+    return venue.fault_response(status) if venue is not None else error_for(state, path, status, "injected fault")
 
 
 def drop_connection(environ) -> None:
@@ -92,9 +75,10 @@ class RequestHooks:
         state = self.state
         faults = []
         drop = lost_reply = False
+        venue = state.venue_for(path)
         if method != "OPTIONS":
             if _content_length(environ) > MAX_API_BODY:
-                environ[EARLY_KEY] = api_error("BINDING_ERROR", "request body too large", 413)
+                environ[EARLY_KEY] = error_for(state, path, 413, "request body too large")
             # faults first: an injected error or drop is what the client sees, limits or not
             elif state.faults.rules:       # nothing to match when no rule is loaded
                 for rule in state.faults.http_faults(method, path):
@@ -102,7 +86,7 @@ class RequestHooks:
                     if rule.kind == "latency":
                         time.sleep(state.faults.jitter(rule))
                     elif rule.kind == "error":
-                        environ[EARLY_KEY] = fault_response(rule.status)
+                        environ[EARLY_KEY] = fault_response(state, path, rule.status)
                         break
                     elif rule.kind == "drop":
                         drop = True        # the route never runs; the socket closes after journaling
@@ -119,12 +103,15 @@ class RequestHooks:
             environ[PLAIN_KEY] = True
         seen = []   # [status, latency_ms] once the route has answered
 
+        duration_header = venue.duration_header if venue is not None else ""
+
         def hooked_start_response(status, headers, exc_info=None):
             verdict = environ.get(VERDICT_KEY)
             if verdict is not None and verdict.allowed:
-                headers.extend(verdict.headers().items())
+                headers.extend(venue.limit_headers(verdict).items())
             latency_ms = round((time.perf_counter() - t0) * 1000, 3)
-            headers.append(("Paradigm-Request-Duration", f"{latency_ms}ms"))
+            if duration_header:
+                headers.append((duration_header, f"{latency_ms}ms"))
             if plain and not any(k == ACAO for k, _ in headers):
                 headers.append((ACAO, "*"))
             seen[:] = [status, latency_ms]
@@ -163,19 +150,19 @@ def install(app, state) -> None:
             return early
         if not limiter.enabled or request.method == "OPTIONS" or request.path.startswith("/_mock"):
             return None
-        private = request.blueprint == "private"
-        account = None
-        if private:
-            from .identity import current_account
-            try:
-                account = current_account()
-            except ExchangeError:
-                account = None   # the route itself answers the auth error
-        verdict = limiter.check(group_of(request.method, request.path, private), request.remote_addr or "?", account)
+        venue = state.venue_for(request.path)
+        if venue is None:
+            return None
+        private = venue.is_private(request.blueprint or "")
+        account = venue.account_of_request() if private else None
+        groups = venue.limit_groups(request.method, request.path, private)
+        if not groups:
+            return None
+        verdict = limiter.check(groups, request.remote_addr or "?", account, venue.request_weight(request))
         environ[VERDICT_KEY] = verdict
         if verdict is not None and not verdict.allowed:
             environ["paradex_mock.rate_limited"] = True
-            return json_response(rate_limit_body(), 429, verdict.headers())
+            return venue.rate_limited(verdict)
         return None
 
     # flask-cors's after_request, which CORS(app) registered first: skipped when this layer has

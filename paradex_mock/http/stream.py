@@ -8,11 +8,12 @@ computes market data itself. One JSON object per line:
     always first. ``instance`` names this exchange object (a new one after a restart),
     ``epoch`` counts resets, ``seq`` is the bus sequence at connect time.
 ``{"type":"snapshot", "reason":"initial"|"reset", "seq":S, "epoch":E, "now_ms":..., "clock":...,
-"markets":{symbol:{"book":..., "bbo":..., "summary":..., "funding_data":...}}}``
+"markets":{market:{"book":..., "summary":..., "funding_data":..., "venue":...}}}``
     the latest public state, consistent with ``seq``. Sent after a non-resumed hello and right
     after every ``reset`` event.
 ``{"type":"event", "seq":n, "kind":..., "market":..., "account":..., "data":{...}}``
-    one bus event (see engine/events.py); seqs strictly increase within an instance.
+    one bus event (see engine/events.py; domain objects as ``engine.codec`` documents); seqs
+    strictly increase within an instance.
 ``{"type":"heartbeat", "seq":S, "now_ms":..., "clock":...}``
     at least every ``heartbeat`` seconds, so both ends notice a dead peer.
 
@@ -38,7 +39,8 @@ import weakref
 from flask import Blueprint, Response, current_app, request
 
 from ..engine.errors import ExchangeError
-from ..ws.feed import build_snapshot
+from ..engine import codec
+from ..ws.hub import build_snapshot
 
 bp = Blueprint("mock_stream", __name__)
 
@@ -76,9 +78,9 @@ def _int(name):
 
 
 def _line(obj) -> bytes:
-    # default=str: an event carrying a non-JSON value (a Decimal, say) must not kill the stream,
-    # which the WS side would then resume at the same event, forever
-    return (json.dumps(obj, separators=(",", ":"), default=str) + "\n").encode("utf-8")
+    # domain objects go as engine.codec documents; default=str: a value it does not know must
+    # not kill the stream, which the WS side would then resume at the same event, forever
+    return (json.dumps(codec.encode(obj), separators=(",", ":"), default=str) + "\n").encode("utf-8")
 
 
 class _Stream:

@@ -1,12 +1,17 @@
-"""Paradex's WebSocket API (JSON-RPC 2.0) on the ``websockets`` asyncio server.
+"""The WebSocket server every venue speaks through, on the ``websockets`` asyncio server.
+
+A connection's path picks the venue (``Venue.owns_ws_path``: ``/binance/...``; Paradex answers
+``/``, ``/v1`` and ``/paradex/v1``); the venue's WS app (``venue.ws_app(ctx)``) speaks its
+protocol on the shared transport (``Conn``) and the shared ``hub.Hub``.
 
 Two ways to run it, one behaviour:
 
 * ``start_in_process(state, host, port, wsgi_app)`` (``http_server.py --with-ws``, tests): a
-  background thread with its own asyncio loop, fed directly from ``state.exchange.bus``; the
-  ``order.*`` methods call the Flask app ``wsgi_app``.
+  background thread with its own asyncio loop, fed directly from ``state.exchange.bus``; requests
+  a venue carries out over REST (Paradex's ``order.*``) call the Flask app ``wsgi_app``.
 * ``python ws_server.py`` (``main()``): a separate process fed by the HTTP process's
-  ``/_mock/stream`` (see README.md in this folder); ``order.*`` go to its REST API over HTTP.
+  ``/_mock/stream`` (see ``paradex_mock/venues/paradex/ws/README.md``); those requests go to its
+  REST API over HTTP.
 
 The fan-out never waits for a client: frames are written straight to each connection that keeps
 up (as ``websockets.broadcast`` does, and once per loop iteration, so a burst of frames costs one
@@ -19,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-import json
 import logging
 import os
-import secrets
 import signal
 import threading
 from http import HTTPStatus
-from typing import Callable, Dict, Optional, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import serve
@@ -34,12 +38,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import OPEN
 
 from .. import config as config_mod
-from .auth import Authenticator
-from .feed import Hub, Sub
-from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
-                       NO_ID, PARSE_ERROR, ChannelError, RpcError, error_frame,
-                       now_us, parse_channel, result_frame, valid_id)
-from .orders import HttpTransport, OrderGateway, WsgiTransport
+from .. import venues as venues_mod
+from .hub import Hub
 from .sources import LocalSource, RemoteSource
 
 log = logging.getLogger("paradex_mock.ws")
@@ -47,11 +47,27 @@ log = logging.getLogger("paradex_mock.ws")
 SLOW_CLOSE_CODE = 1008                  # policy violation: the client does not read its messages
 SLOW_CLOSE_REASON = "slow consumer: outbound queue full"
 SHUTDOWN_CLOSE_CODE = 1001              # going away
-SBE_SCHEMA_IDS = ("1",)
-SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
-PATHS = ("/", "/v1")
 WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
-            "ws_ping_interval", "ws_ping_timeout"}
+            "ws_ping_interval", "ws_ping_timeout", "venues"}
+
+
+def now_us() -> int:
+    import time
+    return time.time_ns() // 1000
+
+
+@dataclass
+class WsContext:
+    """What a venue's WS app is built from: the hub, and where requests it carries out over REST
+    go (``rest``: an ``OrderGateway``-style transport, or None), the auth mode and clock."""
+    hub: Hub
+    config: config_mod.Config
+    rest: Any = None                       # venues.paradex.ws.orders transport: WSGI in-process, HTTP remote
+    auth_mode: Callable[[], str] = lambda: "permissive"
+    now_s: Callable[[], int] = lambda: 0
+    jwt_verifier: Any = None               # in-process: the issuer's verifier; remote: fetched from upstream
+    upstream: Optional[str] = None
+    source: Any = None
 
 
 _SERIALS = itertools.count(1)
@@ -76,8 +92,9 @@ class Conn:
     * A backlog that would exceed ``ws_queue_size`` frames disconnects the client with 1008
       (slow consumer); the other clients never wait for it."""
 
-    def __init__(self, server: "WsServer", ws):
+    def __init__(self, server: "WsServer", ws, app=None):
         self.server = server
+        self.app = app                         # the venue's WS app this connection speaks to
         self.ws = ws
         self.protocol = ws.protocol
         self.transport = ws.transport
@@ -89,11 +106,11 @@ class Conn:
         self.pending: list = []
         self.backlog: collections.deque = collections.deque()   # frames waiting for a slow reader
         self.writer: Optional[asyncio.Task] = None            # drains the backlog while it exists
-        self.account: Optional[str] = None
-        self.bearer: Optional[str] = None     # the JWT of ``auth``, sent with order.* requests
-        self.cancel_on_disconnect = False     # order.cancel_on_disconnect (per connection)
-        self.placed: Dict[str, None] = {}     # ids of the orders placed over this connection
-        self.subs: Dict[str, Sub] = {}
+        self.account: Optional[str] = None    # set by a venue's login (Paradex: ``auth``)
+        self.bearer: Optional[str] = None     # Paradex: the JWT of ``auth``, sent with order.* requests
+        self.cancel_on_disconnect = False     # Paradex: order.cancel_on_disconnect (per connection)
+        self.placed: Dict[str, None] = {}     # Paradex: ids of the orders placed over this connection
+        self.subs: Dict[str, Any] = {}        # channel name -> the venue feed's subscription
         self.closing = False
         self.sent = 0
         self.serial = next(_SERIALS)
@@ -189,8 +206,9 @@ class Conn:
             self.writer = None
 
     def drop_subscriptions(self) -> None:
-        for sub in self.subs.values():
-            self.server.hub.remove(sub)
+        if self.app is not None:
+            for sub in self.subs.values():
+                self.app.feed.remove(sub)
         self.subs.clear()
 
     async def close(self, code: int, reason: str, timeout: float = 2.0) -> None:
@@ -214,25 +232,25 @@ class Conn:
         self.account = account
         for name, sub in list(self.subs.items()):      # private subscriptions follow the account
             if sub.channel.private:
-                self.server.hub.remove(sub)
-                self.subs[name] = self.server.hub.add(self, sub.channel, account)
+                self.app.feed.remove(sub)
+                self.subs[name] = self.app.feed.add(self, sub.channel, account)
 
 
 class WsServer:
-    def __init__(self, hub: Hub, authenticator: Authenticator, *, queue_size: int = 2000,
+    def __init__(self, hub: Hub, apps: List[Any], *, queue_size: int = 2000,
                  max_frame: int = 1 << 20, ping_interval: Optional[float] = 55.0,
                  ping_timeout: Optional[float] = 5.0, ready_timeout: float = 10.0,
-                 close_timeout: float = 2.0, gateway: Optional[OrderGateway] = None):
+                 close_timeout: float = 2.0):
         self.hub = hub
-        self.gateway = gateway
-        self.auth = authenticator
+        self.apps = apps          # each venue's WS app, with its ``venue``
+        for app in apps:
+            app.server = self
         self.queue_size = queue_size
         self.max_frame = max_frame
         self.ping_interval = ping_interval if ping_interval and ping_interval > 0 else None
         self.ping_timeout = ping_timeout if ping_timeout and ping_timeout > 0 else None
         self.ready_timeout = ready_timeout
         self.close_timeout = close_timeout
-        self.node_id = secrets.token_hex(8)
         self.conns = set()
         self.connections_total = 0
         self.slow_disconnects = 0
@@ -240,13 +258,17 @@ class WsServer:
         self._server = None
         self._dirty: list = []                 # connections with pending frames (see Conn)
         self._flush_scheduled = False
-        self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
-        if gateway is not None:
-            for name in ("create", "create_batch", "modify", "cancel", "cancel_batch", "cancel_all"):
-                self._methods["order." + name] = self._order_method(name)
-            self._methods["order.cancel_on_disconnect"] = self._cancel_on_disconnect
-        self._tasks: set = set()               # cancel-on-disconnect work still running
         self._stopping = False
+
+    def app_for(self, path: str):
+        path = path.rstrip("/") or "/"
+        for app in self.apps:
+            if app.venue.owns_ws_path(path):
+                return app
+        return None
+
+    def app_of(self, venue: str):
+        return next((a for a in self.apps if a.venue.name == venue), None)
 
     # ------------------------------------------------------------------ writing
     def flush_later(self, conn: Conn) -> None:
@@ -294,24 +316,25 @@ class WsServer:
     # ------------------------------------------------------------------ handshake
     def _process_request(self, connection, request):
         parts = urlsplit(request.path)
-        path = parts.path.rstrip("/") or "/"
-        if path not in PATHS:
-            return connection.respond(HTTPStatus.NOT_FOUND, "unknown path: connect to /v1\n")
-        query = parse_qs(parts.query)
-        sid, ver = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
-        if sid is not None or ver is not None:
-            if sid is None or sid[-1] not in SBE_SCHEMA_IDS or (ver is not None and ver[-1] not in SBE_SCHEMA_VERSIONS):
-                return connection.respond(HTTPStatus.BAD_REQUEST, "unsupported sbeSchemaId/sbeSchemaVersion\n")
+        app = self.app_for(parts.path)
+        if app is None:
+            roots = ", ".join(a.venue.ws_root or "/v1" for a in self.apps)
+            return connection.respond(HTTPStatus.NOT_FOUND, f"unknown path: connect to one of {roots}\n")
+        refusal = app.refuse(parts.path.rstrip("/") or "/", parse_qs(parts.query))
+        if refusal is not None:
+            return connection.respond(refusal[0], refusal[1])
         return None
 
     # ------------------------------------------------------------------ connections
     async def _handler(self, ws) -> None:
-        conn = Conn(self, ws)
+        app = self.app_for(urlsplit(ws.request.path).path)
+        conn = Conn(self, ws, app)
         self.conns.add(conn)
         self.connections_total += 1
         try:
+            await app.opened(conn)
             async for message in ws:
-                await self._handle(conn, message, now_us())
+                await app.handle(conn, message, now_us())
         except ConnectionClosed:
             pass
         finally:
@@ -319,150 +342,7 @@ class WsServer:
             conn.drop_subscriptions()
             conn.stop_writer()
             self.conns.discard(conn)
-            # a client that closes normally (1000) meant to go; any other end cancels its orders,
-            # except this server's own shutdown (in one process the exchange is going away too)
-            if conn.cancel_on_disconnect and conn.placed and ws.close_code != 1000 and not self._stopping:
-                task = asyncio.get_running_loop().create_task(self._cancel_placed(conn))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-    async def _cancel_placed(self, conn: Conn) -> None:
-        ids = list(conn.placed)
-        for i in range(0, len(ids), 100):        # REST's batch cancel takes at most 100
-            try:
-                await self.gateway.cancel_batch(conn.bearer, {"order_ids": ids[i:i + 100]})
-            except Exception as e:   # the connection is gone: nobody to tell but the log
-                log.warning("cancel on disconnect for %s failed: %s", conn.account, e)
-
-    async def _handle(self, conn: Conn, raw, us_in: int) -> None:
-        rid = None
-        try:
-            if isinstance(raw, bytes):
-                try:
-                    raw = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise RpcError(PARSE_ERROR, "parse error", "frame is not UTF-8 JSON") from None
-            try:
-                msg = json.loads(raw)
-            except ValueError as e:
-                raise RpcError(PARSE_ERROR, "parse error", str(e)) from None
-            if isinstance(msg, list):
-                raise RpcError(INVALID_REQUEST, "invalid request", "batch requests are not supported")
-            if not isinstance(msg, dict):
-                raise RpcError(INVALID_REQUEST, "invalid request", "a request must be a JSON object")
-            if "id" in msg:
-                if not valid_id(msg["id"]):
-                    raise RpcError(INVALID_REQUEST, "invalid request", "id must be a string, a number or null")
-                rid = msg["id"]
-            else:
-                rid = NO_ID
-            if msg.get("jsonrpc") != "2.0":
-                raise RpcError(INVALID_REQUEST, "invalid request", 'jsonrpc must be "2.0"')
-            method = msg.get("method")
-            if not isinstance(method, str) or not method:
-                raise RpcError(INVALID_REQUEST, "invalid request", "method must be a non-empty string")
-            handler = self._methods.get(method)
-            if handler is None:
-                if method.startswith("order.") and conn.account is None:
-                    raise RpcError.auth_required()
-                raise RpcError(METHOD_NOT_FOUND, "method does not exist", method)
-            params = msg.get("params")
-            result, then = await handler(conn, {} if params is None else params, rid)
-            conn.push(result_frame(rid, result, us_in))
-            if then is not None:
-                then()
-        except RpcError as e:
-            conn.push(error_frame(rid, e, us_in))
-        except Exception:
-            log.exception("internal error handling %r", raw if isinstance(raw, str) else "<binary>")
-            conn.push(error_frame(rid, RpcError(INTERNAL_ERROR, "internal error"), us_in))
-
-    # ------------------------------------------------------------------ methods
-    async def _auth(self, conn: Conn, params, rid):
-        if not isinstance(params, dict):
-            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
-        bearer = params.get("bearer")
-        if bearer is None:
-            raise RpcError(INVALID_PARAMS, "invalid params", "bearer is required")
-        if not isinstance(bearer, str) or not bearer.strip():
-            raise RpcError(MALFORMED_BEARER, "malformed bearer token", "bearer must be a non-empty string")
-        bearer = bearer.strip()
-        if bearer[:7].lower() == "bearer ":
-            bearer = bearer[7:].strip()
-        account = await self.auth.account_for(bearer)
-        conn.set_account(account)
-        # order.* act with this JWT; a non-JWT bearer (permissive mode's demo account) sends none
-        conn.bearer = bearer if bearer.count(".") == 2 else None
-        return {"node_id": self.node_id}, None
-
-    def _order_method(self, name: str):
-        async def handler(conn: Conn, params, rid):
-            if conn.account is None:
-                raise RpcError.auth_required()
-            result = await getattr(self.gateway, name)(conn.bearer, params)
-            if name == "create":
-                conn.placed[result["order"]["id"]] = None
-            elif name == "create_batch":
-                for r in result["results"]:
-                    if "order" in r:
-                        conn.placed[r["order"]["id"]] = None
-            return result, None
-        return handler
-
-    async def _cancel_on_disconnect(self, conn: Conn, params, rid):
-        if conn.account is None:
-            raise RpcError.auth_required()
-        enabled = params.get("enabled") if isinstance(params, dict) else None
-        if not isinstance(enabled, bool):
-            raise RpcError(INVALID_PARAMS, "invalid params", "enabled must be true or false")
-        conn.cancel_on_disconnect = enabled
-        return {"enabled": enabled}, None
-
-    @staticmethod
-    def _channel_param(params) -> str:
-        if not isinstance(params, dict):
-            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
-        name = params.get("channel")
-        if not isinstance(name, str) or not name:
-            raise RpcError(INVALID_PARAMS, "invalid params", "channel is required")
-        return name
-
-    async def _wait_ready(self) -> None:
-        if self.hub.ready.is_set():
-            return
-        try:
-            await asyncio.wait_for(self.hub.ready.wait(), self.ready_timeout)
-        except asyncio.TimeoutError:
-            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable") from None
-
-    async def _subscribe(self, conn: Conn, params, rid):
-        name = self._channel_param(params)
-        await self._wait_ready()
-        try:
-            channel = parse_channel(name, self.hub.markets)
-        except ChannelError as e:
-            log.info("subscribe %r refused: %s", name, e)
-            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
-        if channel.private and conn.account is None:
-            raise RpcError.auth_required()
-        if name in conn.subs:
-            if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
-                return {"channel": name}, None
-            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "already subscribed")
-
-        def register():          # after the ack, so the ack precedes the channel's first message
-            if not conn.closing:
-                conn.subs[name] = self.hub.add(conn, channel, conn.account)
-        return {"channel": name}, register
-
-    async def _unsubscribe(self, conn: Conn, params, rid):
-        name = self._channel_param(params)
-        sub = conn.subs.pop(name, None)
-        if sub is None:
-            raise RpcError(INVALID_REQUEST, "invalid unsubscribe request", "not subscribed")
-        self.hub.remove(sub)
-        return {"channel": name}, None
-
+            app.closed(conn, ws.close_code)
 
 # ---------------------------------------------------------------------------- running it
 class WsHandle:
@@ -525,14 +405,14 @@ class WsHandle:
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
 
     def subscribers(self, channel: Optional[str] = None) -> int:
-        return self.call(lambda: self.hub.subscriber_count(channel))
+        return self.call(lambda: sum(a.feed.subscriber_count(channel) for a in self.server.apps))
 
     def connections(self) -> int:
         return self.call(lambda: len(self.server.conns))
 
     def cancels_pending(self) -> int:
         """Cancel-on-disconnect work started and not finished yet."""
-        return self.call(lambda: len(self.server._tasks))
+        return self.call(lambda: len(self.server.app_of("paradex")._tasks))
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.loop is not None and self._stop_event is not None and self._thread.is_alive():
@@ -543,28 +423,41 @@ class WsHandle:
         self._thread.join(timeout)
 
 
-def _server_for(hub: Hub, auth: Authenticator, cfg: config_mod.Config,
-                gateway: Optional[OrderGateway] = None) -> WsServer:
-    return WsServer(hub, auth, queue_size=cfg.ws_queue_size, max_frame=cfg.ws_max_frame,
-                    ping_interval=cfg.ws_ping_interval, ping_timeout=cfg.ws_ping_timeout, gateway=gateway)
+def _server(venues: list, ctx: WsContext) -> WsServer:
+    cfg = ctx.config
+    apps = [app for app in (v.ws_app(ctx) for v in venues) if app is not None]
+    return WsServer(ctx.hub, apps, queue_size=cfg.ws_queue_size, max_frame=cfg.ws_max_frame,
+                    ping_interval=cfg.ws_ping_interval, ping_timeout=cfg.ws_ping_timeout)
 
 
 def start_in_process(state, host: str, port: int, wsgi_app: Optional[Callable] = None) -> WsHandle:
-    """Serve WS from this process's exchange (``state`` is the Flask app's MockState).
-    ``wsgi_app``: the Flask app, which carries out the ``order.*`` methods (without it they are
-    not served)."""
+    """Serve WS from this process's exchange (``state`` is the Flask app's MockState), for the
+    app's venues. ``wsgi_app``: the Flask app, which carries out requests a venue forwards to REST
+    (Paradex's ``order.*``; without it they are not served)."""
+    from .rest import WsgiTransport
     verifier = state.jwt_issuer.verifier()
     ex = state.exchange
-    gateway = OrderGateway(WsgiTransport(wsgi_app)) if wsgi_app is not None else None
 
     async def build():
         hub = Hub()
         hub.fault_plan, hub.fault_plan_shared = state.faults, True   # one plan, one set of counters
         source = LocalSource(hub, ex)
-        auth = Authenticator(auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, verifier=verifier)
-        return hub, source, _server_for(hub, auth, state.config, gateway)
+        ctx = WsContext(hub=hub, config=state.config, rest=WsgiTransport(wsgi_app) if wsgi_app is not None else None,
+                        auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, jwt_verifier=verifier,
+                        source=source)
+        return hub, source, _server(state.venues, ctx)
 
     return WsHandle(build, host, port)
+
+
+def _remote_parts(cfg: config_mod.Config, upstream: str, auth_mode_override: Optional[str], **source_options):
+    from .rest import HttpTransport
+    hub = Hub()
+    source = RemoteSource(hub, upstream, **source_options)
+    ctx = WsContext(hub=hub, config=cfg, rest=HttpTransport(upstream),
+                    auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
+                    now_s=source.now_s, upstream=upstream, source=source)
+    return hub, source, _server(venues_mod.load(cfg.venues), ctx)
 
 
 def start_remote(cfg: config_mod.Config, upstream: Optional[str] = None, host: Optional[str] = None,
@@ -574,21 +467,17 @@ def start_remote(cfg: config_mod.Config, upstream: Optional[str] = None, host: O
     upstream = upstream or cfg.upstream or cfg.http_url
 
     async def build():
-        hub = Hub()
-        source = RemoteSource(hub, upstream, **source_options)
-        auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
-                             now_s=source.now_s, jwks_url=upstream)
-        source.on_instance_change = auth.forget_keys
-        return hub, source, _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))
+        return _remote_parts(cfg, upstream, auth_mode_override, **source_options)
 
     return WsHandle(build, cfg.host if host is None else host, cfg.ws_port if port is None else port)
 
 
 def main(argv=None) -> int:
     parser = config_mod.build_parser(
-        "Paradex mock WebSocket server (JSON-RPC 2.0 on ws://HOST:WS_PORT/v1). It holds no exchange "
-        "of its own: every event comes from the HTTP server (UPSTREAM, default http://HOST:HTTP_PORT) "
-        "over its /_mock/stream, and order.* requests go to its REST API; start them in any order.", only=WS_FLAGS)
+        "paradex-mock WebSocket server: every venue's WS API (Paradex JSON-RPC 2.0 on ws://HOST:WS_PORT/v1, "
+        "Binance on /binance/ws, ...). It holds no exchange of its own: every event comes from the HTTP "
+        "server (UPSTREAM, default http://HOST:HTTP_PORT) over its /_mock/stream, and requests that act "
+        "(Paradex's order.*) go to its REST API; start them in any order.", only=WS_FLAGS)
     ns = parser.parse_args(argv)
     cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
     config_mod.validate(cfg, parser)
@@ -604,12 +493,7 @@ def main(argv=None) -> int:
 
 
 async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_override: Optional[str]) -> None:
-    hub = Hub()
-    source = RemoteSource(hub, upstream)
-    auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
-                         now_s=source.now_s, jwks_url=upstream)
-    source.on_instance_change = auth.forget_keys
-    server = _server_for(hub, auth, cfg)
+    hub, source, server = _remote_parts(cfg, upstream, auth_mode_override)
     await source.start()
     await server.start(cfg.host, cfg.ws_port)
     stop = asyncio.Event()
@@ -620,7 +504,10 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on the main thread/Windows
             pass
     host = "127.0.0.1" if cfg.host in ("0.0.0.0", "") else cfg.host
-    print(f"paradex-mock WS listening on ws://{host}:{server.port}/v1 (events from {upstream})", flush=True)
+    base = f"ws://{host}:{server.port}"
+    print(f"paradex-mock WS listening on {base}/v1 (events from {upstream})", flush=True)
+    for app in server.apps:
+        print(f"  {app.venue.name}: {base}{app.venue.ws_root or '/v1'}", flush=True)
     await stop.wait()
     log.info("shutting down: closing %d WS connection(s)", len(server.conns))
     await server.stop()

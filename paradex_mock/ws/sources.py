@@ -17,7 +17,8 @@ import random
 from typing import AsyncIterator, Dict, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
-from .feed import Hub, build_snapshot
+from ..engine import codec
+from .hub import Hub, build_snapshot
 
 log = logging.getLogger("paradex_mock.ws")
 
@@ -245,6 +246,7 @@ class RemoteSource:
                     msg = json.loads(line)
                     t = msg.get("type")
                     if t == "event":
+                        msg["data"] = codec.decode(msg.get("data"))
                         hub.apply(msg)
                     elif t == "heartbeat":
                         hub.heartbeat(msg)
@@ -255,6 +257,9 @@ class RemoteSource:
                         if hello is None:
                             raise HttpError("snapshot before hello")
                         continuous = msg.get("reason") == "reset"
+                        for m in (msg.get("markets") or {}).values():
+                            for k in ("book", "summary", "funding_data"):
+                                m[k] = codec.decode(m.get(k))
                         if not continuous:
                             hub.instance = hello.get("instance")
                         hub.load_snapshot(msg, continuous=continuous)

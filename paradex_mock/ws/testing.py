@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import websockets
 
 from ..testing import MockParadex
-from .orders import http_call
+from .rest import http_call
 
 AUTO = object()
 

@@ -21,7 +21,7 @@ sign, verify``), with the real package's signatures (its ``python/starknet_crypt
 * ``verify(public_key, msg_hash, r, s) -> bool``
 
 They are built on starknet-py 0.30's crypto (crypto-cpp, via ``starknet_py.hash.utils``) for keys,
-hashing and verification. Signing uses ``paradex_mock.auth.stark.sign``, a pure-Python signer with
+hashing and verification. Signing uses ``paradex_mock.venues.paradex.auth.stark.sign``, a pure-Python signer with
 the same RFC 6979 k derivation that is ~500x faster than crypto-cpp's (~95 ms a call); it does not
 weaken the test, because the mock checks every signature paradex-py sends with crypto-cpp's
 independent ``verify``. Without ``paradex_mock`` on the path it falls back to starknet-py's
@@ -34,7 +34,7 @@ from starknet_py.hash.utils import private_to_stark_key as _private_to_stark_key
 from starknet_py.hash.utils import verify_message_signature as _verify_message_signature
 
 try:  # fast pure-Python signer (identical output to crypto-cpp's)
-    from paradex_mock.auth.stark import sign as _fast_sign
+    from paradex_mock.venues.paradex.auth.stark import sign as _fast_sign
 except Exception:  # pragma: no cover - the shim used outside this repository
     _fast_sign = None
 

@@ -5,7 +5,7 @@ from typing import Callable, List, Optional
 
 from flask import request
 
-from ..engine.errors import ExchangeError
+from ...engine.errors import ExchangeError
 
 
 def bad_param(name: str, why: str) -> ExchangeError:

@@ -1,9 +1,9 @@
-"""The WS side's view of the exchange: the latest market state and the fan-out to subscribers.
+"""Paradex's WS channels: the fan-out of the shared hub's events to Paradex subscribers.
 
-A ``Hub`` lives on the WS server's asyncio loop. A source (``sources.LocalSource`` in-process,
-``sources.RemoteSource`` from the HTTP process's stream) feeds it snapshots and bus events; the
-hub never computes prices of its own, it only forwards, throttles (order books) and diffs
-(order-book deltas). Subscribers are reached through ``conn.push(text)``, which never blocks.
+``ParadexFeed`` follows the shared ``ws.hub.Hub`` (fed by a source, in-process or from the HTTP
+process's stream). It never computes prices of its own: it renders events in Paradex's shapes,
+forwards, throttles (order books) and diffs (order-book deltas). Subscribers are reached through
+``conn.push(text)``, which never blocks.
 """
 from __future__ import annotations
 
@@ -14,36 +14,16 @@ from collections import defaultdict, deque
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Dict, List, Optional, Set, Tuple
 
-from ..engine.numbers import fmt
+from ....engine.numbers import fmt
+from ....ws.hub import Hub
+from .. import views
 from .protocol import ORDER_BOOK_DEPTH, Channel, notification_frame
 
 log = logging.getLogger("paradex_mock.ws")
 
-# Event kinds that describe state the snapshot already contains: after a snapshot taken at seq S,
-# such events with seq <= S are stale and skipped. Everything else (trades, private events) is
-# forwarded once, by seq.
-STATE_KINDS = frozenset({"book", "bbo", "summary", "funding_data"})
-# event kinds forwarded to channel subscribers as they are (book goes through BookFeed)
-SEQ_GAP = 10              # seq_no numbers a ws_seq_gap fault skips on its channel
-FAULT_CLOSE_CODE = 1011   # ws_disconnect: "internal error", as a crashing server would close
-DISPATCHED = frozenset({"trade", "bbo", "summary", "funding_data", "order", "fill", "position", "account",
+# event kinds forwarded to channel subscribers as they are rendered (book goes through BookFeed)
+DISPATCHED = frozenset({"trade", "summary", "funding_data", "order", "fill", "position", "account",
                         "balance_event", "funding_payment"})
-
-
-def build_snapshot(ex) -> dict:
-    """The latest public market state, consistent with ``ex.bus.seq``. Caller holds ``ex.lock``."""
-    from .. import views
-    now = ex.clock.now_ms()
-    markets = {}
-    for sym, st in ex.states.items():
-        if hasattr(ex, "_funding_row"):      # the exact row the exchange publishes on each tick
-            funding = ex._funding_row(st, now, st.funding_rate, st.funding_index)
-        else:  # pragma: no cover - older engines
-            funding = dict(st.funding_history[-1]) if st.funding_history else None
-        markets[sym] = {"book": views.orderbook(ex, sym, ORDER_BOOK_DEPTH), "bbo": views.bbo(ex, sym),
-                        "summary": views.market_summary(ex, sym), "funding_data": funding}
-    return {"seq": ex.bus.seq, "epoch": ex.bus.epoch, "now_ms": now,
-            "clock": "manual" if ex.clock.manual else "real", "markets": markets}
 
 
 class Sub:
@@ -56,17 +36,6 @@ class Sub:
         self.account = account
         self.key: Optional[tuple] = None
         self.feed: Optional["BookFeed"] = None
-
-
-def _send(subs, data: dict) -> None:
-    """Notify every subscriber, serialising once per distinct channel name."""
-    frames: Dict[str, str] = {}
-    for sub in list(subs):
-        name = sub.channel.name
-        frame = frames.get(name)
-        if frame is None:
-            frame = frames[name] = notification_frame(name, data)
-        sub.conn.push(frame)
 
 
 # ------------------------------------------------------------------------------- order books
@@ -101,7 +70,7 @@ class BookFeed:
     send the whole top 15 each time (update_type "s"); the deltas feed sends an "s" first (and
     after every resync) and then "d" messages relative to the previous emission."""
 
-    def __init__(self, hub: "Hub", key: tuple):
+    def __init__(self, hub: "ParadexFeed", key: tuple):
         self.hub = hub
         self.key = key
         market, feed, rate_ms, tick = key
@@ -165,7 +134,7 @@ class BookFeed:
 
     def _emit(self) -> None:
         self.handle = None
-        view = self.hub.books.get(self.market)
+        view = self.hub.book_view(self.market)
         if view is None or not self.subs:
             return
         levels = book_levels(view, self.tick)
@@ -185,7 +154,7 @@ class BookFeed:
     def initial(self, sub: Sub) -> None:
         """A new subscriber's first message: a full snapshot. For the deltas feed it is the state
         the feed last sent, so the deltas that follow apply to it exactly."""
-        view = self.hub.books.get(self.market)
+        view = self.hub.book_view(self.market)
         if view is None:
             return
         if self.feed == "deltas" and self.levels is not None and not self.resync:
@@ -206,107 +175,74 @@ class BookFeed:
             self.handle = None
 
 
-# ------------------------------------------------------------------------------- the hub
-class Hub:
-    def __init__(self):
-        self.markets: List[str] = []
-        self.books: Dict[str, dict] = {}
-        self.bbos: Dict[str, dict] = {}
-        self.summaries: Dict[str, dict] = {}
-        self.funding: Dict[str, dict] = {}
-        self.last_seq = 0          # highest event seq applied (de-duplication)
-        self.snap_seq = 0          # seq of the latest snapshot (state events up to it are stale)
-        self.epoch = None
-        self.instance = None       # the upstream exchange instance (remote mode)
-        self.clock = "real"
-        self.now_ms = 0
-        self.ready = asyncio.Event()
-        self.connected = False     # remote mode: the stream is up
-        self.events_applied = 0
-        self.snapshots_loaded = 0
-        self.faults = None         # the fault plan as last published (a dict)
-        self.fault_plan = None     # FaultPlan applied to notifications (shared in-process)
-        self.fault_plan_shared = False
-        self.seq_offsets: Dict[str, int] = {}   # channel -> seq_no skipped by ws_seq_gap faults
+# ------------------------------------------------------------------------------- the feed
+def _sequenced(data, skipped: int):
+    if isinstance(data, dict) and isinstance(data.get("seq_no"), int):
+        return dict(data, seq_no=data["seq_no"] + skipped)
+    return data
+
+
+class ParadexFeed:
+    """Paradex's channels on the shared ``ws.hub.Hub``: renders the hub's events in Paradex's
+    shapes (``views``) and sends them to the channels' subscribers."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self.bbos: Dict[str, dict] = {}           # the BBO last sent per market
+        self._views: Dict[str, tuple] = {}        # market -> (BookUpdate, its 15-level view)
         self._index: Dict[tuple, Set[Sub]] = defaultdict(set)
         self._feeds: Dict[tuple, BookFeed] = {}
         self._subs: Set[Sub] = set()
+        hub.feeds.append(self)
 
-    # ------------------------------------------------------------------ state in
-    def load_snapshot(self, snap: dict, continuous: bool) -> None:
-        """Replace the market state. ``continuous``: the event stream goes on without a gap (a
-        resnapshot after a reset), so de-duplication keeps its place; otherwise it restarts at
-        the snapshot's seq."""
-        markets = snap.get("markets") or {}
-        self.markets = list(markets)
-        old_bbos = self.bbos
-        self.books = {m: v["book"] for m, v in markets.items() if v.get("book")}
-        self.bbos = {m: v["bbo"] for m, v in markets.items() if v.get("bbo")}
-        self.summaries = {m: v["summary"] for m, v in markets.items() if v.get("summary")}
-        self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
-        seq = int(snap.get("seq", 0))
-        self.snap_seq = seq
-        if not continuous:
-            self.last_seq = seq
-        self.epoch = snap.get("epoch", self.epoch)
-        if "faults" in snap:
-            self.set_faults(snap["faults"])
-        self._clock(snap)
-        self.snapshots_loaded += 1
-        # subscribers of state channels learn the resynced state
-        for feed in self._feeds.values():
+    @property
+    def markets(self) -> List[str]:
+        return self.hub.markets_of("paradex")
+
+    def book_view(self, market: str) -> Optional[dict]:
+        """The market's book in Paradex's shape, top ``ORDER_BOOK_DEPTH`` levels."""
+        update = self.hub.books.get(market)
+        if update is None:
+            return None
+        cached = self._views.get(market)
+        if cached is not None and cached[0] is update:
+            return cached[1]
+        view = views.orderbook(update, ORDER_BOOK_DEPTH)
+        self._views[market] = (update, view)
+        return view
+
+    def send(self, subs, data: dict) -> None:
+        self.hub.deliver(subs, data, notification_frame, _sequenced)
+
+    # ------------------------------------------------------------------ events in
+    def on_snapshot(self) -> None:
+        for feed in self._feeds.values():       # subscribers of state channels learn the resynced state
             feed.resync = True
             feed.changed()
+        old = self.bbos
+        self.bbos = {m: views.bbo(u) for m, u in self.hub.books.items() if self.hub.venue_of.get(m) == "paradex"}
         for m, bbo in self.bbos.items():
-            if old_bbos.get(m) != bbo:
+            if old.get(m) != bbo:
                 self._dispatch("bbo", m, None, bbo)
-        self.ready.set()
 
-    def _clock(self, info: dict) -> None:
-        if info.get("clock") in ("manual", "real"):
-            self.clock = info["clock"]
-        if isinstance(info.get("now_ms"), int):
-            self.now_ms = info["now_ms"]
-
-    def heartbeat(self, info: dict) -> None:
-        self._clock(info)
-
-    def apply(self, ev: dict) -> None:
-        seq = ev.get("seq", 0)
-        if seq <= self.last_seq:
-            return
-        self.last_seq = seq
+    def on_event(self, ev: dict) -> None:
         kind = ev.get("kind")
-        if kind in STATE_KINDS and seq <= self.snap_seq:
-            return
-        self.events_applied += 1
         market = ev.get("market")
-        data = ev.get("data")
+        if market is not None and self.hub.venue_of.get(market, "paradex") != "paradex":
+            return
         if kind == "book":
-            self.books[market] = data
             for feed in list(self._feeds.values()):
                 if feed.market == market:
                     feed.changed()
+            bbo = self.bbos[market] = views.bbo(ev["data"])
+            self._dispatch("bbo", market, None, bbo)
             return
-        if kind == "bbo":
-            self.bbos[market] = data
-        elif kind == "summary":
-            self.summaries[market] = data
-        elif kind == "funding_data":
-            self.funding[market] = data
-        elif kind == "tick":
-            if isinstance(data, dict) and isinstance(data.get("at"), int):
-                self.now_ms = data["at"]
-            return
-        elif kind == "reset":
+        if kind == "reset":
             for feed in self._feeds.values():
                 feed.resync = True
             return
-        elif kind == "faults":
-            self.set_faults(data)
-            return
         if kind in DISPATCHED:
-            self._dispatch(kind, market, ev.get("account"), data)
+            self._dispatch(kind, market, ev.get("account"), views.render(kind, ev["data"]))
 
     def _dispatch(self, kind: str, market: Optional[str], account: Optional[str], data: dict) -> None:
         subs = self._index.get((kind, market, account)) if market is not None else None
@@ -315,55 +251,6 @@ class Hub:
             self.send(subs, data)
         if subs_all:
             self.send(subs_all, data)
-
-    # ------------------------------------------------------------------ faults
-    def set_faults(self, plan: dict) -> None:
-        """Adopt a published fault plan. In-process the hub shares the HTTP side's FaultPlan
-        (one set of counters); a separate WS process rebuilds its own from the rules."""
-        self.faults = plan
-        if self.fault_plan_shared or not isinstance(plan, dict):
-            return
-        from ..faults import FaultError, FaultPlan
-        if self.fault_plan is None:
-            self.fault_plan = FaultPlan()
-        keep = ("kind", "target", "probability", "count", "ms", "jitter_ms", "status")
-        try:
-            self.fault_plan.replace([{k: r[k] for k in keep if k in r} for r in plan.get("faults", [])])
-        except (FaultError, TypeError, KeyError):
-            log.warning("ignoring a malformed fault plan: %r", plan)
-
-    def send(self, subs, data: dict) -> None:
-        """Notify subscribers, applying the WS fault rules that match each one's channel."""
-        plan = self.fault_plan
-        if plan is None or (not plan.rules and not self.seq_offsets):
-            _send(subs, data)
-            return
-        loop = asyncio.get_running_loop()
-        # a stable order, so the seeded draws land on the same clients run after run
-        for sub in sorted(subs, key=lambda x: (getattr(x.conn, "serial", 0), x.channel.name)):
-            name = sub.channel.name
-            fired = ({r.kind: r for r in plan.ws_faults(name, sub.account, self.now_ms)}
-                     if plan.rules else {})
-            if "ws_seq_gap" in fired:
-                self.seq_offsets[name] = self.seq_offsets.get(name, 0) + SEQ_GAP
-            offset = self.seq_offsets.get(name)
-            payload = data
-            if offset and isinstance(data, dict) and isinstance(data.get("seq_no"), int):
-                payload = dict(data, seq_no=data["seq_no"] + offset)
-            frame = notification_frame(name, payload)
-            conn = sub.conn
-            if "ws_disconnect" in fired:
-                asyncio.ensure_future(conn.close(FAULT_CLOSE_CODE, "injected disconnect"))
-            elif "ws_drop" in fired:
-                continue
-            elif "ws_delay" in fired:
-                loop.call_later(plan.jitter(fired["ws_delay"]), conn.push, frame)
-            elif "ws_reorder" in fired and hasattr(conn, "hold"):
-                conn.hold(frame)
-            else:
-                conn.push(frame)
-                if "ws_duplicate" in fired:
-                    conn.push(frame)
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account: Optional[str]) -> Sub:
@@ -381,11 +268,14 @@ class Hub:
         if channel.event is not None:
             sub.key = (channel.event, channel.market, sub.account)
             self._index[sub.key].add(sub)
-        latest = {"bbo": self.bbos, "markets_summary": self.summaries, "funding_data": self.funding}.get(channel.kind)
+        hub = self.hub
+        latest = {"bbo": (self.bbos, None), "markets_summary": (hub.stats, views.market_summary),
+                  "funding_data": (hub.funding, views.funding_data)}.get(channel.kind)
         if latest is not None:
+            store, render = latest
             for m in ([channel.market] if channel.market else self.markets):
-                if m in latest:
-                    self.send([sub], latest[m])
+                if m in store:
+                    self.send([sub], render(store[m]) if render else store[m])
         return sub
 
     def remove(self, sub: Sub) -> None:

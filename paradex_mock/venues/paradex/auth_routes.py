@@ -15,12 +15,12 @@ Accounts that authenticate without having onboarded (ccxt never onboards), whate
 """
 from flask import Blueprint, current_app, request
 
-from ..auth import derive_address, parse_signature, recover_public_keys, verify
-from ..auth.stark import SignatureFormatError
-from ..auth.typed_data import auth_message_hash, onboarding_message_hash
-from ..engine.errors import ExchangeError
-from ..engine.exchange import normalize_address
-from .errors import json_response
+from .auth import derive_address, parse_signature, recover_public_keys, verify
+from .auth.stark import SignatureFormatError
+from .auth.typed_data import auth_message_hash, onboarding_message_hash
+from ...engine.errors import ExchangeError
+from ...engine.exchange import normalize_address
+from ...http.errors import json_response
 from .private import json_body
 
 bp = Blueprint("auth", __name__)
@@ -72,7 +72,7 @@ def _public_key(value: str) -> int:
 
 
 def _derives(key: int, address: str) -> bool:
-    cfg = st().exchange.system_config
+    cfg = st().venue_state["paradex"].system_config
     return derive_address(key, int(cfg["paraclear_account_proxy_hash"], 16),
                           int(cfg["paraclear_account_hash"], 16)) == int(address, 16)
 
@@ -159,7 +159,7 @@ def onboarding_status():
     if not raw:
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "invalid public_key: is required")
     key = _public_key(raw)
-    cfg = ex.system_config
+    cfg = st().venue_state["paradex"].system_config
     address = hex(derive_address(key, int(cfg["paraclear_account_proxy_hash"], 16),
                                  int(cfg["paraclear_account_hash"], 16)))
     with ex.lock:

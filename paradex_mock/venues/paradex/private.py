@@ -3,11 +3,12 @@ import json
 
 from flask import Blueprint, current_app, request
 
-from .. import views
-from ..engine.errors import ExchangeError
-from ..engine.numbers import fmt
-from .errors import json_response
+from . import views
+from ...engine.errors import ExchangeError
+from ...http.errors import json_response
 from .identity import current_account, signatures_claimed, verify_order_signature
+from .markets import is_paradex
+from .orders import modification, order_request
 from .params import int_arg, paginate, str_arg
 
 bp = Blueprint("private", __name__)
@@ -63,7 +64,7 @@ def account():
     e = ex()
     addr = current_account()
     with e.lock:
-        return json_response(views.account_summary(e, e.account(addr)))
+        return json_response(views.account_summary(e.account_update(e.account(addr))))
 
 
 @bp.get("/v1/account/summary")
@@ -71,7 +72,7 @@ def account_summary_list():
     e = ex()
     addr = current_account()
     with e.lock:
-        return json_response({"results": [views.account_summary(e, e.account(addr))]})
+        return json_response({"results": [views.account_summary(e.account_update(e.account(addr)))]})
 
 
 @bp.get("/v1/account/info")
@@ -94,7 +95,7 @@ def account_margin():
     sym = str_arg("market", required=True)
     with e.lock:
         a = e.account(addr)
-        if sym not in e.markets:
+        if not is_paradex(e, sym):
             raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
         lev = e.leverage_of(a, sym)
         return json_response({"account": a.address, "margin_methodology": "cross_margin",
@@ -127,7 +128,7 @@ def positions():
     with e.lock:
         a = e.account(addr)
         mg = e.margin(a)
-        return json_response({"results": [views.position(e, a, p, mg) for p in a.positions.values()]})
+        return json_response({"results": [views.position(e.position_update(a, p, mg)) for p in a.positions.values()]})
 
 
 @bp.get("/v1/fills")
@@ -215,8 +216,8 @@ def create_order():
     body = json_body()
     key = verify_order_signature(addr, body)
     with e.lock, signatures_claimed(addr, [key]):   # the order and its signature's use land together
-        order, ack = e.submit_order(addr, body)
-    return json_response(ack, 201)
+        order, ack = e.submit_order(addr, order_request(body, lambda m: is_paradex(e, m)))
+    return json_response(views.order(ack), 201)
 
 
 @bp.post("/v1/orders/batch")
@@ -232,8 +233,15 @@ def create_orders_batch():
             raise ExchangeError("BINDING_ERROR", "every batch item must be a JSON object")
         keys.append(verify_order_signature(addr, item))
     with e.lock, signatures_claimed(addr, keys):
-        acks, errors = e.submit_batch(addr, body)
-    return json_response({"orders": acks, "errors": errors}, 201)
+        reqs = []
+        for item in body:
+            try:
+                reqs.append(order_request(item, lambda m: is_paradex(e, m)))
+            except ExchangeError as err:
+                reqs.append(err)
+        acks, errors = e.submit_batch(addr, reqs)
+    return json_response({"orders": [views.order(o) for o in acks],
+                          "errors": [{"error": err.code, "message": err.message} for err in errors]}, 201)
 
 
 @bp.delete("/v1/orders/batch")
@@ -290,7 +298,7 @@ def modify_order(order_id):
         key = verify_order_signature(addr, dict(body, id=order_id), modify=True,
                                      defaults={"market": o.market, "side": o.side, "type": o.type})
         with signatures_claimed(addr, [key]):
-            modified = views.order(e.modify_order(addr, order_id, body))
+            modified = views.order(e.modify_order(addr, order_id, modification(body, lambda m: is_paradex(e, m))))
         return json_response(modified)
 
 

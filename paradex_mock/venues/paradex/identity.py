@@ -11,12 +11,12 @@ from typing import Optional
 
 from flask import current_app, request
 
-from ..auth import InvalidJwt, parse_signature, verify
-from ..auth.typed_data import modify_order_message_hash, order_message_hash
-from ..auth.stark import SignatureFormatError
-from ..engine.errors import ExchangeError
-from ..engine.exchange import DEMO_ACCOUNT
-from .middleware import ACCOUNT_KEY
+from .auth import InvalidJwt, parse_signature, verify
+from .auth.typed_data import modify_order_message_hash, order_message_hash
+from .auth.stark import SignatureFormatError
+from ...engine.errors import ExchangeError
+from ...engine.exchange import DEMO_ACCOUNT
+from ...http.middleware import ACCOUNT_KEY
 
 AUTHENTICATED_KEY = "paradex_mock.authenticated"   # WSGI environ: the account came from a JWT
 

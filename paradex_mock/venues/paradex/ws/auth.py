@@ -21,7 +21,7 @@ from .protocol import INTERNAL_ERROR, INVALID_BEARER, MALFORMED_BEARER, RpcError
 
 log = logging.getLogger("paradex_mock.ws")
 
-from ..engine.exchange import DEMO_ACCOUNT   # the account permissive mode answers as
+from ....engine.exchange import DEMO_ACCOUNT   # the account permissive mode answers as
 
 
 def jwt_shaped(token: str) -> bool:
@@ -68,7 +68,7 @@ class Authenticator:
             if refresh and time.monotonic() - self._fetched_at < 0.5 and self._verifier is not None:
                 return self._verifier
             from ..auth.jwt_tokens import JwtVerifier
-            from .sources import JWKS_PATH, get_json
+            from ....ws.sources import JWKS_PATH, get_json
             try:
                 jwks = await get_json(self._jwks_url, JWKS_PATH, timeout=5.0)
                 self._verifier = JwtVerifier(jwks)

@@ -1,13 +1,12 @@
 """Public REST: system, markets, summaries, klines, books, trades, funding, insurance."""
-import copy
 import json
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
-from .. import views
-from ..engine.errors import ExchangeError
-from ..engine.numbers import fmt
-from .errors import json_response
+from . import views
+from ...engine.errors import ExchangeError
+from ...http.errors import json_response
+from .markets import is_paradex, paradex_markets
 from .params import int_arg, paginate, str_arg
 
 bp = Blueprint("public", __name__)
@@ -19,10 +18,16 @@ def ex():
     return current_app.extensions["paradex_mock"].exchange
 
 
+def _market(e, sym: str) -> str:
+    if not is_paradex(e, sym):
+        raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found")
+    return sym
+
+
 @bp.get("/health")
 def health():
     e = ex()
-    return json_response({"status": "ok", "markets": len(e.markets), "server_time": e.clock.now_ms()})
+    return json_response({"status": "ok", "markets": len(paradex_markets(e)), "server_time": e.clock.now_ms()})
 
 
 @bp.get("/v1/system/time")
@@ -33,7 +38,7 @@ def system_time():
 @bp.get("/v1/system/config")
 @bp.get("/v1/config")            # the seed design's path
 def system_config():
-    return json_response(ex().system_config)
+    return json_response(current_app.extensions["paradex_mock"].venue_state["paradex"].system_config)
 
 
 @bp.get("/v1/system/state")
@@ -46,16 +51,16 @@ def markets():
     e = ex()
     sym = str_arg("market")
     if sym:
-        if sym not in e.markets:
+        if not is_paradex(e, sym):
             raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
         return json_response({"results": [e.markets[sym].spec]})
-    return json_response({"results": [m.spec for m in e.markets.values()]})
+    return json_response({"results": [m.spec for m in paradex_markets(e)]})
 
 
 @bp.get("/v1/instruments/<path:symbol>")   # the seed design's path: one market object
 def instrument(symbol):
     e = ex()
-    if symbol not in e.markets:
+    if not is_paradex(e, symbol):
         raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found", 404)
     return json_response(e.markets[symbol].spec)
 
@@ -68,8 +73,9 @@ def markets_summary():
     int_arg("end")
     with e.lock:
         if sym != "ALL":
-            e.market(sym)
-        parts = [views.market_summary_json(e, s) for s in (e.markets if sym == "ALL" else (sym,))]
+            _market(e, sym)
+        syms = [m.symbol for m in paradex_markets(e)] if sym == "ALL" else (sym,)
+        parts = [views.market_summary_json(e.stats(s)) for s in syms]
     return Response('{"results":[' + ",".join(parts) + "]}", content_type="application/json")   # as json_response
 
 
@@ -91,7 +97,7 @@ def klines():
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "end_at is before start_at")
     # "index" is what ccxt's fetch_index_ohlcv sends for Paradex's "underlying"
     kind = str_arg("price_kind", choices=("last", "mark", "underlying", "index")) or "last"
-    rows = e.klines(sym, res, start, end, kind)
+    rows = e.klines(_market(e, sym), res, start, end, "index" if kind == "underlying" else kind)
     # ccxt reads plain JSON numbers here, unlike everywhere else
     return json_response({"results": [[r[0]] + [float(x) for x in r[1:]] for r in rows]})
 
@@ -107,14 +113,12 @@ def _book_json(e, market: str, depth: int) -> str:
     may bring an older seq_no back with other contents)."""
     cache = current_app.extensions["paradex_mock"].book_cache
     with e.lock:
-        book = e.books.get(market)
-        if book is None:
-            return json.dumps(e.book_view(market, depth), separators=(",", ":"))   # raises MARKET_NOT_FOUND
+        book = e.books[_market(e, market)]
         version = (book, book.seq_no, book.last_updated_at, e.bus.epoch)
         hit = cache.get((market, depth))
         if hit is not None and hit[0] == version:
             return hit[1]
-        text = json.dumps(e.book_view(market, depth), separators=(",", ":"))
+        text = json.dumps(views.orderbook(e.book_update(market, depth), depth), separators=(",", ":"))
         if len(cache) >= BOOK_CACHE_MAX:
             cache.clear()
         cache[(market, depth)] = (version, text)
@@ -130,7 +134,8 @@ def orderbook(market):
 
 @bp.get("/v1/bbo/<path:market>")
 def bbo(market):
-    return json_response(ex().bbo(market))
+    e = ex()
+    return json_response(views.bbo(e.book_update(_market(e, market), 1)))
 
 
 @bp.get("/v1/trades")
@@ -141,12 +146,12 @@ def trades():
         base = str_arg("baseAsset")
         if base is None:
             raise ExchangeError("INVALID_REQUEST_PARAMETER", "invalid market: market or baseAsset is required")
-        sym = next((s for s, m in e.markets.items() if m.spec.get("base_currency") == base), None)
+        sym = next((m.symbol for m in paradex_markets(e) if m.spec.get("base_currency") == base), None)
         if sym is None:
             raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {base!r}")
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
-    rows = e.trades_between(sym, start, end)
+    rows = e.trades_between(_market(e, sym), start, end)
     return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade))
 
 
@@ -156,14 +161,14 @@ def funding_data():
     sym = str_arg("market", required=True)
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
-    rows = e.funding_rows(sym, start, end)
-    return json_response(paginate(rows, lambda r: [r["created_at"]], max_page=5000))
+    rows = e.funding_rows(_market(e, sym), start, end)
+    return json_response(paginate(rows, lambda r: [r.created_at], views.funding_data, max_page=5000))
 
 
 @bp.get("/v1/insurance")
 def insurance():
     e = ex()
-    ins = e.insurance
+    ins = current_app.extensions["paradex_mock"].venue_state["paradex"].insurance
     return json_response({"account": ins.get("account", "0x1"),
                           "account_value": ins.get("account_value", "0"),
                           "settlement_asset": "USDC", "updated_at": e.clock.now_ms()})

@@ -1,0 +1,92 @@
+"""What a venue is: one package under ``paradex_mock/venues/<name>/`` that gives the shared
+exchange a dialect. The engine knows no venue; the shared HTTP app, WS server, control API,
+faults, journal and rate-limit buckets know venues only through this interface.
+
+A venue provides
+  * ``markets(fixtures_dir)``: the engine markets it lists (``engine.exchange.MarketDef``),
+  * ``blueprints()``: its REST routes (Flask blueprints, mounted at ``mount``),
+  * ``ws_app(ctx)``: its WebSocket protocol, for connections whose path starts with ``ws_root``,
+  * ``error_response(status, message)``: its error body for faults, 404s, 405s and the like,
+  * ``rate_limits`` / ``limit_groups(method, path, private)`` / ``rate_limited(verdict)``: its
+    own limit rules (the buckets are shared machinery: ``paradex_mock.ratelimit``).
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+
+class Venue:
+    name: str = ""
+    rest_root: str = ""              # e.g. "/binance": the venue's real paths hang below it
+    ws_root: str = ""                # e.g. "/binance"
+    rest_aliases: Tuple[str, ...] = ()   # further prefixes that are this venue's (Paradex: "/v1")
+    duration_header: str = ""        # a header naming the request's duration, if the venue sends one
+    market_stream: str = ""          # the engine random stream its markets draw from (see MarketDef)
+    rate_limits: dict = {}           # group -> [(limit, window seconds, "ip" | "account")]
+
+    # ---------------------------------------------------------------- markets
+    def markets(self, fixtures_dir: str) -> list:
+        raise NotImplementedError
+
+    def key(self, name: str) -> str:
+        """The engine's key of the venue's market ``name``."""
+        return f"{self.name}:{name}"
+
+    # ---------------------------------------------------------------- HTTP
+    def blueprints(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def mount(self) -> str:
+        """Where its blueprints are registered (their routes hold the venue's real paths)."""
+        return self.rest_root
+
+    def is_private(self, blueprint: str) -> bool:
+        """Does a route of this blueprint act for an account (rate limits key it by account)."""
+        return False
+
+    def owns_path(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in (self.rest_root,) + self.rest_aliases if p)
+
+    def error_response(self, status: int, message: str):
+        """The venue's error answer for ``status`` (a Flask response)."""
+        raise NotImplementedError
+
+    def fault_response(self, status: int):
+        """The answer for an injected ``error`` fault of ``status``."""
+        return self.error_response(status, "injected fault")
+
+    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
+        return []
+
+    def request_weight(self, request) -> int:
+        """How many tokens a request costs (Binance weighs its endpoints); 1 by default."""
+        return 1
+
+    def account_of_request(self):
+        """The account a private request acts for (rate limits key it), or None."""
+        return None
+
+    def rate_limited(self, verdict):
+        """The venue's 429 answer for a refused ``verdict``."""
+        return self.error_response(429, "rate limit exceeded")
+
+    def limit_headers(self, verdict) -> dict:
+        """Headers that go on every answer the limiter counted."""
+        return verdict.headers()
+
+    def init_app(self, app, state) -> None:
+        """Venue state the app keeps (``state.venue_state[name]``); called once per app."""
+
+    # ---------------------------------------------------------------- WebSocket
+    def owns_ws_path(self, path: str) -> bool:
+        return bool(self.ws_root) and (path == self.ws_root or path.startswith(self.ws_root + "/"))
+
+    def ws_app(self, ctx) -> Optional[object]:
+        """The venue's WS protocol on the shared server (``ws.server.WsContext``), or None."""
+        return None
+
+    def describe(self, http_base: str, ws_base: Optional[str]) -> str:
+        """One start-up log line: where the venue is served."""
+        ws = f", WS {ws_base}{self.ws_root}" if ws_base and self.ws_root else ""
+        return f"{self.name}: REST {http_base}{self.rest_root}{ws}"

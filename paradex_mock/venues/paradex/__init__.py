@@ -1,0 +1,131 @@
+"""Paradex: the perpetuals DEX on Starknet. REST at ``/v1`` (also ``/paradex/v1``), JSON-RPC
+WebSocket at ``/v1`` (also ``/`` and ``/paradex/v1``), STARK-signed auth and orders.
+
+Where things are: markets.py (fixtures to markets), views.py (every wire shape), public.py,
+private.py, auth_routes.py (REST routes), orders.py (order bodies), identity.py and auth/ (JWTs,
+STARK signatures), params.py (query parameters, pagination), ws/ (JSON-RPC protocol, channels).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+from ..base import Venue
+
+# Paradex's documented REST limits (fact sheet §8.2): group -> [(limit, window s, key kind)]
+RATE_LIMITS: Dict[str, List[Tuple[int, int, str]]] = {
+    "public": [(1500, 60, "ip")],
+    "onboarding": [(600, 60, "ip")],
+    "auth": [(600, 60, "ip")],
+    "orders": [(800, 1, "account"), (17250, 60, "account")],
+    "private_get": [(120, 1, "account"), (600, 60, "account")],
+    "private_ip": [(1500, 60, "ip")],
+}
+
+# injected error statuses -> (error code, message); None: a proxy's bare answer, not the API's
+FAULT_BODIES = {
+    500: ("INTERNAL_ERROR", "internal error (injected fault)"),
+    502: (None, "Bad Gateway"),
+    503: ("SERVICE_UNAVAILABLE", "service unavailable (injected fault)"),
+    504: (None, "Gateway Timeout"),
+}
+
+PREFIX = "/paradex"     # /paradex/v1/... is /v1/...
+
+
+def rate_limit_body() -> dict:
+    # No `error` key: ccxt then falls back to the status and raises RateLimitExceeded (fact sheet §8.2)
+    return {"message": "rate limit exceeded"}
+
+
+class ParadexVenue(Venue):
+    name = "paradex"
+    rest_root = PREFIX
+    rest_aliases = ("/v1", "/v2", "/health")
+    ws_root = PREFIX
+    rate_limits = RATE_LIMITS
+    duration_header = "Paradigm-Request-Duration"
+    mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
+
+    def __init__(self):
+        self.system_config: dict = {}
+        self.insurance: dict = {}
+
+    def markets(self, fixtures_dir: str) -> list:
+        from . import markets
+        defs, self.system_config, self.insurance = markets.load(fixtures_dir)
+        return defs
+
+    def key(self, name: str) -> str:
+        return name          # Paradex's engine keys are its symbols (they predate venues)
+
+    def blueprints(self) -> list:
+        from . import auth_routes, private, public
+        return [public.bp, auth_routes.bp, private.bp]
+
+    def init_app(self, app, state) -> None:
+        state.venue_state[self.name] = self
+        # the same routes under /paradex, as every venue has its root
+        for bp in self.blueprints():
+            app.register_blueprint(bp, url_prefix=PREFIX, name="paradex_" + bp.name)
+
+    # ---------------------------------------------------------------- errors and limits
+    def error_response(self, status: int, message: str):
+        from ...http.errors import api_error, json_response
+        if status == 429:
+            return json_response(rate_limit_body(), 429, {"Retry-After": "1"})
+        if status == 404:
+            return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 404)
+        if status == 405:
+            return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 405)
+        if status == 413:
+            return api_error("BINDING_ERROR", message, 413)
+        return api_error("INVALID_REQUEST_PARAMETER" if status < 500 else "INTERNAL_ERROR", message, status)
+
+    def fault_response(self, status: int):
+        from ...http.errors import api_error, json_response
+        if status not in FAULT_BODIES:
+            return self.error_response(status, "injected fault")
+        code, text = FAULT_BODIES[status]
+        if code is None:
+            return json_response({"message": text}, status)
+        return api_error(code, text, status)
+
+    def rate_limited(self, verdict):
+        from ...http.errors import json_response
+        return json_response(rate_limit_body(), 429, verdict.headers())
+
+    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
+        if path.startswith(PREFIX + "/"):
+            path = path[len(PREFIX):]
+        if path.startswith("/v1/onboarding") and method == "POST":
+            return ["onboarding"]
+        if path.startswith("/v1/auth"):
+            return ["auth"]
+        if not private:
+            return ["public"]
+        if path.startswith("/v1/orders") and method in ("POST", "PUT", "DELETE"):
+            return ["orders", "private_ip"]
+        return ["private_get", "private_ip"]
+
+    def account_of_request(self):
+        from ...engine.errors import ExchangeError
+        from .identity import current_account
+        try:
+            return current_account()
+        except ExchangeError:
+            return None   # the route itself answers the auth error
+
+    def is_private(self, blueprint: str) -> bool:
+        return blueprint in ("private", "paradex_private")
+
+    # ---------------------------------------------------------------- WebSocket
+    def owns_ws_path(self, path: str) -> bool:
+        return path in ("/", "/v1", PREFIX, PREFIX + "/v1")
+
+    def ws_app(self, ctx):
+        from .ws.rpc import ParadexWs
+        return ParadexWs(self, ctx)
+
+    def describe(self, http_base: str, ws_base) -> str:
+        ws = f", WS {ws_base}/v1 (also {ws_base}{PREFIX}/v1)" if ws_base else ""
+        return f"paradex: REST {http_base}/v1 (also {http_base}{PREFIX}/v1){ws}"

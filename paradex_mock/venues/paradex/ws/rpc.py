@@ -1,0 +1,203 @@
+"""Paradex's WebSocket API: JSON-RPC 2.0 on ``/``, ``/v1`` and ``/paradex/v1``.
+
+Methods ``auth``, ``subscribe``, ``unsubscribe`` and, when a REST transport is wired in, the
+``order.*`` methods, carried out as the REST requests they stand for (``orders.py``). Channels
+and their payloads: ``feed.py``; errors and frames: ``protocol.py``; see README.md here.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from http import HTTPStatus
+
+from .auth import Authenticator
+from .feed import ParadexFeed
+from .orders import OrderGateway
+from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
+                       NO_ID, PARSE_ERROR, ChannelError, RpcError, error_frame, parse_channel, result_frame,
+                       valid_id)
+
+log = logging.getLogger("paradex_mock.ws")
+
+SBE_SCHEMA_IDS = ("1",)
+SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
+
+
+class ParadexWs:
+    def __init__(self, venue, ctx):
+        self.venue = venue
+        self.server = None                      # set by the WsServer
+        self.hub = ctx.hub
+        self.feed = ParadexFeed(ctx.hub)
+        self.auth = Authenticator(auth_mode=ctx.auth_mode, now_s=ctx.now_s, verifier=ctx.jwt_verifier,
+                                  jwks_url=None if ctx.jwt_verifier is not None else ctx.upstream)
+        if ctx.source is not None and ctx.jwt_verifier is None:
+            ctx.source.on_instance_change = self.auth.forget_keys
+        self.gateway = OrderGateway(ctx.rest) if ctx.rest is not None else None
+        self.ready_timeout = 10.0
+        self.node_id = secrets.token_hex(8)
+        self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
+        if self.gateway is not None:
+            for name in ("create", "create_batch", "modify", "cancel", "cancel_batch", "cancel_all"):
+                self._methods["order." + name] = self._order_method(name)
+            self._methods["order.cancel_on_disconnect"] = self._cancel_on_disconnect
+        self._tasks: set = set()               # cancel-on-disconnect work still running
+
+    # ------------------------------------------------------------------ connections
+    def refuse(self, path: str, query: dict):
+        """(status, body) to refuse the handshake with, or None."""
+        sid, ver = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
+        if sid is not None or ver is not None:
+            if sid is None or sid[-1] not in SBE_SCHEMA_IDS or (ver is not None and ver[-1] not in SBE_SCHEMA_VERSIONS):
+                return HTTPStatus.BAD_REQUEST, "unsupported sbeSchemaId/sbeSchemaVersion\n"
+        return None
+
+    async def opened(self, conn) -> None:
+        pass
+
+    def closed(self, conn, close_code) -> None:
+        # a client that closes normally (1000) meant to go; any other end cancels its orders,
+        # except this server's own shutdown (in one process the exchange is going away too)
+        if conn.cancel_on_disconnect and conn.placed and close_code != 1000 and not self.server._stopping:
+            task = asyncio.get_running_loop().create_task(self._cancel_placed(conn))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _cancel_placed(self, conn) -> None:
+        ids = list(conn.placed)
+        for i in range(0, len(ids), 100):        # REST's batch cancel takes at most 100
+            try:
+                await self.gateway.cancel_batch(conn.bearer, {"order_ids": ids[i:i + 100]})
+            except Exception as e:   # the connection is gone: nobody to tell but the log
+                log.warning("cancel on disconnect for %s failed: %s", conn.account, e)
+
+    async def handle(self, conn, raw, us_in: int) -> None:
+        rid = None
+        try:
+            if isinstance(raw, bytes):
+                try:
+                    raw = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise RpcError(PARSE_ERROR, "parse error", "frame is not UTF-8 JSON") from None
+            try:
+                msg = json.loads(raw)
+            except ValueError as e:
+                raise RpcError(PARSE_ERROR, "parse error", str(e)) from None
+            if isinstance(msg, list):
+                raise RpcError(INVALID_REQUEST, "invalid request", "batch requests are not supported")
+            if not isinstance(msg, dict):
+                raise RpcError(INVALID_REQUEST, "invalid request", "a request must be a JSON object")
+            if "id" in msg:
+                if not valid_id(msg["id"]):
+                    raise RpcError(INVALID_REQUEST, "invalid request", "id must be a string, a number or null")
+                rid = msg["id"]
+            else:
+                rid = NO_ID
+            if msg.get("jsonrpc") != "2.0":
+                raise RpcError(INVALID_REQUEST, "invalid request", 'jsonrpc must be "2.0"')
+            method = msg.get("method")
+            if not isinstance(method, str) or not method:
+                raise RpcError(INVALID_REQUEST, "invalid request", "method must be a non-empty string")
+            handler = self._methods.get(method)
+            if handler is None:
+                if method.startswith("order.") and conn.account is None:
+                    raise RpcError.auth_required()
+                raise RpcError(METHOD_NOT_FOUND, "method does not exist", method)
+            params = msg.get("params")
+            result, then = await handler(conn, {} if params is None else params, rid)
+            conn.push(result_frame(rid, result, us_in))
+            if then is not None:
+                then()
+        except RpcError as e:
+            conn.push(error_frame(rid, e, us_in))
+        except Exception:
+            log.exception("internal error handling %r", raw if isinstance(raw, str) else "<binary>")
+            conn.push(error_frame(rid, RpcError(INTERNAL_ERROR, "internal error"), us_in))
+
+    # ------------------------------------------------------------------ methods
+    async def _auth(self, conn, params, rid):
+        if not isinstance(params, dict):
+            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
+        bearer = params.get("bearer")
+        if bearer is None:
+            raise RpcError(INVALID_PARAMS, "invalid params", "bearer is required")
+        if not isinstance(bearer, str) or not bearer.strip():
+            raise RpcError(MALFORMED_BEARER, "malformed bearer token", "bearer must be a non-empty string")
+        bearer = bearer.strip()
+        if bearer[:7].lower() == "bearer ":
+            bearer = bearer[7:].strip()
+        account = await self.auth.account_for(bearer)
+        conn.set_account(account)
+        # order.* act with this JWT; a non-JWT bearer (permissive mode's demo account) sends none
+        conn.bearer = bearer if bearer.count(".") == 2 else None
+        return {"node_id": self.node_id}, None
+
+    def _order_method(self, name: str):
+        async def handler(conn, params, rid):
+            if conn.account is None:
+                raise RpcError.auth_required()
+            result = await getattr(self.gateway, name)(conn.bearer, params)
+            if name == "create":
+                conn.placed[result["order"]["id"]] = None
+            elif name == "create_batch":
+                for r in result["results"]:
+                    if "order" in r:
+                        conn.placed[r["order"]["id"]] = None
+            return result, None
+        return handler
+
+    async def _cancel_on_disconnect(self, conn, params, rid):
+        if conn.account is None:
+            raise RpcError.auth_required()
+        enabled = params.get("enabled") if isinstance(params, dict) else None
+        if not isinstance(enabled, bool):
+            raise RpcError(INVALID_PARAMS, "invalid params", "enabled must be true or false")
+        conn.cancel_on_disconnect = enabled
+        return {"enabled": enabled}, None
+
+    @staticmethod
+    def _channel_param(params) -> str:
+        if not isinstance(params, dict):
+            raise RpcError(INVALID_PARAMS, "invalid params", "params must be an object")
+        name = params.get("channel")
+        if not isinstance(name, str) or not name:
+            raise RpcError(INVALID_PARAMS, "invalid params", "channel is required")
+        return name
+
+    async def _wait_ready(self) -> None:
+        if self.hub.ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.hub.ready.wait(), self.ready_timeout)
+        except asyncio.TimeoutError:
+            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable") from None
+
+    async def _subscribe(self, conn, params, rid):
+        name = self._channel_param(params)
+        await self._wait_ready()
+        try:
+            channel = parse_channel(name, self.feed.markets)
+        except ChannelError as e:
+            log.info("subscribe %r refused: %s", name, e)
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
+        if channel.private and conn.account is None:
+            raise RpcError.auth_required()
+        if name in conn.subs:
+            if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
+                return {"channel": name}, None
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "already subscribed")
+
+        def register():          # after the ack, so the ack precedes the channel's first message
+            if not conn.closing:
+                conn.subs[name] = self.feed.add(conn, channel, conn.account)
+        return {"channel": name}, register
+
+    async def _unsubscribe(self, conn, params, rid):
+        name = self._channel_param(params)
+        sub = conn.subs.pop(name, None)
+        if sub is None:
+            raise RpcError(INVALID_REQUEST, "invalid unsubscribe request", "not subscribed")
+        self.feed.remove(sub)
+        return {"channel": name}, None
