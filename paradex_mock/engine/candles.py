@@ -71,6 +71,14 @@ def minutes(n: int) -> Interval:
 WEEK = Interval(calendar="week")
 MONTH = Interval(calendar="month")
 
+# Every width a venue of the mock serves, by its common notation. The WS side follows the candle of
+# each that is open now (ws/market.py), so any venue's candle stream can start mid-candle.
+STANDARD = {
+    "1s": seconds(1), "1m": minutes(1), "3m": minutes(3), "5m": minutes(5), "15m": minutes(15),
+    "30m": minutes(30), "1h": minutes(60), "2h": minutes(120), "4h": minutes(240), "6h": minutes(360),
+    "8h": minutes(480), "12h": minutes(720), "1d": minutes(1440), "3d": minutes(4320), "1w": WEEK, "1M": MONTH,
+}
+
 
 def new_row(price: Decimal, size: Decimal = ZERO, taker_buy: bool = False, trades: int = 1) -> list:
     q = size * price

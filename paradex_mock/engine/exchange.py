@@ -283,6 +283,20 @@ class Exchange:
                 else st.series(price_kind)
             return series.rows(interval, start_ms, end_ms, fill_gaps)
 
+    def open_candles(self, symbol: str) -> Dict[str, list]:
+        """The candle of each standard width (``candles.STANDARD``) that holds now, as ``candles``
+        rows (a flat one at the last price where no trade printed yet)."""
+        with self.lock:
+            st = self.states[self.market(symbol).symbol]
+            now = self.clock.now_ms()
+            out = {}
+            for name, interval in cdl.STANDARD.items():
+                start = interval.start(now)
+                rows = self.candles(symbol, interval, start, now)
+                row = rows[-1] if rows and rows[-1][0] == start else None
+                out[name] = row or [start] + cdl.new_row(st.last_price, ZERO, trades=0)
+            return out
+
     def klines(self, symbol: str, resolution: int, start_ms: int, end_ms: int,
                price_kind: str = "last") -> List[list]:
         """``[open_time, o, h, l, c, volume]`` rows of ``resolution``-minute candles."""
@@ -571,7 +585,8 @@ class Exchange:
         """A public trade: the market's trade list, candles, last price and volume (published by
         the caller, after the fills it causes)."""
         st = self.states[market]
-        trade = Trade(self._new_id(now), market, side, qty, price, now, trade_type=trade_type)
+        st.trade_seq += 1
+        trade = Trade(self._new_id(now), market, side, qty, price, now, trade_type=trade_type, seq=st.trade_seq)
         st.trades.append(trade)
         if len(st.trades) > TRADES_KEPT:
             del st.trades[: len(st.trades) - TRADES_KEPT]

@@ -138,6 +138,7 @@ class Trade:
     price: Decimal
     created_at: int
     trade_type: str = "FILL"
+    seq: int = 0              # its number in its market, from 1 (venues with numeric trade ids use it)
 
 
 @dataclass

@@ -69,6 +69,7 @@ class MarketState:
     trades: List[Trade] = field(default_factory=list)   # ascending by time
     funding_history: List[dict] = field(default_factory=list)
     frozen: bool = False                  # a price set by the control API holds until released
+    trade_seq: int = 0                    # the last trade's number in this market (Trade.seq)
 
     # memos of Exchange.stats and its rolling window (derived, not state)
     stats_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
@@ -195,9 +196,10 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
             seconds.add(ts, price, size, side == "BUY")
             volume += size * price
             if ts >= keep_from:
-                trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts))
+                trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts, seq=k))
     state.last_price = trades[-1].price if trades else state.index_price
     state.total_volume = volume
+    state.trade_seq = k
     # the backfill's trades follow its price path, which stands for index and mark (no premium
     # was simulated back then); from the first tick on they are sampled separately
     state.index_candles = candles.copy_prices()

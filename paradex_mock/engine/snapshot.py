@@ -59,7 +59,7 @@ def dump(ex) -> dict:
                 "funding_rate_override": None if st.funding_rate_override is None else str(st.funding_rate_override),
                 "funding_index": str(st.funding_index), "last_price": str(st.last_price),
                 "total_volume": str(st.total_volume), "open_interest": str(st.open_interest),
-                "frozen": st.frozen,
+                "frozen": st.frozen, "trade_seq": st.trade_seq,
                 "candles": _candle_rows(st.candles),
                 "mark_candles": _candle_rows(st.mark_candles),
                 "index_candles": _candle_rows(st.index_candles),
@@ -192,6 +192,7 @@ def load(ex, doc: dict) -> None:
             st.total_volume = Decimal(md["total_volume"])
             st.open_interest = Decimal(md["open_interest"])
             st.frozen = md["frozen"]
+            st.trade_seq = int(md.get("trade_seq", len(trades)))
             st.candles, st.mark_candles, st.index_candles, st.second_candles = candles
             st.trades = trades
             st.funding_history = funding

@@ -31,6 +31,7 @@ def build_snapshot(ex) -> dict:
     for sym, st in ex.states.items():
         markets[sym] = {"book": ex.book_update(sym), "summary": ex.stats(sym),
                         "funding_data": ex.funding_now(sym) if st.market.is_perpetual else None,
+                        "candles": ex.open_candles(sym), "last_trade": st.trade_seq,
                         "venue": st.market.venue}
     return {"seq": ex.bus.seq, "epoch": ex.bus.epoch, "now_ms": ex.clock.now_ms(),
             "clock": "manual" if ex.clock.manual else "real", "markets": markets}
@@ -43,6 +44,8 @@ class Hub:
         self.books: Dict[str, object] = {}       # market -> BookUpdate
         self.stats: Dict[str, object] = {}       # market -> MarketStats
         self.funding: Dict[str, object] = {}     # market -> FundingSample
+        self.candles: Dict[str, dict] = {}       # market -> {width: open candle row} as of the snapshot
+        self.last_trade: Dict[str, int] = {}     # market -> the last trade's seq as of the snapshot
         self.last_seq = 0          # highest event seq applied (de-duplication)
         self.snap_seq = 0          # seq of the latest snapshot (state events up to it are stale)
         self.epoch = None
@@ -73,6 +76,8 @@ class Hub:
         self.books = {m: v["book"] for m, v in markets.items() if v.get("book")}
         self.stats = {m: v["summary"] for m, v in markets.items() if v.get("summary")}
         self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
+        self.candles = {m: v.get("candles") or {} for m, v in markets.items()}
+        self.last_trade = {m: v.get("last_trade", 0) for m, v in markets.items()}
         seq = int(snap.get("seq", 0))
         self.snap_seq = seq
         if not continuous:
@@ -112,6 +117,8 @@ class Hub:
             self.stats[market] = data
         elif kind == "funding_data":
             self.funding[market] = data
+        elif kind == "trade":
+            self.last_trade[market] = data.seq
         elif kind == "tick":
             if isinstance(data, dict) and isinstance(data.get("at"), int):
                 self.now_ms = data["at"]
