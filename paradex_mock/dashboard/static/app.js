@@ -409,12 +409,16 @@
     return el('div', { class: 'account', 'data-address': a.address }, ...parts);
   }
 
+  let positionsShown = false;
   const refreshAccounts = refresher('accounts', async () => {
     const doc = await getJSON('/accounts');
+    positionsShown = doc.results.some((a) => a.positions.length > 0);
     $('accounts').replaceChildren(...doc.results.map(accountCard));
     $('accounts-count').textContent = doc.total > doc.results.length
       ? `${doc.results.length} most recently active of ${doc.total}` : `${doc.total}`;
   });
+  // marks move positions' PnL: while positions are shown, follow them, at most once a second
+  const refreshAccountsOnMark = refresher('accounts (marks)', async () => { refreshAccounts(); }, 1000);
 
   // ------------------------------------------------------------------ journal
   function journalQuery() {
@@ -496,7 +500,7 @@
   function faultFormState() {
     const k = $('fault-kind').value;
     $('fault-status').hidden = k !== 'error';
-    $('fault-ms').hidden = !(k === 'latency' || k === 'ws_delay');
+    $('fault-ms-label').hidden = !(k === 'latency' || k === 'ws_delay');
   }
 
   const refreshLimits = refresher('limits', async () => {
@@ -561,6 +565,7 @@
     }
     if (market) refreshMarket();
     if (accounts) refreshAccounts();
+    else if (overview && positionsShown) refreshAccountsOnMark();
     if (overview) refreshOverview();
     if (faults) refreshFaults();
     if (msg.journal !== undefined) {
