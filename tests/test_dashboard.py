@@ -256,8 +256,7 @@ def test_fault_added_from_the_page_is_in_the_control_api_and_marks_the_journal(p
                                     "return r && r.dataset.status === '503'"))
     wait(page, 1.5, lambda d: "1 / 1" in d.find_element("css selector", f'#faults tr[data-fault-id="{rule["id"]}"]').text)
     assert console_problems(page) == []
-    screenshot(page, "faults", "controls-panel")
-    screenshot(page, "journal", "journal-panel")
+    screenshot(page, "controls-faults-journal", "controls-panel")
     screenshot(page, "full", full_page=True)      # docs/dashboard.png is one of these
     page.find_element("id", "fault-clear").click()
     wait(page, 1.0, lambda d: not d.find_elements("css selector", "#faults tr[data-fault-id]"))

@@ -31,6 +31,7 @@ HEARTBEAT_S = 15.0      # an SSE comment when nothing happened, so dead connecti
 MAX_AGE_S = 300.0       # then the stream ends and the browser reconnects
 POLL_S = 0.25           # how often the journal's sequence number is looked at (an int read)
 RETRY_MS = 1000
+GATHER_S = 0.05         # after the first change, wait this long for the rest of its burst
 
 
 class Follower:
@@ -91,10 +92,11 @@ class Follower:
                         last_sent = time.monotonic()
                         yield b": keep-alive\n\n"
                     continue
-                wait = min_gap - (time.monotonic() - last_sent)
-                if wait > 0:          # coalesce: whatever else arrives meanwhile joins this line
-                    time.sleep(wait)
-                    j = readers.journal_seq(self.state)
+                # coalesce: whatever else arrives meanwhile joins this line (a tick publishes
+                # its events within a few ms, so GATHER_S makes one tick one line)
+                wait = max(GATHER_S, min_gap - (time.monotonic() - last_sent))
+                time.sleep(wait)
+                j = readers.journal_seq(self.state)
                 with self._cond:
                     changes, events, truncated = self._take()
                     seq = self._seq

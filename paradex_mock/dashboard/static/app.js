@@ -497,6 +497,9 @@
     $('fault-counts').textContent = counts ? `fired: ${counts}` : 'none fired';
   });
 
+  // requests move the fired counts: follow them at most once a second
+  const refreshFaultCounts = refresher('fault counts', async () => { refreshFaults(); }, 1000);
+
   function faultFormState() {
     const k = $('fault-kind').value;
     $('fault-status').hidden = k !== 'error';
@@ -570,7 +573,7 @@
     if (faults) refreshFaults();
     if (msg.journal !== undefined) {
       refreshJournal();
-      refreshFaults();           // fired counts and rate-limit buckets move with requests
+      refreshFaultCounts();      // fired counts and rate-limit buckets move with requests
       refreshLimits();
     }
   }
