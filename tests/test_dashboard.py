@@ -53,7 +53,7 @@ def ensure_chromium():
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     log = []
     for cmd in (["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]):
+                ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"]):
         try:
             r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -194,7 +194,7 @@ def test_ccxt_order_shows_in_accounts_and_journal_within_a_second(page, mock):
                                  in_panel, in_journal),
          "the order did not reach the account panel and the journal within a second")
     seen_after = time.monotonic() - placed
-    row = page.find_element("css selector", in_panel).text
+    row = js(page, "return document.querySelector(arguments[0]).textContent", in_panel)
     assert "BUY" in row and "LIMIT" in row and "OPEN" in row and str(int(price)) in row
     assert js(page, "return document.querySelector(arguments[0]).dataset.status", in_journal) == "201"
     print(f"order visible in the page {seen_after * 1000:.0f} ms after ccxt returned")
@@ -226,7 +226,7 @@ def test_price_moved_from_the_page_moves_the_chart_and_the_book(page, mock):
     wait(page, 2.0, moved, "the chart's last value and the book did not follow the price set from the page")
     # the page went through the control API: the engine holds the price there
     assert st.mark_price == target and st.frozen
-    assert Decimal(page.find_element("id", "mark-price").text) == target
+    assert Decimal(js(page, "return document.getElementById('mark-price').textContent")) == target
     assert console_problems(page) == []
     screenshot(page, "price-moved")
 
@@ -254,7 +254,8 @@ def test_fault_added_from_the_page_is_in_the_control_api_and_marks_the_journal(p
     assert r.status_code == 503
     wait(page, 1.0, lambda d: js(d, "const r = document.querySelector('#journal tr.faulted');"
                                     "return r && r.dataset.status === '503'"))
-    wait(page, 1.5, lambda d: "1 / 1" in d.find_element("css selector", f'#faults tr[data-fault-id="{rule["id"]}"]').text)
+    wait(page, 1.5, lambda d: "1 / 1" in js(d, "const r = document.querySelector(arguments[0]); return r ? r.textContent : ''",
+                                            f'#faults tr[data-fault-id="{rule["id"]}"]'))
     assert console_problems(page) == []
     screenshot(page, "controls-faults-journal", "controls-panel")
     screenshot(page, "full", full_page=True)      # docs/dashboard.png is one of these
@@ -280,6 +281,29 @@ def test_journal_rows_stay_bounded(page, mock):
     rows2, nodes2 = burst(250)
     assert rows1 == rows2 == 200
     assert abs(nodes2 - nodes1) < 50, (nodes1, nodes2)
+    assert console_problems(page) == []
+
+
+def test_clock_advance_and_reset_from_the_page(page, mock):
+    before = mock.exchange.clock.now_ms()
+    seconds = page.find_element("id", "advance-seconds")
+    seconds.clear()
+    seconds.send_keys("30")
+    page.find_element("id", "advance").click()
+    wait(page, 2.0, lambda d: mock.exchange.clock.now_ms() == before + 30_000)
+    stamp = time.strftime("%H:%M:%S", time.gmtime((before + 30_000) / 1000))
+    wait(page, 1.0, lambda d: stamp in d.find_element("id", "clock-time").text)
+
+    assert len(mock.exchange.accounts) > 1          # the ccxt account of the test above
+    page.find_element("id", "reset").click()        # arms it
+    assert page.find_element("id", "reset").text == "Click again to reset"
+    page.find_element("id", "reset").click()        # does it
+    demo_only = lambda d: js(d, "return document.querySelectorAll('#accounts .account').length") == 1 \
+        and not d.find_elements("css selector", "#journal tr") \
+        and "held" not in d.find_element("id", "chart-legend").text
+    wait(page, 3.0, demo_only, "the page did not follow the reset")
+    assert len(requests.get(mock.http_url + "/_mock/accounts", timeout=5).json()["results"]) == 1
+    assert not mock.exchange.states[MARKET].frozen
     assert console_problems(page) == []
 
 
