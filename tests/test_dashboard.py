@@ -387,3 +387,17 @@ def test_reads_are_strings_and_bounded():
     assert client.get("/_mock/ui/api/market/NOPE").status_code == 400
     ov = client.get("/_mock/ui/api/overview").get_json()
     assert [v["venue"] for v in ov["venues"]] == ["paradex"] and ov["seed"] == 42
+
+
+def test_markets_are_grouped_by_venue():
+    """A market that says which venue it belongs to is listed under it, so a new venue's markets
+    appear on their own (every market of today's engine is Paradex's)."""
+    app = create_app(make_config(backfill_hours=0.1), start_ticker=False)
+    ex = app.extensions["paradex_mock"].exchange
+    ex.markets["SOL-USD-PERP"].venue = "othervenue"
+    client = app.test_client()
+    venues = {v["venue"]: [m["symbol"] for m in v["markets"]]
+              for v in client.get("/_mock/ui/api/overview").get_json()["venues"]}
+    assert venues["othervenue"] == ["SOL-USD-PERP"]
+    assert "SOL-USD-PERP" not in venues["paradex"] and "BTC-USD-PERP" in venues["paradex"]
+    assert client.get("/_mock/ui/api/market/SOL-USD-PERP").get_json()["venue"] == "othervenue"
