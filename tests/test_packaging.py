@@ -50,3 +50,4 @@ def test_pip_install_registers_the_pytest_plugin(tmp_path):
     where = subprocess.run([str(py), "-c", "import paradex_mock.config as c; print(c.DEFAULT_FIXTURES)"],
                            cwd=project, capture_output=True, text=True, check=True).stdout.strip()
     assert str(venv) in where and Path(where, "markets.json").is_file()
+    assert Path(where).parent.joinpath("dashboard", "static", "vendor", "lightweight-charts.LICENSE").is_file()

@@ -113,6 +113,8 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
         v.init_app(app, state)
     app.register_blueprint(control_routes.bp)
     app.register_blueprint(stream.bp)    # /_mock/stream feeds a separate ws_server.py
+    from ..dashboard import ui as dashboard
+    app.register_blueprint(dashboard.bp)   # /_mock/ui, the live dashboard (issue 16)
     app.url_map.strict_slashes = False
 
     if start_ticker:
