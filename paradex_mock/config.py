@@ -42,6 +42,7 @@ class Config:
     ws_ping_interval: float = 55.0
     ws_ping_timeout: float = 5.0
     venues: str = "all"                 # comma-separated venue names (paradex,binance) or "all"
+    root_venue: str = ""                # a venue also served at the HTTP root (/api/v3/... for binance)
 
     @property
     def http_url(self) -> str:
@@ -79,6 +80,7 @@ _HELP = {
     "ws_ping_interval": "seconds between protocol pings (Paradex: 55)",
     "ws_ping_timeout": "seconds to wait for a pong before dropping the client",
     "venues": "venues to serve, comma-separated (paradex,binance) or 'all' (default)",
+    "root_venue": "also serve this venue's REST paths at the root of the HTTP port (e.g. binance: /api/v3/...)",
 }
 
 
@@ -157,7 +159,9 @@ def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> N
         problems.append(f"no markets.json in fixtures dir {cfg.fixtures_dir}")
     from . import venues
     try:
-        venues.parse(cfg.venues)
+        served = venues.parse(cfg.venues)
+        if cfg.root_venue and cfg.root_venue not in served:
+            problems.append(f"root_venue {cfg.root_venue!r} is not among the venues served ({', '.join(served)})")
     except ValueError as e:
         problems.append(str(e))
     if problems:

@@ -79,6 +79,8 @@ class Controller:
         ex.reset(seed)
         self.state.faults.reset(ex.config.seed)
         self.state.rate_limiter.reset()
+        for v in self.state.venues:
+            v.reset()
         self.state.journal.clear()
         ex.system_state = "ok"
         return {"seed": ex.config.seed, "server_time": ex.clock.now_ms()}

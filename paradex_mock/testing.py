@@ -14,11 +14,13 @@ which is what makes a test reproducible. Every keyword is a ``paradex_mock.confi
 Two mocks in one process share nothing. ``stop()`` (or leaving the ``with``) shuts both servers
 down and joins their threads, also when the test failed.
 
-The seed design's factory is here too: ``server = create_mock_server(); url = server.start();
-...; server.stop()``.
+Seed 004's factory is here too: ``server = create_mock_server(ExchangeType.BINANCE_SPOT);
+url = await server.start()`` (or without ``await``) ... ``server.stop()``; it serves one venue at
+the root of its port. ``point_ccxt(exchange, rest_root, ws_root)`` points a ccxt client at a venue.
 """
 from __future__ import annotations
 
+from enum import Enum
 from typing import Optional
 
 from .config import Config
@@ -170,6 +172,127 @@ class MockParadex:
         return self.control.configure_rate_limits(enabled, limits)
 
 
-def create_mock_server(host: str = "127.0.0.1", port: int = 0, ws_port: int = 0, **config) -> MockParadex:
-    """The seed design's factory: ``url = server.start()`` … ``server.stop()``."""
-    return MockParadex(host=host, http_port=port, ws_port=ws_port, **config)
+class _Ready(str):
+    """``start()``'s answer: the URL, which may also be awaited (``url = await server.start()``)."""
+
+    def __await__(self):
+        if False:                 # pragma: no cover - makes this a generator
+            yield
+        return str(self)
+
+
+class _Done:
+    """``stop()``'s answer: nothing, which may also be awaited (``await server.stop()``)."""
+
+    def __await__(self):
+        if False:                 # pragma: no cover
+            yield
+        return None
+
+
+class ExchangeType(str, Enum):
+    """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
+    PARADEX = "paradex"
+    BINANCE_SPOT = "binance"
+
+
+class MockServer(MockParadex):
+    """One venue on its own port (seed 004's server): its REST paths at the root of the port
+    (``http://HOST:PORT/api/v3/klines`` for Binance) and under its own root too, its WS URL on
+    ``ws_url``. Everything of ``MockParadex`` (clock, prices, faults, journal...) works as well."""
+
+    def __init__(self, exchange_type: "ExchangeType" = None, **config):
+        self.exchange_type = ExchangeType(exchange_type or ExchangeType.PARADEX)
+        name = self.exchange_type.value
+        config.setdefault("root_venue", "" if name == "paradex" else name)
+        super().__init__(**config)
+        self._network_rules: list = []
+
+    @property
+    def venue(self):
+        return self.state.venue(self.exchange_type.value)
+
+    @property
+    def url(self) -> str:
+        """The venue's REST base URL (the root of the port; Paradex's: ``…/v1``)."""
+        return self.api_url if self.exchange_type is ExchangeType.PARADEX else self.http_url
+
+    @property
+    def ws_url(self) -> str:
+        base = super().ws_url
+        if self.exchange_type is ExchangeType.PARADEX:
+            return base
+        return base[: -len("/v1")] + self.venue.ws_root + self.venue.ws_entry
+
+    def start(self) -> "_Ready":
+        super().start()
+        return _Ready(self.url)
+
+    def stop(self) -> "_Done":
+        super().stop()
+        return _Done()
+
+    def add_trading_pair(self, symbol: str, interval: str = "1m", price: float = None) -> dict:
+        """List ``symbol`` on this venue (or list it anew) starting at ``price``, with a day of
+        history behind it. ``interval`` is the candle width the caller means to read (every
+        width is served; it is checked, not needed)."""
+        from .engine.candles import STANDARD
+        if interval not in STANDARD:
+            raise ValueError(f"unknown interval {interval!r}: one of {', '.join(STANDARD)}")
+        if price is None or not float(price) > 0:
+            raise ValueError("price must be a positive number")
+        self.start()
+        d = self.venue.market_for(symbol, price)
+        self.exchange.add_market(d)
+        return {"market": d.market.symbol, "symbol": d.market.name}
+
+    def set_network_conditions(self, latency_ms: float = 0, packet_loss_rate: float = 0,
+                               error_rate: float = 0) -> dict:
+        """Seed 004's network simulation, as seeded fault rules on this venue's paths and streams:
+        latency delays each REST answer and WS message, a lost packet is a dropped connection
+        (REST: closed before the request runs; WS: the connection is cut), an error is a 500 in
+        the venue's shape. Replaces the conditions set before; zeros clear them."""
+        for name, v in (("latency_ms", latency_ms), ("packet_loss_rate", packet_loss_rate), ("error_rate", error_rate)):
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or (name != "latency_ms" and v > 1):
+                raise ValueError(f"{name} must be a number{'' if name == 'latency_ms' else ' from 0 to 1'}")
+        self.start()
+        faults = self.state.faults
+        for rule_id in self._network_rules:
+            faults.remove(rule_id)
+        root = "/" if self.exchange_type is not ExchangeType.PARADEX else "/v1"
+        rules = []
+        if latency_ms:
+            rules += [{"kind": "latency", "target": root + "*", "ms": latency_ms},
+                      {"kind": "ws_delay", "target": "*", "ms": latency_ms}]
+        if packet_loss_rate:
+            rules += [{"kind": "drop", "target": root + "*", "probability": packet_loss_rate},
+                      {"kind": "ws_disconnect", "target": "*", "probability": packet_loss_rate}]
+        if error_rate:
+            rules.append({"kind": "error", "target": root + "*", "status": 500, "probability": error_rate})
+        self._network_rules = [r.id for r in faults.add(rules)] if rules else []
+        return {"latency_ms": latency_ms, "packet_loss_rate": packet_loss_rate, "error_rate": error_rate}
+
+
+def point_ccxt(exchange, rest_root: str, ws_root: Optional[str] = None):
+    """Point a ccxt (or ccxt.pro) exchange at a mock venue: every URL in ``exchange.urls["api"]``
+    (nested ones too) keeps its path and gets ``rest_root`` (http) or ``ws_root`` (ws) in place of
+    its scheme and host, e.g. ``https://api.binance.com/api/v3`` -> ``<rest_root>/api/v3``."""
+    def walk(d):
+        for k, v in list(d.items()):
+            if isinstance(v, dict):
+                walk(v)
+            elif isinstance(v, str) and "://" in v:
+                scheme, rest = v.split("://", 1)
+                path = rest[rest.find("/"):] if "/" in rest else ""
+                root = ws_root if scheme.startswith("ws") else rest_root
+                if root is not None:
+                    d[k] = root.rstrip("/") + path
+    walk(exchange.urls["api"])
+    return exchange
+
+
+def create_mock_server(exchange_type: "ExchangeType" = None, host: str = "127.0.0.1", port: int = 0,
+                       ws_port: int = 0, **config) -> MockServer:
+    """Seed 004's factory: one venue (``ExchangeType``; Paradex by default) on its own ports.
+    ``url = server.start()`` or ``url = await server.start()``, then ``server.stop()`` (or await it)."""
+    return MockServer(exchange_type, host=host, http_port=port, ws_port=ws_port, **config)

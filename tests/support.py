@@ -9,3 +9,8 @@ def make_config(**overrides) -> Config:
                 backfill_hours=24.0, control="on")
     base.update(overrides)
     return Config(**base)
+
+
+def paradex_markets(ex) -> dict:
+    """The exchange's Paradex markets by symbol (other venues' markets live beside them)."""
+    return {k: m for k, m in ex.markets.items() if m.venue == "paradex"}

@@ -10,7 +10,7 @@ from paradex_mock.engine.clock import DEFAULT_MANUAL_START_MS
 from paradex_mock.http.app import create_app
 from paradex_mock.testing import MockParadex, create_mock_server
 
-from support import make_config
+from support import make_config, paradex_markets
 
 ORDER = {"market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT", "size": "0.01", "price": "80000"}
 
@@ -228,7 +228,7 @@ def test_ccxt_sees_injected_503_then_recovers(mock):
     mock.add_faults({"kind": "error", "target": "GET /v1/markets", "status": 503, "count": 1})
     with pytest.raises(ccxt.ExchangeError):
         ex.fetch_markets()
-    assert len(ex.fetch_markets()) == len(mock.exchange.markets)
+    assert len(ex.fetch_markets()) == len(paradex_markets(mock.exchange))
     assert mock.control.faults()["counts"] == {"error": 1}
     statuses = [(e["path"], e["status"], e["faults"]) for e in mock.journal(path="/v1/markets")]
     assert statuses == [("/v1/markets", 503, ["error"]), ("/v1/markets", 200, [])]

@@ -46,6 +46,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from paradex_mock.venues.paradex import views
 from paradex_mock.venues.paradex.auth.stark import EC_ORDER, derive_address, public_key_from_private
 from paradex_mock.testing import MockParadex
+from support import paradex_markets
 
 MARKET = "BTC-USD-PERP"
 L1_ADDRESS = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
@@ -201,7 +202,7 @@ def test_l1_key_and_server_derived_address(mock):
 def test_public_market_data(mock, paradex):
     api, ex = paradex.api_client, mock.exchange
     markets = api.fetch_markets()["results"]
-    assert [m["symbol"] for m in markets] == list(ex.markets)
+    assert [m["symbol"] for m in markets] == list(paradex_markets(ex))
     for m in markets:
         conforms(pyschema.MarketResp, m)
         spec = ex.markets[m["symbol"]]
@@ -209,7 +210,7 @@ def test_public_market_data(mock, paradex):
     assert api.fetch_markets({"market": MARKET})["results"] == [markets[0]]
 
     summaries = api.fetch_markets_summary({"market": "ALL"})["results"]
-    assert sorted(s["symbol"] for s in summaries) == sorted(ex.markets)
+    assert sorted(s["symbol"] for s in summaries) == sorted(paradex_markets(ex))
     (summary,) = api.fetch_markets_summary({"market": MARKET})["results"]
     conforms(pyschema.MarketSummaryResp, summary)
     assert summary == views.market_summary(ex.stats(MARKET))
@@ -470,7 +471,7 @@ def test_ws_sbe_negotiation_and_direct_client(mock):
 
     asyncio.run(run())
     assert got[f"bbo.{MARKET}"][0] == views.bbo(mock.exchange.book_update(MARKET, 1))
-    assert {s["symbol"] for s in got["markets_summary.ALL"]} == set(mock.exchange.markets)
+    assert {s["symbol"] for s in got["markets_summary.ALL"]} == set(paradex_markets(mock.exchange))
 
 
 def test_ws_every_channel_of_the_enum_subscribes(mock, paradex):

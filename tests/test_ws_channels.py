@@ -7,6 +7,7 @@ import pytest
 
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.ws.testing import RpcClient, Stack, rest
+from support import paradex_markets
 
 BTC = "BTC-USD-PERP"
 ETH = "ETH-USD-PERP"
@@ -74,8 +75,8 @@ def test_bbo_initial_and_on_change(stack):
             now = get(stack, f"/v1/bbo/{BTC}")
             assert (await c.notification(f"bbo.{BTC}", where=lambda d: d["seq_no"] == now["seq_no"])) == now
             await c.subscribe("bbo.ALL")
-            initial = [await c.notification("bbo.ALL") for _ in stack.exchange.markets]
-            assert {d["market"] for d in initial} == set(stack.exchange.markets)
+            initial = [await c.notification("bbo.ALL") for _ in paradex_markets(stack.exchange)]
+            assert {d["market"] for d in initial} == set(paradex_markets(stack.exchange))
     run(main())
 
 
@@ -205,7 +206,7 @@ def test_order_book_is_sent_at_most_at_its_rate(stack):
 
 
 def test_markets_summary_variants(stack):
-    markets = set(stack.exchange.markets)
+    markets = set(paradex_markets(stack.exchange))
 
     async def main():
         async with RpcClient(stack.ws_url) as c:
@@ -232,8 +233,8 @@ def test_funding_data_variants(stack):
         async with RpcClient(stack.ws_url) as c:
             await c.subscribe("funding_data")
             await c.subscribe(f"funding_data.{ETH}")
-            bare = [await c.notification("funding_data") for _ in stack.exchange.markets]
-            assert {d["market"] for d in bare} == set(stack.exchange.markets)
+            bare = [await c.notification("funding_data") for _ in paradex_markets(stack.exchange)]
+            assert {d["market"] for d in bare} == set(paradex_markets(stack.exchange))
             eth = await c.notification(f"funding_data.{ETH}")
             assert eth["market"] == ETH and {"funding_rate", "funding_index", "funding_period_hours",
                                              "created_at", "funding_premium", "funding_rate_8h"} <= set(eth)

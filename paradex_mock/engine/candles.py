@@ -144,13 +144,16 @@ class Candles:
 
     def rows(self, interval: Interval, start_ms: int, end_ms: int, fill_gaps: bool = False) -> List[list]:
         """``[open_time, *row]`` for every bucket of ``interval`` that opens in
-        (start - width, end], ascending. ``fill_gaps``: buckets without a trade between two that
-        have one are flat at the previous close with zero volume (as venues print them)."""
+        (start - width, end], ascending. ``fill_gaps``: every bucket of that span is there, flat at
+        the previous close with zero volume where nothing traded (as venues print them); buckets
+        before the series' first trade stay out."""
         lo_t = interval.start(start_ms)
         lo = bisect.bisect_left(self.minutes, lo_t)
         hi = bisect.bisect_right(self.minutes, end_ms)
         out: List[list] = []
         cur = None
+        if fill_gaps and lo > 0:      # the close before the span opens it
+            cur = [None, [None, None, None, self.data[self.minutes[lo - 1]][C]]]
         for b in self.minutes[lo:hi]:
             row = self.data[b]
             bucket = interval.start(b)
@@ -158,9 +161,11 @@ class Candles:
                 merge(cur[1], row)
             else:
                 if cur is not None and fill_gaps:
-                    _fill(out, interval, cur, bucket)
+                    _fill(out, interval, cur, bucket, lo_t)
                 cur = [bucket, list(row)]
                 out.append(cur)
+        if cur is not None and fill_gaps:
+            _fill(out, interval, cur, interval.next(interval.start(end_ms)), lo_t)
         rows = [[t] + r for t, r in out]
         return [r for r in rows if r[0] >= lo_t and r[0] <= end_ms]
 
@@ -188,9 +193,11 @@ class Candles:
             yield b, self.data[b]
 
 
-def _fill(out: list, interval: Interval, prev: list, until: int) -> None:
+def _fill(out: list, interval: Interval, prev: list, until: int, first: int) -> None:
+    """Flat buckets after ``prev`` (or from ``first`` when ``prev`` is the close before the span)
+    up to, not including, ``until``."""
     close = prev[1][C]
-    t = interval.next(prev[0])
+    t = interval.next(prev[0]) if prev[0] is not None else first
     while t < until:
         out.append([t, [close, close, close, close, ZERO, ZERO, 0, ZERO, ZERO]])
         t = interval.next(t)

@@ -140,6 +140,31 @@ class Exchange:
             self.bus.reset()
             self.bus.publish("reset", {"epoch": self.bus.epoch, "at": now})
 
+    def add_market(self, d: MarketDef) -> Market:
+        """List a market now, with its backfilled history ending at its start price; a market of
+        that key is replaced (refused while a client order rests in it). Every follower resyncs."""
+        with self.lock:
+            m = d.market
+            if any(o.market == m.symbol for o in self.orders.values() if o.is_open):
+                raise ExchangeError("REQUEST_NOT_ALLOWED", f"market {m.symbol} has open client orders")
+            now = self.clock.now_ms()
+            self.market_defs = [x for x in self.market_defs if x.market.symbol != m.symbol] + [d]
+            params = SimParams.from_dict(d.sim, m)
+            st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
+            self.markets[m.symbol], self.states[m.symbol] = m, st
+            self.books[m.symbol] = OrderBook(m.symbol)
+            self.triggers[m.symbol], self.sim_orders[m.symbol] = [], []
+            backfill(st, st.rng, now, self.config.backfill_hours, self._new_id)
+            if m.is_perpetual:
+                st.update_funding_rate()
+                self._backfill_funding(st, now)
+                st.open_interest = params.open_interest
+            self._requote(m.symbol, now)
+            self.books[m.symbol].touch(now)
+            self._dirty_books.discard(m.symbol)
+            self.bus.publish("markets", {"added": m.symbol, "at": now})
+            return m
+
     def _backfill_funding(self, st: MarketState, now: int) -> None:
         hours = self.config.backfill_hours
         start = now - int(hours * 3600 * 1000)
@@ -282,6 +307,20 @@ class Exchange:
             series = st.second_candles if interval.base_ms < MINUTE_MS and price_kind == "last" \
                 else st.series(price_kind)
             return series.rows(interval, start_ms, end_ms, fill_gaps)
+
+    def window(self, symbol: str, start_ms: int, end_ms: int) -> dict:
+        """Open, high, low, close, volumes and trade count over [start, end], from the 1-minute
+        candles (so at minute granularity at its start)."""
+        rows = self.candles(symbol, cdl.minutes(1), start_ms, end_ms)
+        rows = [r for r in rows if r[0] >= start_ms - start_ms % MINUTE_MS]
+        if not rows:
+            last = self.states[symbol].last_price
+            return {"open": last, "high": last, "low": last, "close": last, "volume": ZERO, "quote_volume": ZERO,
+                    "trades": 0, "open_time": start_ms, "close_time": end_ms}
+        return {"open": rows[0][1 + cdl.O], "high": max(r[1 + cdl.H] for r in rows),
+                "low": min(r[1 + cdl.L] for r in rows), "close": rows[-1][1 + cdl.C],
+                "volume": sum((r[1 + cdl.V] for r in rows), ZERO), "quote_volume": sum((r[1 + cdl.QV] for r in rows), ZERO),
+                "trades": sum(r[1 + cdl.N] for r in rows), "open_time": start_ms, "close_time": end_ms}
 
     def open_candles(self, symbol: str) -> Dict[str, list]:
         """The candle of each standard width (``candles.STANDARD``) that holds now, as ``candles``

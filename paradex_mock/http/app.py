@@ -63,10 +63,13 @@ class MockState:
         return cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
 
     def venue_for(self, path: str):
-        """The venue whose REST root ``path`` is under, or None."""
+        """The venue whose REST root ``path`` is under (or the root venue's, for paths no venue
+        owns), or None."""
         for v in self.venues:
             if v.owns_path(path):
                 return v
+        if self.config.root_venue and not path.startswith("/_mock"):
+            return self.venue(self.config.root_venue)
         return None
 
     def venue(self, name: str):
@@ -111,6 +114,9 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
         for bp in v.blueprints():
             app.register_blueprint(bp, url_prefix=v.mount or None)
         v.init_app(app, state)
+        if v.name == cfg.root_venue and v.mount:   # its real paths at the root too (seed 004's server)
+            for bp in v.blueprints():
+                app.register_blueprint(bp, url_prefix=None, name="root_" + bp.name)
     app.register_blueprint(control_routes.bp)
     app.register_blueprint(stream.bp)    # /_mock/stream feeds a separate ws_server.py
     from ..dashboard import ui as dashboard

@@ -153,6 +153,10 @@ def install(app, state) -> None:
         venue = state.venue_for(request.path)
         if venue is None:
             return None
+        refusal = venue.refuse(request)
+        if refusal is not None:
+            environ["paradex_mock.rate_limited"] = True
+            return refusal
         private = venue.is_private(request.blueprint or "")
         account = venue.account_of_request() if private else None
         groups = venue.limit_groups(request.method, request.path, private)

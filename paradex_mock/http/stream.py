@@ -160,7 +160,7 @@ class _Stream:
                     continue
                 last = ev["seq"]
                 yield _line(dict(ev, type="event"))
-                if ev["kind"] == "reset":
+                if ev["kind"] in ("reset", "markets"):
                     yield self._snapshot_line(ex, "reset")
         finally:
             bus.unsubscribe(token)

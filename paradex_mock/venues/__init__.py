@@ -9,7 +9,7 @@ from .base import Venue
 # name -> "module:Class"; imported only when served
 REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
-    # "binance": "paradex_mock.venues.binance:BinanceVenue",
+    "binance": "paradex_mock.venues.binance:BinanceVenue",
 }
 
 

@@ -23,10 +23,15 @@ class Venue:
     duration_header: str = ""        # a header naming the request's duration, if the venue sends one
     market_stream: str = ""          # the engine random stream its markets draw from (see MarketDef)
     rate_limits: dict = {}           # group -> [(limit, window seconds, "ip" | "account")]
+    ws_entry: str = ""               # the path below ws_root a client connects to (Binance: "/ws")
 
     # ---------------------------------------------------------------- markets
     def markets(self, fixtures_dir: str) -> list:
         raise NotImplementedError
+
+    def market_for(self, name: str, price) -> object:
+        """A ``MarketDef`` for a market the fixtures do not list (``add_trading_pair``)."""
+        raise NotImplementedError(f"{self.name} cannot list new markets")
 
     def key(self, name: str) -> str:
         """The engine's key of the venue's market ``name``."""
@@ -62,6 +67,13 @@ class Venue:
     def request_weight(self, request) -> int:
         """How many tokens a request costs (Binance weighs its endpoints); 1 by default."""
         return 1
+
+    def refuse(self, request):
+        """A refusal before the limiter counts the request (Binance's IP bans), or None."""
+        return None
+
+    def reset(self) -> None:
+        """Back to the start (the control API's reset): the venue's own state."""
 
     def account_of_request(self):
         """The account a private request acts for (rate limits key it), or None."""

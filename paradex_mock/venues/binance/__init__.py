@@ -1,0 +1,110 @@
+"""Binance spot, market data: REST at ``/binance/api/v3/...``, WebSocket streams at
+``/binance/ws``, ``/binance/ws/<stream>`` and ``/binance/stream?streams=a/b``.
+
+Where things are: markets.py (symbols from ``fixtures/binance/markets.json``), views.py (every wire
+shape), rest.py (routes and parameter rules), errors.py, limits.py (request weights, 429/418),
+ws.py (SUBSCRIBE protocol and streams).
+"""
+from __future__ import annotations
+
+from typing import List
+
+from ..base import Venue
+from . import limits
+from .errors import STATUS_BODIES, BinanceError
+
+
+class BinanceVenue(Venue):
+    name = "binance"
+    rest_root = "/binance"
+    ws_root = "/binance"
+    rate_limits = limits.RATE_LIMITS
+    ws_entry = "/ws"
+
+    def markets(self, fixtures_dir: str) -> list:
+        from . import markets
+        return markets.load(fixtures_dir)
+
+    def market_for(self, name: str, price):
+        from . import markets
+        return markets.add_symbol(name, price)
+
+    def blueprints(self) -> list:
+        from . import rest
+        return [rest.bp]
+
+    def init_app(self, app, state) -> None:
+        state.venue_state[self.name] = self
+        self.bans = limits.Bans()
+        self.clock = state.exchange.clock
+
+    def reset(self) -> None:
+        self.bans.reset()
+
+    # ---------------------------------------------------------------- errors
+    def error_response(self, status: int, message: str):
+        from ...http.errors import json_response
+        if status in (404, 405):
+            return _empty(status)
+        if status == 429:
+            return json_response({"code": -1003, "msg": "Too many requests; please use WebSocket Streams for live "
+                                                         "updates to avoid bans."}, 429, {"Retry-After": "1"})
+        code, msg = STATUS_BODIES.get(status, (-1000, "An unknown error occurred while processing the request."))
+        return json_response({"code": code, "msg": msg}, status)
+
+    def exchange_error(self, e):
+        from ...http.errors import json_response
+        if isinstance(e, BinanceError):
+            return json_response(e.body(), e.status)
+        # an engine refusal on a Binance path: the nearest Binance code
+        code = {"MARKET_NOT_FOUND": -1121}.get(e.code, -1000)
+        return json_response({"code": code, "msg": "Invalid symbol." if code == -1121 else e.message},
+                             400 if e.status < 500 else e.status)
+
+    # ---------------------------------------------------------------- limits
+    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
+        return [limits.GROUP]
+
+    def request_weight(self, request) -> int:
+        return limits.weight(request.path, request.args)
+
+    def limit_headers(self, verdict) -> dict:
+        return {"X-MBX-USED-WEIGHT-1M": str(verdict.used), "X-MBX-USED-WEIGHT": str(verdict.used)}
+
+    def refuse(self, request):
+        """A banned IP gets 418 until its ban ends, whatever it asks."""
+        from ...http.errors import json_response
+        now = self.clock.now_ms()
+        until = self.bans.until(request.remote_addr or "?", now)
+        if until:
+            return json_response({"code": -1003, "msg": f"Way too much request weight used; IP banned until {until}. "
+                                                        "Please use WebSocket Streams for live updates to avoid bans."},
+                                 418, {"Retry-After": str(max(1, (until - now + 999) // 1000))})
+        return None
+
+    def rate_limited(self, verdict):
+        from flask import request
+
+        from ...http.errors import json_response
+        ip = request.remote_addr or "?"
+        if self.bans.refused(ip, self.clock.now_ms()):
+            return self.refuse(request)
+        return json_response({"code": -1003, "msg": f"Too many requests; current limit of IP({ip}) request weight is "
+                                                    f"{limits.WEIGHT_PER_MINUTE} request weight per 1 MINUTE. Please use "
+                                                    "WebSocket Streams for live updates to avoid bans."},
+                             429, dict(self.limit_headers(verdict), **{"Retry-After": str(verdict.retry_after_s)}))
+
+    # ---------------------------------------------------------------- WebSocket
+    def ws_app(self, ctx):
+        from .ws import BinanceWs
+        return BinanceWs(self, ctx)
+
+    def describe(self, http_base: str, ws_base) -> str:
+        ws = f", WS {ws_base}/binance/ws and {ws_base}/binance/stream?streams=..." if ws_base else ""
+        return f"binance: REST {http_base}/binance/api/v3{ws}"
+
+
+def _empty(status: int):
+    """Unknown paths and methods: Binance's front end answers with an empty body."""
+    from flask import Response
+    return Response(b"", status=status)

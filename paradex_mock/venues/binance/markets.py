@@ -1,0 +1,53 @@
+"""Binance spot symbols: ``fixtures/binance/markets.json`` (the filters ``exchangeInfo`` serves and
+the simulator's parameters per symbol)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+from ...engine.exchange import MarketDef
+from ...engine.models import Market
+from ...engine.numbers import to_decimal
+
+VENUE = "binance"
+FIXTURE = Path("binance") / "markets.json"
+
+
+def key(symbol: str) -> str:
+    return f"{VENUE}:{symbol}"
+
+
+def market_from_spec(spec: dict) -> Market:
+    return Market(
+        symbol=key(spec["symbol"]), name=spec["symbol"], venue=VENUE, kind="spot", spec=spec,
+        base=spec["baseAsset"], quote=spec["quoteAsset"],
+        tick=to_decimal(spec["tickSize"]), step=to_decimal(spec["stepSize"]),
+        min_notional=to_decimal(spec["minNotional"]), max_order_size=to_decimal(spec["maxQty"]),
+        maker_fee=to_decimal(spec.get("makerFee", "0.001")), taker_fee=to_decimal(spec.get("takerFee", "0.001")),
+    )
+
+
+def load(fixtures_dir: str) -> List[MarketDef]:
+    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
+    return [MarketDef(market_from_spec(s), dict(s.get("sim", {})), VENUE) for s in doc["symbols"]]
+
+
+def add_symbol(symbol: str, price) -> MarketDef:
+    """A symbol the fixture does not list (``create_mock_server().add_trading_pair``): BTCUSDT's
+    filters, base and quote split at the USDT/USDC/BTC/ETH/BUSD suffix, starting at ``price``."""
+    symbol = symbol.upper()
+    quote = next((q for q in ("USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH") if symbol.endswith(q) and symbol != q), "USDT")
+    spec = {"symbol": symbol, "baseAsset": symbol[: -len(quote)], "quoteAsset": quote, "tickSize": "0.01",
+            "minPrice": "0.01", "maxPrice": "1000000", "stepSize": "0.00001", "minQty": "0.00001", "maxQty": "9000",
+            "minNotional": "5", "maxNotional": "9000000", "marketMaxQty": "100", "makerFee": "0.001",
+            "takerFee": "0.001", "sim": {"start_price": str(price), "volatility": 0.6, "book_levels": 40,
+                                          "trades_per_minute": 12}}
+    p = to_decimal(str(price))
+    if p < 1:
+        spec.update(tickSize="0.00001", minPrice="0.00001", stepSize="1", minQty="1", maxQty="90000000")
+    elif p < 100:
+        spec.update(tickSize="0.001", minPrice="0.001", stepSize="0.01", minQty="0.01", maxQty="900000")
+    spec["sim"]["level_size"] = str(max(to_decimal(spec["stepSize"]), to_decimal("40000") / p).quantize(to_decimal(spec["stepSize"])))
+    spec["sim"]["trade_size"] = str(max(to_decimal(spec["stepSize"]), to_decimal("1000") / p).quantize(to_decimal(spec["stepSize"])))
+    return MarketDef(market_from_spec(spec), dict(spec["sim"]), VENUE)

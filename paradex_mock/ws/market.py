@@ -1,0 +1,113 @@
+"""Market-data machinery every venue's WS feed shares: the candles open now (kept from the hub's
+snapshot and the trades that follow), book diffs with update ids that continue the REST
+snapshot's, and a per-stream throttle on the loop's clock. Venues only name and shape them."""
+from __future__ import annotations
+
+import asyncio
+import math
+from decimal import Decimal
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ..engine import candles as cdl
+
+ZERO = Decimal(0)
+
+
+class OpenCandles:
+    """The candle of each standard width that holds now, per market: from the snapshot's
+    ``candles``, then every trade folds in, and a bucket that ends (by a later trade or tick)
+    closes. ``on_close(market, width, row)`` hears of each closed candle before the next opens;
+    rows are ``[open_time, *candles row]``, the engine's own shape, so they agree with REST."""
+
+    def __init__(self, hub, on_close: Optional[Callable[[str, str, list], None]] = None):
+        self.hub = hub
+        self.on_close = on_close
+        self.rows: Dict[str, Dict[str, list]] = {}        # market -> width -> row
+        self.first_trade: Dict[Tuple[str, str], int] = {}  # (market, width) -> first trade seq in it
+
+    def load(self) -> None:
+        self.rows = {m: {w: list(r) for w, r in rows.items()} for m, rows in self.hub.candles.items()}
+        self.first_trade.clear()
+
+    def row(self, market: str, width: str) -> Optional[list]:
+        return self.rows.get(market, {}).get(width)
+
+    def first_id(self, market: str, width: str) -> int:
+        row = self.row(market, width)
+        last = self.hub.last_trade.get(market, 0)
+        got = self.first_trade.get((market, width))
+        if got is not None:
+            return got
+        n = row[1 + cdl.N] if row else 0
+        return last - n + 1 if n else -1
+
+    def last_id(self, market: str, width: str) -> int:
+        row = self.row(market, width)
+        return self.hub.last_trade.get(market, 0) if row and row[1 + cdl.N] else -1
+
+    def trade(self, t) -> None:
+        rows = self.rows.get(t.market)
+        if rows is None:
+            return
+        for width, row in rows.items():
+            self._roll(t.market, width, row, t.created_at)
+            row = rows[width]
+            r = row[1:]
+            if r[cdl.N] == 0 and r[cdl.V] == 0:       # its first trade sets the open
+                row[1:] = cdl.new_row(t.price, t.size, t.side == "BUY")
+                self.first_trade[(t.market, width)] = t.seq
+            else:
+                cdl.merge(r, cdl.new_row(t.price, t.size, t.side == "BUY"))
+                row[1:] = r
+
+    def tick(self, now_ms: int) -> None:
+        for market, rows in self.rows.items():
+            for width, row in list(rows.items()):
+                self._roll(market, width, row, now_ms)
+
+    def _roll(self, market: str, width: str, row: list, ts: int) -> None:
+        interval = cdl.STANDARD[width]
+        if ts < interval.next(row[0]):
+            return
+        if self.on_close is not None:
+            self.on_close(market, width, row)
+        close = row[1 + cdl.C]
+        self.rows[market][width] = [interval.start(ts)] + cdl.new_row(close, trades=0)
+        self.first_trade.pop((market, width), None)
+
+
+def book_diff(old: List[Tuple[Decimal, Decimal]], new: List[Tuple[Decimal, Decimal]]) -> List[Tuple[Decimal, Decimal]]:
+    """The levels that changed from ``old`` to ``new``: new sizes, and size 0 for levels gone."""
+    before = dict(old)
+    after = dict(new)
+    out = [(p, q) for p, q in new if before.get(p) != q]
+    out += [(p, ZERO) for p in before if p not in after]
+    return out
+
+
+class Throttle:
+    """Calls ``fn`` at most once per ``interval_s`` of loop time, after ``poke()``: the first poke
+    after a quiet spell fires at once, later ones coalesce into one call at the interval's end."""
+
+    def __init__(self, interval_s: float, fn: Callable[[], None]):
+        self.interval = interval_s
+        self.fn = fn
+        self.last = -math.inf
+        self.handle: Optional[asyncio.TimerHandle] = None
+
+    def poke(self) -> None:
+        if self.handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self.last + self.interval - loop.time())
+        self.handle = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self.handle = None
+        self.last = asyncio.get_running_loop().time()
+        self.fn()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
