@@ -107,3 +107,87 @@ def test_gunicorn_serves_the_same_app():
             assert [o["id"] for o in json.load(r)["results"]] == [order["id"]]
     finally:
         stop(proc)
+
+
+class Lines:
+    """The output of a launcher, line by line, read by a thread (readiness without sleeps)."""
+
+    def __init__(self, proc):
+        import queue
+        import threading
+        self.proc, self.seen, self._q = proc, [], queue.Queue()
+
+        def pump():
+            for line in proc.stdout:
+                self._q.put(line)
+            self._q.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for(self, pattern: str, timeout: float = 30.0) -> str:
+        import queue
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
+            try:
+                line = self._q.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(f"exited before {pattern!r}: {''.join(self.seen)}")
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return line
+
+    def rest(self, timeout: float = 10.0) -> str:
+        """Everything else it prints until it exits."""
+        self.proc.wait(timeout)
+        out = []
+        while True:
+            line = self._q.get(timeout=timeout)
+            if line is None:
+                break
+            out.append(line)
+        self.seen.extend(out)
+        return "".join(self.seen)
+
+
+def rpc(url: str, calls: list, timeout: float = 20.0) -> list:
+    """Send JSON-RPC requests one by one on one connection; the replies in order."""
+    import asyncio
+
+    import websockets
+
+    async def run():
+        out = []
+        async with websockets.connect(url) as ws:
+            for i, (method, params) in enumerate(calls, 1):
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}))
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg.get("id") == i:
+                        out.append(msg)
+                        break
+        return out
+    return asyncio.run(asyncio.wait_for(run(), timeout))
+
+
+def test_standalone_ws_server_carries_out_order_methods():
+    http_port, ws_port = free_port(), free_port()
+    http = start([sys.executable, "http_server.py", "--http-port", str(http_port), "--clock", "manual"])
+    ws = start([sys.executable, "ws_server.py", "--http-port", str(http_port), "--ws-port", str(ws_port)])
+    try:
+        wait_healthy(f"http://127.0.0.1:{http_port}", http)
+        Lines(ws).wait_for(r"WS listening on")
+        order = {"market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT", "size": "0.001", "price": "50000"}
+        auth, created, cancelled = rpc(f"ws://127.0.0.1:{ws_port}/v1", [
+            ("auth", {"bearer": "valid_mock_token"}), ("order.create", order), ("order.cancel_all", {})])
+        assert "result" in auth, auth
+        assert created["result"]["order"]["market"] == "BTC-USD-PERP", created
+        assert cancelled["result"] == {"status": "ok"}, cancelled
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v1/orders/{created['result']['order']['id']}") as r:
+            assert json.load(r)["status"] == "CLOSED"
+    finally:
+        stop(ws)
+        stop(http)

@@ -609,7 +609,7 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
     auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
                          now_s=source.now_s, jwks_url=upstream)
     source.on_instance_change = auth.forget_keys
-    server = _server_for(hub, auth, cfg)
+    server = _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))   # order.* as start_remote()
     await source.start()
     await server.start(cfg.host, cfg.ws_port)
     stop = asyncio.Event()
