@@ -193,11 +193,19 @@ class Controller:
         if not isinstance(doc, dict):
             raise _bad("a snapshot is a JSON object")
         try:
+            if "faults" in doc:   # checked before anything changes
+                self.state.faults.parse_listed(doc["faults"])
+        except FaultError as e:
+            raise _bad(str(e)) from None
+        try:
             snapshot_mod.load(self.exchange, doc)
         except snapshot_mod.SnapshotError as e:
             raise _bad(str(e)) from None
         if "faults" in doc:
-            self.set_faults(doc["faults"])
+            try:   # the rules as the snapshot listed them, ids and fired counts included
+                self.state.faults.restore(doc["faults"])
+            except FaultError as e:
+                raise _bad(str(e)) from None
         return {"restored": True, "server_time": self.exchange.clock.now_ms()}
 
     # ---------------------------------------------------------------- journal

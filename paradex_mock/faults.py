@@ -143,6 +143,33 @@ class FaultPlan:
         """Swap the whole rule set (validated first; on error nothing changes)."""
         return self._install(specs, keep=False)
 
+    @staticmethod
+    def parse_listed(rules) -> list:
+        """Validate rules as ``public()`` lists them: ``[(FaultRule, {"id", "fired"}), ...]``."""
+        if not isinstance(rules, list) or not all(isinstance(d, dict) for d in rules):
+            raise FaultError("faults must be a list of rules")
+        parsed = []
+        for d in rules:
+            state = {k: d.get(k, 0) for k in ("id", "fired")}
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in state.values()):
+                raise FaultError("a rule's id and fired must be non-negative integers")
+            parsed.append((FaultRule.from_dict({k: v for k, v in d.items() if k not in state}), state))
+        return parsed
+
+    def restore(self, rules: list) -> List[FaultRule]:
+        """Swap the rule set for rules as ``public()`` lists them (a snapshot's): their ids and
+        fired counts come back with them (validated first; on error nothing changes)."""
+        parsed = self.parse_listed(rules)
+        with self._lock:
+            self.rules = []
+            for rule, state in parsed:
+                rule.fired = state["fired"]
+                rule.id = state["id"] or self._next_id + 1
+                self._next_id = max(self._next_id, rule.id)
+                self.rules.append(rule)
+        self._changed()
+        return [r for r, _ in parsed]
+
     def public(self) -> dict:
         with self._lock:
             return {"faults": [r.public() for r in self.rules], "counts": dict(self.counts)}

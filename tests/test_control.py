@@ -323,3 +323,24 @@ def test_bad_fault_rules_are_refused(client):
         r = client.post("/_mock/faults", json=bad)
         assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", bad
     assert client.get("/_mock/faults").get_json()["faults"] == []
+
+
+def test_snapshot_with_fault_rules_restores_them(client):
+    """#13 item 2: the README's snapshot/restore line, once fault rules exist (and have fired)."""
+    post(client, "/_mock/faults", {"kind": "error", "target": "GET /v1/markets", "status": 503, "count": 2})
+    post(client, "/_mock/faults", {"kind": "latency", "target": "GET /v1/bbo/*", "ms": 1})
+    assert client.get("/v1/markets").status_code == 503
+    snap = client.get("/_mock/snapshot").get_json()
+    client.delete("/_mock/faults")
+    assert client.get("/v1/markets").status_code == 200
+    post(client, "/_mock/restore", snap)
+    rules = client.get("/_mock/faults").get_json()["faults"]
+    assert [(r["id"], r["kind"], r["fired"], r["count"]) for r in rules] == [(1, "error", 1, 2), (2, "latency", 0, None)]
+    assert client.get("/v1/markets").status_code == 503       # the one firing left
+    assert client.get("/v1/markets").status_code == 200
+    post(client, "/_mock/faults", {"kind": "drop", "target": "/nowhere"})
+    assert client.get("/_mock/faults").get_json()["faults"][-1]["id"] == 3    # ids go on after the restored ones
+    # a snapshot with a broken rule is refused before anything changes
+    bad = dict(snap, faults=[dict(snap["faults"][0], fired="many")])
+    assert post(client, "/_mock/restore", bad, 400)["error"] == "INVALID_REQUEST_PARAMETER"
+    assert len(client.get("/_mock/faults").get_json()["faults"]) == 3
