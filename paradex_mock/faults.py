@@ -198,13 +198,25 @@ class FaultPlan:
         return max(0.0, (rule.ms + extra) / 1000.0)
 
     def http_faults(self, method: str, path: str) -> List[FaultRule]:
-        """The HTTP rules that fire for this request (at most one of each kind)."""
+        """The HTTP rules that fire for this request, each of which then happens: at most one
+        latency, then at most one of ``error`` / ``drop`` (the request never runs) or else one
+        ``lost_reply`` (it runs, and its reply is lost). A rule that cannot happen on this
+        request, such as a ``lost_reply`` behind an ``error``, is not drawn and not counted."""
         out, kinds = [], set()
         with self._lock:
             for r in self.rules:
-                if r.kind in HTTP_KINDS and r.kind not in kinds and r.matches_http(method, path) and self._fire(r):
+                if r.kind == "lost_reply" or r.kind not in HTTP_KINDS or r.kind in kinds:
+                    continue
+                if r.kind in ("error", "drop") and kinds & {"error", "drop"}:
+                    continue
+                if r.matches_http(method, path) and self._fire(r):
                     out.append(r)
                     kinds.add(r.kind)
+            if not kinds & {"error", "drop"}:
+                for r in self.rules:
+                    if r.kind == "lost_reply" and r.matches_http(method, path) and self._fire(r):
+                        out.append(r)
+                        break
         return out
 
     def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None) -> List[FaultRule]:

@@ -344,3 +344,35 @@ def test_snapshot_with_fault_rules_restores_them(client):
     bad = dict(snap, faults=[dict(snap["faults"][0], fired="many")])
     assert post(client, "/_mock/restore", bad, 400)["error"] == "INVALID_REQUEST_PARAMETER"
     assert len(client.get("/_mock/faults").get_json()["faults"]) == 3
+
+
+def _post_order(mock, body):
+    """POST /v1/orders on a fresh connection: (status, body), or None when the reply was lost."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    try:
+        conn.request("POST", "/v1/orders", json.dumps(body), {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+    except (http.client.RemoteDisconnected, ConnectionError):
+        return None
+    finally:
+        conn.close()
+
+
+def test_every_counted_fault_happens(mock):
+    """#13 item 3: examples/flaky_orders.json's error and lost_reply on one request. A lost_reply
+    behind an error is neither counted nor journaled; it fires (and is seen) on the next request."""
+    mock.add_faults([{"kind": "lost_reply", "target": "POST /v1/orders", "count": 1},
+                     {"kind": "error", "target": "POST /v1/orders", "status": 503, "count": 1},
+                     {"kind": "latency", "target": "POST /v1/orders", "ms": 1, "count": 1}])
+    status, body = _post_order(mock, dict(ORDER, client_id="first"))
+    assert status == 503 and body["error"] == "SERVICE_UNAVAILABLE"
+    assert mock.control.faults()["counts"] == {"error": 1, "latency": 1}
+    assert _post_order(mock, dict(ORDER, client_id="second")) is None       # taken, reply lost
+    assert mock.control.faults()["counts"] == {"error": 1, "latency": 1, "lost_reply": 1}
+    assert [r["fired"] for r in mock.control.faults()["faults"]] == [1, 1, 1]
+    assert [(e["status"], e["faults"]) for e in mock.journal(path="/v1/orders")] == \
+        [(503, ["error", "latency"]), (201, ["lost_reply"])]
+    assert sorted(o.client_id for o in mock.exchange.orders.values() if o.client_id) == ["second"]
+

@@ -101,13 +101,11 @@ class RequestHooks:
                     faults.append(rule.kind)
                     if rule.kind == "latency":
                         time.sleep(state.faults.jitter(rule))
-                    elif rule.kind == "error":
+                    elif rule.kind == "error":   # http_faults: at most one error or drop, never with a lost_reply
                         environ[EARLY_KEY] = fault_response(rule.status)
-                        break
                     elif rule.kind == "drop":
                         drop = True        # the route never runs; the socket closes after journaling
                         environ[EARLY_KEY] = json_response({"message": "connection dropped (injected fault)"}, 503)
-                        break
                     elif rule.kind == "lost_reply":
                         lost_reply = True
         # CORS fast path. flask-cors (CORS(app), default options) answers a request that has no
