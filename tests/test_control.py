@@ -376,3 +376,25 @@ def test_every_counted_fault_happens(mock):
         [(503, ["error", "latency"]), (201, ["lost_reply"])]
     assert sorted(o.client_id for o in mock.exchange.orders.values() if o.client_id) == ["second"]
 
+
+def test_every_system_state_acts_on_order_entry(client):
+    """#13 item 4: no state the control API offers is cosmetic. maintenance refuses order entry
+    (create, batch, modify) with 503 SERVICE_UNAVAILABLE; cancels still go through."""
+    resting = post(client, "/v1/orders", ORDER, 201)
+    post(client, "/_mock/system/state", {"status": "maintenance"})
+    assert client.get("/v1/system/state").get_json() == {"status": "maintenance"}
+    assert post(client, "/v1/orders", ORDER, 503) == {"error": "SERVICE_UNAVAILABLE",
+                                                      "message": "exchange is under maintenance", "data": None}
+    batch = post(client, "/v1/orders/batch", [ORDER], 201)
+    assert batch["orders"] == [] and [e["error"] for e in batch["errors"]] == ["SERVICE_UNAVAILABLE"]
+    r = client.put(f"/v1/orders/{resting['id']}", json=dict(ORDER, id=resting["id"], price="79000"))
+    assert r.status_code == 503 and r.get_json()["error"] == "SERVICE_UNAVAILABLE"
+    assert client.get(f"/v1/orders/{resting['id']}").get_json()["price"] == "80000"
+    assert len(client.get("/v1/orders").get_json()["results"]) == 1          # nothing was placed
+    post(client, "/_mock/system/state", {"status": "post_only"})
+    assert post(client, "/v1/orders", ORDER, 400)["error"] == "SYSTEM_STATUS_POST_ONLY"
+    post(client, "/v1/orders", dict(ORDER, instruction="POST_ONLY"), 201)
+    post(client, "/_mock/system/state", {"status": "maintenance"})
+    assert client.delete(f"/v1/orders/{resting['id']}").status_code == 204
+    post(client, "/_mock/system/state", {"status": "ok"})
+    post(client, "/v1/orders", ORDER, 201)

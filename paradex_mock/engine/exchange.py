@@ -324,6 +324,8 @@ class Exchange:
         ``replacing``: the open order a modification replaces."""
         if not isinstance(body, dict):
             raise ExchangeError("VALIDATION_ERROR", "order request must be a JSON object")
+        if self.system_state == "maintenance":     # Paradex: "maintenance: trading unavailable"
+            raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
         sym = body.get("market")
         if not isinstance(sym, str) or not sym:
             raise ExchangeError("VALIDATION_ERROR", "market is required")
