@@ -17,6 +17,7 @@ The WSGI layer stores what the journal needs in the WSGI environ (``ACCOUNT_KEY`
 """
 from __future__ import annotations
 
+import io
 import socket
 import time
 
@@ -76,6 +77,30 @@ def _content_length(environ) -> int:
         return 0
 
 
+def _within_cap(environ) -> bool:
+    """A chunked body (no Content-Length) is de-chunked by the server as it is read: read at most
+    one byte past the cap, so a body too large is refused without reading the rest, and give the
+    route the body read so far with its length (False: over the cap)."""
+    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return True
+    parts, size = [], 0
+    while size <= MAX_API_BODY:
+        part = stream.read(min(64 << 10, MAX_API_BODY + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > MAX_API_BODY:
+        return False
+    body = b"".join(parts)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return True
+
+
 class RequestHooks:
     """The WSGI layer around Flask's ``wsgi_app`` (see the module docstring)."""
 
@@ -93,7 +118,7 @@ class RequestHooks:
         faults = []
         drop = lost_reply = False
         if method != "OPTIONS":
-            if _content_length(environ) > MAX_API_BODY:
+            if _content_length(environ) > MAX_API_BODY or not _within_cap(environ):
                 environ[EARLY_KEY] = api_error("BINDING_ERROR", "request body too large", 413)
             # faults first: an injected error or drop is what the client sees, limits or not
             elif state.faults.rules:       # nothing to match when no rule is loaded

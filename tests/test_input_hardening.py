@@ -1,0 +1,58 @@
+"""Bad input gets Paradex's answer (issue 13): bodies past the cap, tampered cursors, deep
+nesting, absurd numbers, non-ASCII digits, error codes outside the spec, unknown paths, query
+values the spec does not allow, and the control API's silent acceptances."""
+import json
+import socket
+
+import pytest
+
+from paradex_mock.http.middleware import MAX_API_BODY
+
+ORDER = {"market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT", "size": "0.01", "price": "80000"}
+
+
+def post(client, url, body=None, status=200):
+    r = client.post(url, json=body if body is not None else {})
+    assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True))
+    return r.get_json()
+
+
+def raw_http(port: int, head: bytes, chunks=(), timeout: float = 10.0) -> bytes:
+    """Send a request head and body chunks on one socket, then read the reply until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head)
+        for c in chunks:
+            try:
+                s.sendall(c)
+            except OSError:      # the server answered and stopped reading
+                break
+        out = b""
+        while True:      # one reply: its head, then Content-Length bytes (the server may keep reading)
+            head_end = out.find(b"\r\n\r\n")
+            if head_end >= 0:
+                length = next((int(line.split(b":", 1)[1]) for line in out[:head_end].split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                if len(out) >= head_end + 4 + length:
+                    return out
+            data = s.recv(65536)
+            if not data:
+                return out
+            out += data
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+# ---------------------------------------------------------------- item 5
+def test_chunked_body_is_capped_without_reading_past_the_cap(live_server):
+    head = (b"POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    ok = raw_http(live_server.port, head, [chunk(json.dumps(ORDER).encode()), b"0\r\n\r\n"])
+    assert ok.startswith(b"HTTP/1.1 201"), ok[:200]
+    # past the cap, and never finished: the server answers without waiting for (or reading) the rest
+    piece = b" " * (256 << 10)
+    reply = raw_http(live_server.port, head, [chunk(piece)] * (MAX_API_BODY // len(piece) + 2))
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1]) == {"error": "BINDING_ERROR", "message": "request body too large",
+                                                         "data": None}
