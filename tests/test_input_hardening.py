@@ -56,3 +56,22 @@ def test_chunked_body_is_capped_without_reading_past_the_cap(live_server):
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
     assert json.loads(reply.split(b"\r\n\r\n", 1)[1]) == {"error": "BINDING_ERROR", "message": "request body too large",
                                                          "data": None}
+
+
+# ---------------------------------------------------------------- item 6
+def _cursor(payload) -> str:
+    import base64
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+@pytest.mark.parametrize("path", ["/v1/trades?market=BTC-USD-PERP", "/v1/funding/data?market=BTC-USD-PERP",
+                                  "/v1/fills?market=BTC-USD-PERP", "/v1/orders-history?market=BTC-USD-PERP",
+                                  ])
+def test_tampered_cursor_is_a_400(client, path):
+    post(client, "/v1/orders", dict(ORDER, type="MARKET", price=None), 201)    # some fills and history
+    for payload in ({"d": "n", "k": ["x"]}, {"d": "p", "k": [None]}, {"d": "n", "k": [1, {"a": 1}]},
+                    {"d": "p", "k": ["x", 1]}):
+        r = client.get(f"{path}&cursor={_cursor(payload)}")
+        assert r.status_code == 400, (payload, r.get_data(as_text=True))
+        assert r.get_json() == {"error": "INVALID_REQUEST_PARAMETER",
+                                "message": "invalid cursor: not a cursor this server issued", "data": None}

@@ -56,7 +56,8 @@ def _decode(cursor: str) -> dict:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
         if not isinstance(payload, dict) or payload.get("d") not in ("n", "p") or \
-                not isinstance(payload.get("k"), list):
+                not isinstance(payload.get("k"), list) or \
+                not all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in payload["k"]):
             raise ValueError
         return payload
     except Exception:
@@ -74,12 +75,15 @@ def paginate(items: List, key: Callable, view: Optional[Callable] = None, max_pa
     if cursor:
         c = _decode(cursor)
         k = c["k"]
-        if c["d"] == "n":   # older than k
-            start = next((i for i, it in enumerate(items) if key(it) < k), len(items))
-        else:               # newer than k: the page just before
-            end = next((i for i, it in enumerate(items) if key(it) <= k), len(items))
-            start = max(0, end - page_size)
-            return _page(items, items[start:end], start, key, view)
+        try:
+            if c["d"] == "n":   # older than k
+                start = next((i for i, it in enumerate(items) if key(it) < k), len(items))
+            else:               # newer than k: the page just before
+                end = next((i for i, it in enumerate(items) if key(it) <= k), len(items))
+                start = max(0, end - page_size)
+                return _page(items, items[start:end], start, key, view)
+        except TypeError:       # a key of another shape: tampered with, or another endpoint's
+            raise bad_param("cursor", "not a cursor this server issued") from None
     return _page(items, items[start:start + page_size], start, key, view)
 
 
