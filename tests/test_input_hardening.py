@@ -75,3 +75,12 @@ def test_tampered_cursor_is_a_400(client, path):
         assert r.status_code == 400, (payload, r.get_data(as_text=True))
         assert r.get_json() == {"error": "INVALID_REQUEST_PARAMETER",
                                 "message": "invalid cursor: not a cursor this server issued", "data": None}
+
+
+# ---------------------------------------------------------------- item 7
+def test_deeply_nested_control_body_is_a_400(client):
+    deep = "[" * 100_000 + "]" * 100_000
+    for method, path in (("POST", "/_mock/accounts"), ("POST", "/_mock/faults"), ("POST", "/_mock/restore"),
+                         ("POST", "/v1/orders"), ("POST", "/v1/orders/batch")):
+        r = client.open(path, method=method, data=deep, content_type="application/json")
+        assert r.status_code == 400 and r.get_json()["error"] == "BINDING_ERROR", (path, r.get_data(as_text=True))

@@ -346,6 +346,8 @@ class WsServer:
                 msg = json.loads(raw)
             except ValueError as e:
                 raise RpcError(PARSE_ERROR, "parse error", str(e)) from None
+            except RecursionError:   # absurdly deep nesting: not JSON this server parses
+                raise RpcError(PARSE_ERROR, "parse error", "nested too deeply") from None
             if isinstance(msg, list):
                 raise RpcError(INVALID_REQUEST, "invalid request", "batch requests are not supported")
             if not isinstance(msg, dict):
@@ -374,7 +376,7 @@ class WsServer:
         except RpcError as e:
             conn.push(error_frame(rid, e, us_in))
         except Exception:
-            log.exception("internal error handling %r", raw if isinstance(raw, str) else "<binary>")
+            log.exception("internal error handling a frame starting %r", raw[:64] if isinstance(raw, str) else "<binary>")
             conn.push(error_frame(rid, RpcError(INTERNAL_ERROR, "internal error"), us_in))
 
     # ------------------------------------------------------------------ methods
@@ -441,7 +443,7 @@ class WsServer:
         try:
             channel = parse_channel(name, self.hub.markets)
         except ChannelError as e:
-            log.info("subscribe %r refused: %s", name, e)
+            log.info("subscribe %r refused: %s", name[:64], e)
             raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
         if channel.private and conn.account is None:
             raise RpcError.auth_required()
