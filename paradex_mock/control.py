@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import threading
+from decimal import Decimal
 from typing import Optional
 
 from .auth import StarkSigner
@@ -16,6 +17,9 @@ from .engine.numbers import fmt, to_decimal
 from .faults import FaultError
 
 SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
+MAX_ADVANCE_S = 86_400        # one call moves the clock at most a day...
+MAX_ADVANCE_TICKS = 86_400    # ...and ticks at most this often (a day at the default 1 s tick)
+MAX_PRICE = Decimal(10) ** 12   # set_price: far above any market, well inside the engine's precision
 
 
 def _bad(message: str) -> ExchangeError:
@@ -126,7 +130,18 @@ class Controller:
 
     # ---------------------------------------------------------------- market
     def set_price(self, market: str, price, hold: bool = True) -> dict:
-        return self.exchange.set_price(market, price, hold=hold)
+        tick = self.exchange.market(market).tick     # MARKET_NOT_FOUND first
+        try:
+            p = to_decimal(price)
+        except ValueError:
+            raise ExchangeError("VALIDATION_ERROR", "price must be a decimal number") from None
+        if p <= 0:
+            raise ExchangeError("VALIDATION_ERROR", "price must be positive")
+        if p < tick:
+            raise ExchangeError("VALIDATION_ERROR", f"price must be at least one price tick ({fmt(tick)})")
+        if p > MAX_PRICE:
+            raise ExchangeError("VALIDATION_ERROR", f"price must be at most {fmt(MAX_PRICE)}")
+        return self.exchange.set_price(market, p, hold=hold)
 
     def release_price(self, market: str) -> dict:
         ex = self.exchange
@@ -173,14 +188,23 @@ class Controller:
             if ticks is not None:
                 if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
                     raise ValueError
-                ex.advance(ticks=int(ticks))
+                n, s = int(ticks), None
             else:
+                if isinstance(seconds, bool):
+                    raise ValueError
                 s = float(seconds)
                 if not s >= 0:
                     raise ValueError
-                ex.advance(seconds=s)
-        except (TypeError, ValueError):
+                n = s / ex.config.tick_interval
+        except (TypeError, ValueError, OverflowError):
             raise _bad("seconds and ticks must be non-negative numbers") from None
+        if n > MAX_ADVANCE_TICKS or (s if s is not None else n * ex.config.tick_interval) > MAX_ADVANCE_S:
+            raise _bad(f"one call advances at most {MAX_ADVANCE_S} seconds and {MAX_ADVANCE_TICKS} ticks; "
+                       "advance in several calls")
+        if s is None:
+            ex.advance(ticks=n)
+        else:
+            ex.advance(seconds=s)
         return self.clock()
 
     # ---------------------------------------------------------------- snapshots

@@ -84,3 +84,25 @@ def test_deeply_nested_control_body_is_a_400(client):
                          ("POST", "/v1/orders"), ("POST", "/v1/orders/batch")):
         r = client.open(path, method=method, data=deep, content_type="application/json")
         assert r.status_code == 400 and r.get_json()["error"] == "BINDING_ERROR", (path, r.get_data(as_text=True))
+
+
+# ---------------------------------------------------------------- item 8
+def test_absurd_clock_advance_is_refused_and_changes_nothing(client):
+    before = client.get("/_mock/clock").get_json()["now_ms"]
+    for bad in ({"seconds": 1e12}, {"seconds": 86_401}, {"ticks": 86_401}, {"ticks": 1e12}, {"seconds": "1e400"}):
+        r = post(client, "/_mock/clock/advance", bad, 400)
+        assert r["error"] == "INVALID_REQUEST_PARAMETER", bad
+        assert "at most" in r["message"] or "non-negative" in r["message"], r
+    assert client.get("/_mock/clock").get_json()["now_ms"] == before
+    assert post(client, "/_mock/clock/advance", {"seconds": 90})["now_ms"] == before + 90_000
+
+
+def test_control_price_is_bounded_and_at_least_a_tick(client):
+    summary = client.get("/v1/markets/summary?market=BTC-USD-PERP").get_json()["results"][0]
+    for bad, why in (("1e30", "at most 1000000000000"), ("0.01", "at least one price tick (0.1)"),
+                     ("NaN", "a decimal number"), ({"a": 1}, "a decimal number"), ("9" * 400, "at most 1000000000000")):
+        r = post(client, "/_mock/markets/BTC-USD-PERP/price", {"price": bad}, 400)
+        assert r["error"] == "VALIDATION_ERROR" and why in r["message"] and len(r["message"]) < 100, (bad, r)
+    after = client.get("/v1/markets/summary?market=BTC-USD-PERP").get_json()["results"][0]
+    assert after["mark_price"] == summary["mark_price"] != "0"
+    assert post(client, "/_mock/markets/BTC-USD-PERP/price", {"price": "0.1"})["mark_price"] == "0.1"
