@@ -11,7 +11,7 @@ from typing import Optional
 
 from .auth import StarkSigner
 from .engine import snapshot as snapshot_mod
-from .engine.errors import ExchangeError
+from .engine.errors import ExchangeError, invalid, short
 from .engine.exchange import normalize_address
 from .engine.numbers import fmt, to_decimal
 from .faults import FaultError
@@ -115,7 +115,7 @@ class Controller:
         try:
             return to_decimal(value)
         except ValueError:
-            raise _bad(f"invalid amount {value!r}") from None
+            raise _bad(invalid("amount", value, "not a decimal number")) from None
 
     def fund(self, address: str, amount) -> dict:
         acct = self.exchange.fund(address, self._amount(amount))
@@ -275,5 +275,5 @@ class Controller:
         try:
             self.state.rate_limiter.configure(enabled, limits)
         except (ValueError, KeyError, TypeError) as e:
-            raise _bad(f"invalid rate limits: {e}") from None
+            raise _bad(f"invalid rate limits: {short(str(e))}") from None
         return self.rate_limits()

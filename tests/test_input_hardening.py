@@ -106,3 +106,64 @@ def test_control_price_is_bounded_and_at_least_a_tick(client):
     after = client.get("/v1/markets/summary?market=BTC-USD-PERP").get_json()["results"][0]
     assert after["mark_price"] == summary["mark_price"] != "0"
     assert post(client, "/_mock/markets/BTC-USD-PERP/price", {"price": "0.1"})["mark_price"] == "0.1"
+
+
+# ---------------------------------------------------------------- item 9
+@pytest.mark.parametrize("field,value", [("size", "١٢"), ("size", "1_0"), ("size", " 1"), ("size", "１"),
+                                         ("price", "５００００"), ("price", "80_000"), ("price", "Infinity"),
+                                         ("price", "8e4\n"), ("trigger_price", "NaN"), ("trigger_price", "١")])
+def test_only_plain_ascii_decimals_are_numbers(client, field, value):
+    r = client.post("/v1/orders", json=dict(ORDER, **{field: value}))
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.get_json()["error"] in ("INVALID_ORDER_SIZE", "VALIDATION_ERROR")
+    assert r.get_json()["message"] == f"invalid {field} \"{value}\": not a decimal number"
+    assert client.get("/v1/orders").get_json()["results"] == []      # nothing rests
+
+
+def test_plain_decimals_still_parse(client):
+    for size, price in (("0.01", "80000"), ("1e-2", "8e4"), (".01", "80000.0"), ("+0.01", "80000")):
+        r = post(client, "/v1/orders", dict(ORDER, size=size, price=price), 201)
+        assert (r["size"], r["price"]) == ("0.01", "80000")
+
+
+# ---------------------------------------------------------------- item 10
+def _spec_error_codes() -> set:
+    import openapi
+    return set(openapi.load_spec()["components"]["schemas"]["responses.ErrorCode"]["enum"])
+
+
+@pytest.mark.parametrize("change,code,message", [
+    ({"price": None}, "VALIDATION_ERROR", "price is required"),
+    ({"price": "90000.05"}, "VALIDATION_ERROR", "price 90000.05 is not a multiple of price_tick_size 0.1"),
+    ({"type": "STOP_LIMIT", "trigger_price": "80000.01"}, "VALIDATION_ERROR",
+     "invalid trigger_price 80000.01: a positive multiple of price_tick_size 0.1"),
+    ({"size": {"a": 1}}, "INVALID_ORDER_SIZE", "invalid size (an object): not a decimal number"),
+    ({"market": 5}, "VALIDATION_ERROR", "invalid market (a number): must be a string"),
+    ({"market": None}, "VALIDATION_ERROR", "market is required"),
+    ({"side": "x" * 500}, "VALIDATION_ERROR", f'invalid side "{"x" * 64}...": must be BUY or SELL'),
+    ({"size": "1" + "0" * 308}, "INVALID_ORDER_SIZE", f"size 1{'0' * 63}... exceeds max_order_size 100"),
+    ({"market": "Z" * 300}, "MARKET_NOT_FOUND", f'market "{"Z" * 64}..." not found'),
+    ({"flags": [{"a": 1}]}, "VALIDATION_ERROR", "invalid flags: an array of REDUCE_ONLY, STOP_CONDITION_BELOW_TRIGGER, "
+                                                "STOP_CONDITION_ABOVE_TRIGGER, INTERACTIVE, TARGET_STRATEGY_VWAP, MMP"),
+])
+def test_order_errors_use_spec_codes_and_no_python_reprs(client, change, code, message):
+    r = client.post("/v1/orders", json=dict(ORDER, **change))
+    assert r.status_code == 400
+    assert r.get_json() == {"error": code, "message": message, "data": None}
+    assert code in _spec_error_codes()
+
+
+def test_every_error_code_the_mock_sends_is_in_the_spec():
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[1] / "paradex_mock"
+    sent = set()
+    for f in root.rglob("*.py"):
+        sent |= set(re.findall(r'(?:ExchangeError|api_error|_ERROR_CODE)\(\s*"([A-Z_]+)"', f.read_text()))
+    assert sent and sent <= _spec_error_codes(), sorted(sent - _spec_error_codes())
+
+
+def test_auth_expiration_errors_use_spec_codes(client):
+    r = client.post("/v1/auth", headers={"PARADEX-STARKNET-ACCOUNT": "0x1", "PARADEX-STARKNET-SIGNATURE": '["1","2"]',
+                                         "PARADEX-TIMESTAMP": "1", "PARADEX-SIGNATURE-EXPIRATION": "soon"})
+    assert r.status_code == 400 and r.get_json()["error"] == "INVALID_TIMESTAMP"

@@ -20,7 +20,7 @@ from .. import views
 from ..config import Config
 from .book import OrderBook
 from .clock import Clock
-from .errors import ExchangeError
+from .errors import ExchangeError, excerpt, invalid, short
 from .events import EventBus
 from .models import (INSTRUCTIONS, ORDER_FLAGS, ORDER_TYPES, SIM_ACCOUNT, STP_MODES, TRIGGER_TYPES,
                      Account, Fill, FundingPayment, Market, Order, Position, Trade)
@@ -53,9 +53,9 @@ def normalize_address(value) -> str:
         try:
             n = int(s, 16) if s.lower().startswith("0x") else int(s)
         except ValueError:
-            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}") from None
+            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}") from None
     if n < 0 or n >= 2 ** 251:
-        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}")
+        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}")
     return hex(n)
 
 
@@ -210,7 +210,7 @@ class Exchange:
     def market(self, symbol: str) -> Market:
         m = self.markets.get(symbol)
         if m is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found")
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found")
         return m
 
     def summary(self, symbol: str) -> dict:
@@ -328,35 +328,35 @@ class Exchange:
             raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
         sym = body.get("market")
         if not isinstance(sym, str) or not sym:
-            raise ExchangeError("VALIDATION_ERROR", "market is required")
+            raise ExchangeError("VALIDATION_ERROR", invalid("market", sym, "must be a string"))
         m = self.market(sym)
         side = body.get("side")
         if side not in ("BUY", "SELL"):
-            raise ExchangeError("VALIDATION_ERROR", f"invalid side {side!r}: must be BUY or SELL")
+            raise ExchangeError("VALIDATION_ERROR", invalid("side", side, "must be BUY or SELL"))
         otype = body.get("type") or body.get("order_type")   # order_type: the seed's curl example
         if otype not in ORDER_TYPES:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid order type {otype!r}")
+            raise ExchangeError("VALIDATION_ERROR", invalid("type", otype, "not an order type"))
         instruction = body.get("instruction") or "GTC"
         if instruction not in INSTRUCTIONS:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid instruction {instruction!r}")
+            raise ExchangeError("VALIDATION_ERROR", invalid("instruction", instruction, "one of GTC, POST_ONLY, IOC, RPI"))
         if instruction == "RPI":
             raise ExchangeError("RPI_ACCOUNT_NOT_WHITELISTED", "account is not whitelisted for RPI orders")
         try:
             size = to_decimal(body.get("size"))
         except ValueError:
-            raise ExchangeError("INVALID_ORDER_SIZE", f"invalid size {body.get('size')!r}") from None
+            raise ExchangeError("INVALID_ORDER_SIZE", invalid("size", body.get("size"), "not a decimal number")) from None
         flags = body.get("flags") or []
         if not isinstance(flags, list) or any(f not in ORDER_FLAGS for f in flags):
-            raise ExchangeError("VALIDATION_ERROR", f"invalid flags {flags!r}")
+            raise ExchangeError("VALIDATION_ERROR", "invalid flags: an array of " + ", ".join(ORDER_FLAGS))
         is_tpsl = otype.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size < 0 or (size == 0 and not is_tpsl):
             raise ExchangeError("INVALID_ORDER_SIZE", "size must be positive")
         if size > m.max_order_size:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
+                                f"size {short(fmt(size))} exceeds max_order_size {fmt(m.max_order_size)}")
         if size > 0 and not _on_grid(size, m.step):
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
+                                f"size {short(fmt(size))} is not a multiple of order_size_increment {fmt(m.step)}")
         is_market = "MARKET" in otype
         raw_price = body.get("price")
         if is_market:
@@ -365,41 +365,48 @@ class Exchange:
                 try:
                     to_decimal(raw_price)
                 except ValueError:
-                    raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+                    raise ExchangeError("VALIDATION_ERROR", invalid("price", raw_price, "not a decimal number")) from None
         else:
             try:
                 price = to_decimal(raw_price)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+                raise ExchangeError("VALIDATION_ERROR", invalid("price", raw_price, "not a decimal number")) from None
             if price <= 0:
                 raise ExchangeError("VALIDATION_ERROR", "price must be positive for limit orders")
             if not _on_grid(price, m.tick):
-                raise ExchangeError("INVALID_PRICE_PRECISION",
-                                    f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
+                raise ExchangeError("VALIDATION_ERROR",
+                                    f"price {short(fmt(price))} is not a multiple of price_tick_size {fmt(m.tick)}")
         if instruction == "POST_ONLY" and is_market:
             raise ExchangeError("VALIDATION_ERROR", "POST_ONLY is not allowed for market orders")
         trigger = ZERO
+        raw_trigger = body.get("trigger_price")
+        if otype not in TRIGGER_TYPES and raw_trigger not in (None, "", 0):
+            try:        # not used by this order type, but it must still be a number
+                to_decimal(raw_trigger)
+            except ValueError:
+                raise ExchangeError("VALIDATION_ERROR", invalid("trigger_price", raw_trigger, "not a decimal number")) from None
         if otype in TRIGGER_TYPES:
             try:
                 trigger = to_decimal(body.get("trigger_price"))
             except ValueError:
                 raise ExchangeError("VALIDATION_ERROR", "trigger_price is required for trigger orders") from None
             if trigger <= 0 or not _on_grid(trigger, m.tick):
-                raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+                raise ExchangeError("VALIDATION_ERROR", f"invalid trigger_price {short(fmt(trigger))}: "
+                                    f"a positive multiple of price_tick_size {fmt(m.tick)}")
         stp = body.get("stp") or "EXPIRE_TAKER"
         if stp not in STP_MODES:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid stp {stp!r}")
+            raise ExchangeError("VALIDATION_ERROR", invalid("stp", stp, "one of " + ", ".join(STP_MODES)))
         client_id = body.get("client_id") or ""
         if not isinstance(client_id, str) or len(client_id) > 64:
             raise ExchangeError("VALIDATION_ERROR", "client_id must be a string of at most 64 characters")
         if client_id:
             prev = acct.client_ids.get(client_id)
             if prev is not None and prev.is_open:
-                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {client_id!r} is already used by an open order")
+                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {excerpt(client_id)} is already used by an open order")
         ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[sym].mark_price)
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
+                                f"order notional {short(fmt(size * ref_price))} is below min_notional {fmt(m.min_notional)}")
         open_in_market = acct.open_count.get(sym, 0)
         if replacing is not None and replacing.market == sym and replacing.id in acct.open_orders:
             open_in_market -= 1   # a modified order's own slot does not count against it
@@ -720,7 +727,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             return o
 
     def get_order_by_client_id(self, address: str, client_id: str) -> Order:
@@ -728,7 +735,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.client_ids.get(client_id)
             if o is None:
-                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found")
+                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found")
             return o
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
@@ -789,7 +796,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             if not o.is_open:
                 raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
             if str(body.get("id", o.id)) != o.id:
@@ -1030,7 +1037,7 @@ class Exchange:
             try:
                 p = to_decimal(price)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {price!r}") from None
+                raise ExchangeError("VALIDATION_ERROR", invalid("price", price, "not a decimal number")) from None
             if p <= 0:
                 raise ExchangeError("VALIDATION_ERROR", "price must be positive")
             now = self.clock.now_ms()
@@ -1054,7 +1061,7 @@ class Exchange:
                 try:
                     st.funding_rate_override = to_decimal(rate)
                 except ValueError:
-                    raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
+                    raise ExchangeError("VALIDATION_ERROR", invalid("rate", rate, "not a decimal number")) from None
             st.update_funding_rate()
             return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
 

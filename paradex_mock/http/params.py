@@ -5,7 +5,7 @@ from typing import Callable, List, Optional
 
 from flask import request
 
-from ..engine.errors import ExchangeError
+from ..engine.errors import ExchangeError, excerpt
 
 
 def bad_param(name: str, why: str) -> ExchangeError:
@@ -29,7 +29,7 @@ def int_arg(name: str, default: Optional[int] = None, lo: Optional[int] = None,
     try:
         value = int(raw)
     except ValueError:
-        raise bad_param(name, f"{raw!r} is not an integer") from None
+        raise bad_param(name, f"{excerpt(raw)} is not an integer") from None
     if lo is not None and value < lo:
         raise bad_param(name, f"must be at least {lo}")
     if hi is not None and value > hi:
@@ -44,7 +44,7 @@ def str_arg(name: str, required: bool = False, choices=None) -> Optional[str]:
             raise bad_param(name, "is required")
         return None
     if choices is not None and raw not in choices:
-        raise bad_param(name, f"{raw!r} is not one of {', '.join(choices)}")
+        raise bad_param(name, f"{excerpt(raw)} is not one of {', '.join(choices)}")
     return raw
 
 

@@ -4,7 +4,7 @@ import json
 from flask import Blueprint, current_app, request
 
 from .. import views
-from ..engine.errors import ExchangeError
+from ..engine.errors import ExchangeError, excerpt
 from ..engine.numbers import fmt
 from .errors import json_response
 from .identity import current_account, signatures_claimed, verify_order_signature
@@ -95,7 +95,7 @@ def account_margin():
     with e.lock:
         a = e.account(addr)
         if sym not in e.markets:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(sym)} not found", 404)
         lev = e.leverage_of(a, sym)
         return json_response({"account": a.address, "margin_methodology": "cross_margin",
                               "configs": [{"market": sym, "leverage": lev, "margin_type": "CROSS",
@@ -267,7 +267,7 @@ def cancel_by_client_id(client_id):
     with e.lock:
         o = e.get_order_by_client_id(addr, client_id)
         if sym and o.market != sym:
-            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found in {sym}")
+            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found in {excerpt(sym)}")
         e.cancel_order(addr, order_id=o.id)
     return "", 204
 

@@ -5,7 +5,7 @@ import json
 from flask import Blueprint, Response, current_app, request
 
 from .. import views
-from ..engine.errors import ExchangeError
+from ..engine.errors import ExchangeError, excerpt
 from ..engine.numbers import fmt
 from .errors import json_response
 from .params import int_arg, paginate, str_arg
@@ -47,7 +47,7 @@ def markets():
     sym = str_arg("market")
     if sym:
         if sym not in e.markets:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(sym)} not found", 404)
         return json_response({"results": [e.markets[sym].spec]})
     return json_response({"results": [m.spec for m in e.markets.values()]})
 
@@ -56,7 +56,7 @@ def markets():
 def instrument(symbol):
     e = ex()
     if symbol not in e.markets:
-        raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found", 404)
+        raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found", 404)
     return json_response(e.markets[symbol].spec)
 
 
@@ -84,7 +84,7 @@ def klines():
         res = -1
     if res not in RESOLUTIONS:
         raise ExchangeError("INVALID_REQUEST_PARAMETER",
-                            f"invalid resolution {resolution!r}: one of {', '.join(map(str, RESOLUTIONS))}")
+                            f"invalid resolution {excerpt(resolution)}: one of {', '.join(map(str, RESOLUTIONS))}")
     start = int_arg("start_at", required=True, lo=0)
     end = int_arg("end_at", required=True, lo=0)
     if end < start:
@@ -143,7 +143,7 @@ def trades():
             raise ExchangeError("INVALID_REQUEST_PARAMETER", "invalid market: market or baseAsset is required")
         sym = next((s for s, m in e.markets.items() if m.spec.get("base_currency") == base), None)
         if sym is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {base!r}")
+            raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {excerpt(base)}")
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
     rows = e.trades_between(sym, start, end)
