@@ -167,3 +167,21 @@ def test_auth_expiration_errors_use_spec_codes(client):
     r = client.post("/v1/auth", headers={"PARADEX-STARKNET-ACCOUNT": "0x1", "PARADEX-STARKNET-SIGNATURE": '["1","2"]',
                                          "PARADEX-TIMESTAMP": "1", "PARADEX-SIGNATURE-EXPIRATION": "soon"})
     assert r.status_code == 400 and r.get_json()["error"] == "INVALID_TIMESTAMP"
+
+
+# ---------------------------------------------------------------- item 11
+def test_unknown_paths_under_known_prefixes_are_404(client):
+    for path in ("/v1/orderbook/BTC-USD-PERP/interactive", "/v1/bbo/BTC-USD-PERP/extra",
+                 "/v1/instruments/BTC-USD-PERP/x"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.get_json()["error"] == "NOT_FOUND", (path, r.get_data(as_text=True))
+
+
+def test_405_names_the_allowed_methods(client):
+    r = client.delete("/v1/markets")
+    assert r.status_code == 405 and r.get_json() == {"message": "Method Not Allowed"}
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS"
+    r = client.get("/v1/orders/batch")              # not GET /v1/orders/{order_id} with id "batch"
+    assert r.status_code == 405 and r.headers["Allow"] == "DELETE, OPTIONS, POST"
+    assert sorted(client.options("/v1/orders/batch").headers["Allow"].split(", ")) == ["DELETE", "OPTIONS", "POST"]
+    assert client.get("/v1/orders/123").get_json()["error"] == "ORDER_ID_NOT_FOUND"    # ids still route

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.routing import BaseConverter
 
 from .. import config as config_mod
 from ..auth import JwtIssuer
@@ -20,6 +21,12 @@ from ..engine.ticker import Ticker
 from ..faults import FaultPlan, load_scenario
 from ..ratelimit import RateLimiter
 from . import errors, middleware
+
+
+class OrderIdConverter(BaseConverter):
+    """``/v1/orders/<order_id>`` is not ``/v1/orders/batch`` nor ``/v1/orders/by_client_id``:
+    those paths have methods of their own (405, ``Allow`` and ``OPTIONS`` list only theirs)."""
+    regex = r"(?!batch$|by_client_id$)[^/]+"
 
 
 class _Flask(Flask):
@@ -70,6 +77,7 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False
+    app.url_map.converters["order_id"] = OrderIdConverter
     CORS(app)
     faults = FaultPlan(cfg.seed)
     # the WS side (in-process or over the stream) learns of fault changes from the event bus

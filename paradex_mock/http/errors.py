@@ -40,7 +40,10 @@ def register(app) -> None:
 
     @app.errorhandler(405)
     def _method(e):
-        return json_response({"error": "NOT_FOUND", "message": "Method Not Allowed", "data": None}, 405)
+        # Paradex's HTTP framework (echo: its JWT middleware's 401 is the same one-key body)
+        # answers a known path with another method this way, naming the methods it has
+        allow = ", ".join(sorted(set(getattr(e, "valid_methods", None) or ()) | {"OPTIONS"}))
+        return json_response({"message": "Method Not Allowed"}, 405, {"Allow": allow})
 
     @app.errorhandler(400)
     def _bad_request(e):

@@ -102,7 +102,7 @@ def account_margin():
                                            "isolated_margin_leverage": lev}]})
 
 
-@bp.post("/v1/account/margin/<path:market>")
+@bp.post("/v1/account/margin/<market>")
 def set_account_margin(market):
     addr = current_account()
     body = json_body()
@@ -272,7 +272,7 @@ def cancel_by_client_id(client_id):
     return "", 204
 
 
-@bp.get("/v1/orders/<order_id>")
+@bp.get("/v1/orders/<order_id:order_id>")
 def get_order(order_id):
     e = ex()
     addr = current_account()
@@ -280,7 +280,7 @@ def get_order(order_id):
         return json_response(views.order(e.get_order(addr, order_id)))
 
 
-@bp.put("/v1/orders/<order_id>")
+@bp.put("/v1/orders/<order_id:order_id>")
 def modify_order(order_id):
     e = ex()
     addr = current_account()
@@ -294,7 +294,7 @@ def modify_order(order_id):
         return json_response(modified)
 
 
-@bp.delete("/v1/orders/<order_id>")
+@bp.delete("/v1/orders/<order_id:order_id>")
 def cancel_order(order_id):
     ex().cancel_order(current_account(), order_id=order_id)
     return "", 204

@@ -52,7 +52,7 @@ def markets():
     return json_response({"results": [m.spec for m in e.markets.values()]})
 
 
-@bp.get("/v1/instruments/<path:symbol>")   # the seed design's path: one market object
+@bp.get("/v1/instruments/<symbol>")   # the seed design's path: one market object
 def instrument(symbol):
     e = ex()
     if symbol not in e.markets:
@@ -121,14 +121,14 @@ def _book_json(e, market: str, depth: int) -> str:
         return text
 
 
-@bp.get("/v1/orderbook/<path:market>")
+@bp.get("/v1/orderbook/<market>")
 def orderbook(market):
     depth = int_arg("depth", 20, 1, 1000)
     str_arg("price_tick")
     return Response(_book_json(ex(), market, depth), content_type="application/json")   # as json_response
 
 
-@bp.get("/v1/bbo/<path:market>")
+@bp.get("/v1/bbo/<market>")
 def bbo(market):
     return json_response(ex().bbo(market))
 
