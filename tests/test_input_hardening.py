@@ -185,3 +185,39 @@ def test_405_names_the_allowed_methods(client):
     assert r.status_code == 405 and r.headers["Allow"] == "DELETE, OPTIONS, POST"
     assert sorted(client.options("/v1/orders/batch").headers["Allow"].split(", ")) == ["DELETE", "OPTIONS", "POST"]
     assert client.get("/v1/orders/123").get_json()["error"] == "ORDER_ID_NOT_FOUND"    # ids still route
+
+
+# ---------------------------------------------------------------- item 12
+@pytest.mark.parametrize("path", ["/v1/orders-history?type=AAA", "/v1/orders-history?side=buy",
+                                  "/v1/orders-history?status=", "/v1/transfers?status=AAA",
+                                  "/v1/orderbook/BTC-USD-PERP?depth=", "/v1/transfers?start_at=null",
+                                  "/v1/trades?market=BTC-USD-PERP&start_at=null", "/v1/fills?end_at=",
+                                  "/v1/tradebusts?page_size=0", "/v1/trades?market=BTC-USD-PERP&page_size=1001"])
+def test_query_values_the_spec_does_not_allow_are_refused(client, path):
+    r = client.get(path)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.get_json()["error"] == "INVALID_REQUEST_PARAMETER"
+
+
+def test_page_size_up_to_the_specs_5000(client):
+    for path in ("/v1/fills", "/v1/orders-history", "/v1/transfers", "/v1/funding/data?market=BTC-USD-PERP"):
+        sep = "&" if "?" in path else "?"
+        assert client.get(f"{path}{sep}page_size=5000").status_code == 200, path
+        assert client.get(f"{path}{sep}page_size=5001").status_code == 400, path
+    rows = client.get("/v1/funding/data?market=BTC-USD-PERP&page_size=5000").get_json()["results"]
+    assert len(rows) > 1000          # a day of backfilled funding rows, more than the old cap
+    assert client.get("/v1/orders-history?type=LIMIT&side=BUY&status=CLOSED").status_code == 200
+
+
+def test_strict_mode_has_no_demo_account_to_log_in_as():
+    from paradex_mock.engine.exchange import DEMO_ACCOUNT
+    from paradex_mock.http.app import create_app
+    from support import make_config
+    strict = create_app(make_config(auth_mode="strict", backfill_hours=1), start_ticker=False)
+    assert DEMO_ACCOUNT not in strict.extensions["paradex_mock"].exchange.accounts
+    c = strict.test_client()
+    c.post("/_mock/reset", json={})
+    assert DEMO_ACCOUNT not in strict.extensions["paradex_mock"].exchange.accounts
+    assert all(a["address"] != DEMO_ACCOUNT for a in c.get("/_mock/accounts").get_json()["results"])
+    permissive = create_app(make_config(backfill_hours=1), start_ticker=False)
+    assert DEMO_ACCOUNT in permissive.extensions["paradex_mock"].exchange.accounts

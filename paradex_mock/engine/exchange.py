@@ -121,9 +121,10 @@ class Exchange:
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
             self.insurance = dict(self.sim_fixture.get("insurance", {}))
-            demo = self._ensure_account(DEMO_ACCOUNT)
-            demo.public_key = DEMO_PUBLIC_KEY
-            demo.onboarded = True
+            if self.config.auth_mode != "strict":   # strict: no account whose key is in the source
+                demo = self._ensure_account(DEMO_ACCOUNT)
+                demo.public_key = DEMO_PUBLIC_KEY
+                demo.onboarded = True
             for sym in self.markets:
                 self._requote(sym, now)
                 self.books[sym].touch(now)

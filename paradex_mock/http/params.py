@@ -22,10 +22,12 @@ def _arg(name: str) -> Optional[str]:
 def int_arg(name: str, default: Optional[int] = None, lo: Optional[int] = None,
             hi: Optional[int] = None, required: bool = False) -> Optional[int]:
     raw = _arg(name)
-    if raw is None or raw == "":
+    if raw is None:
         if required:
             raise bad_param(name, "is required")
         return default
+    if raw == "":               # given, but empty: not an integer either
+        raise bad_param(name, "is empty")
     try:
         value = int(raw)
     except ValueError:
@@ -39,7 +41,7 @@ def int_arg(name: str, default: Optional[int] = None, lo: Optional[int] = None,
 
 def str_arg(name: str, required: bool = False, choices=None) -> Optional[str]:
     raw = _arg(name)
-    if raw is None or raw == "":
+    if raw is None or (raw == "" and choices is None):
         if required:
             raise bad_param(name, "is required")
         return None
@@ -64,7 +66,7 @@ def _decode(cursor: str) -> dict:
         raise bad_param("cursor", "not a cursor this server issued") from None
 
 
-def paginate(items: List, key: Callable, view: Optional[Callable] = None, max_page: int = 1000,
+def paginate(items: List, key: Callable, view: Optional[Callable] = None, max_page: int = 5000,
              default_page: int = 100) -> dict:
     """Page a newest-first list with opaque cursors that hold the boundary item's key, so a page
     stays stable while new items arrive at the front. ``key(item)`` must be a JSON list that

@@ -8,7 +8,11 @@ from ..engine.errors import ExchangeError, excerpt
 from ..engine.numbers import fmt
 from .errors import json_response
 from .identity import current_account, signatures_claimed, verify_order_signature
-from .params import int_arg, paginate, str_arg
+from .params import _arg, bad_param, int_arg, paginate, str_arg
+
+# GET /orders-history's type filter (the spec's enum)
+HISTORY_TYPES = ("LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "STOP_LOSS_LIMIT", "STOP_LOSS_MARKET",
+                 "TAKE_PROFIT_LIMIT", "TAKE_PROFIT_MARKET")
 
 bp = Blueprint("private", __name__)
 
@@ -163,7 +167,13 @@ def funding_payments():
 @bp.get("/v1/transactions")
 def empty_paginated():
     current_account()
-    int_arg("page_size", 100, 1, 1000)
+    int_arg("page_size", 100, 1, 5000)
+    int_arg("start_at", lo=0)
+    int_arg("end_at", lo=0)
+    if request.path == "/v1/transfers":
+        str_arg("status", choices=("PENDING", "AVAILABLE", "COMPLETED", "FAILED"))
+    if _arg("cursor"):      # nothing was ever issued here
+        raise bad_param("cursor", "not a cursor this server issued")
     return json_response({"next": None, "prev": None, "results": []})
 
 
@@ -196,7 +206,7 @@ def orders_history():
     cid = str_arg("client_id")
     side = str_arg("side", choices=("BUY", "SELL"))
     status = str_arg("status", choices=("OPEN", "CLOSED", "NEW", "UNTRIGGERED"))
-    otype = str_arg("type")
+    otype = str_arg("type", choices=HISTORY_TYPES)
     start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
     with e.lock:
         a = e.account(addr)

@@ -147,7 +147,7 @@ def trades():
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
     rows = e.trades_between(sym, start, end)
-    return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade))
+    return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade, max_page=1000))   # the spec's cap here
 
 
 @bp.get("/v1/funding/data")
