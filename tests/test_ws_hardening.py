@@ -42,3 +42,49 @@ def test_deeply_nested_frame_is_a_parse_error_and_logs_no_frame(stack, caplog):
         run(main())
     assert all(len(r.getMessage()) < 1000 and not r.exc_info for r in caplog.records), \
         [(r.levelname, r.getMessage()[:200]) for r in caplog.records if len(r.getMessage()) >= 1000 or r.exc_info]
+
+
+# ---------------------------------------------------------------- item 13
+@pytest.mark.parametrize("channel,reason", [
+    ("trades.NOPE-USD-PERP", "unknown market 'NOPE-USD-PERP'"),
+    ("nope.BTC-USD-PERP", "unknown channel 'nope'"),
+    (f"order_book.{BTC}.snapshot@15@10ms", "unknown refresh rate '10ms'"),
+    (f"order_book.{BTC}.snapshot@15@100ms@0_01", "BTC-USD-PERP has no price grouping 0_01: its price_tick_size is 0.1"),
+    (f"order_book.{BTC}.snapshot@15@100ms@5", "unknown price tick '5'"),
+    (f"order_book.{BTC}.snapshot@15@100ms@1_0", "unknown price tick '1_0'"),
+])
+def test_subscribe_errors_say_why(stack, channel, reason):
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            err = error_of(await c.call("subscribe", {"channel": channel}))
+            assert (err["code"], err["message"]) == (-32600, "invalid subscribe request")
+            assert err["data"].startswith(f"invalid channel: {reason}"), err
+    run(main())
+
+
+def test_only_the_groupings_a_market_offers(stack):
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            for tick in ("0_1", "1", "10", "100"):
+                await c.subscribe(f"order_book.{BTC}.deltas@15@100ms@{tick}")
+            assert error_of(await c.call("subscribe", {"channel": f"order_book.{BTC}.deltas@15@100ms@0_0001"}))
+    run(main())
+
+
+def test_subscriptions_per_connection_are_capped(stack, monkeypatch):
+    from paradex_mock.ws import server as server_mod
+    assert server_mod.MAX_SUBSCRIPTIONS == 1000
+    monkeypatch.setattr(server_mod, "MAX_SUBSCRIPTIONS", 3)      # the same rule, reachable in a test
+    names = [f"trades.{m}" for m in stack.exchange.markets]
+
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            for name in names[:3]:
+                await c.subscribe(name)
+            err = error_of(await c.call("subscribe", {"channel": names[3]}))
+            assert err == {"code": -32600, "message": "invalid subscribe request",
+                           "data": "too many subscriptions: at most 3 per connection"}
+            await c.call("unsubscribe", {"channel": names[0]})
+            await c.subscribe(names[3])                          # room again after an unsubscribe
+        assert stack.ws.subscribers(names[3]) == 0               # gone with the connection
+    run(main())

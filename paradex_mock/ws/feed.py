@@ -41,7 +41,8 @@ def build_snapshot(ex) -> dict:
         else:  # pragma: no cover - older engines
             funding = dict(st.funding_history[-1]) if st.funding_history else None
         markets[sym] = {"book": views.orderbook(ex, sym, ORDER_BOOK_DEPTH), "bbo": views.bbo(ex, sym),
-                        "summary": views.market_summary(ex, sym), "funding_data": funding}
+                        "summary": views.market_summary(ex, sym), "funding_data": funding,
+                        "price_tick_size": views.fmt(ex.markets[sym].tick)}   # order_book groupings
     return {"seq": ex.bus.seq, "epoch": ex.bus.epoch, "now_ms": now,
             "clock": "manual" if ex.clock.manual else "real", "markets": markets}
 
@@ -214,6 +215,7 @@ class Hub:
         self.bbos: Dict[str, dict] = {}
         self.summaries: Dict[str, dict] = {}
         self.funding: Dict[str, dict] = {}
+        self.ticks: Dict[str, str] = {}  # market -> price_tick_size (the order_book groupings it offers)
         self.last_seq = 0          # highest event seq applied (de-duplication)
         self.snap_seq = 0          # seq of the latest snapshot (state events up to it are stale)
         self.epoch = None
@@ -244,6 +246,7 @@ class Hub:
         self.bbos = {m: v["bbo"] for m, v in markets.items() if v.get("bbo")}
         self.summaries = {m: v["summary"] for m, v in markets.items() if v.get("summary")}
         self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
+        self.ticks = {m: v["price_tick_size"] for m, v in markets.items() if v.get("price_tick_size")}
         seq = int(snap.get("seq", 0))
         self.snap_seq = seq
         if not continuous:

@@ -25,6 +25,7 @@ import os
 import secrets
 import signal
 import threading
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Callable, Dict, Optional, Union
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +35,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import OPEN
 
 from .. import config as config_mod
+from ..engine.errors import short
 from .auth import Authenticator
 from .feed import Hub, Sub
 from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
@@ -50,6 +52,9 @@ SHUTDOWN_CLOSE_CODE = 1001              # going away
 SBE_SCHEMA_IDS = ("1",)
 SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
 PATHS = ("/", "/v1")
+MAX_SUBSCRIPTIONS = 1000                # per connection
+# order_book groupings Paradex names (its AsyncAPI spec's price_tick enum)
+PRICE_TICKS = ("0_0000001", "0_0000005", "0_000001", "0_00001", "0_0001", "0_001", "0_01", "0_1", "1", "10", "100")
 WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
             "ws_ping_interval", "ws_ping_timeout"}
 
@@ -442,20 +447,37 @@ class WsServer:
         await self._wait_ready()
         try:
             channel = parse_channel(name, self.hub.markets)
+            if channel.tick is not None:
+                self._check_grouping(channel, name.rsplit("@", 1)[1])
         except ChannelError as e:
-            log.info("subscribe %r refused: %s", name[:64], e)
-            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
+            reason = short(str(e), 160)   # channel names are at most 200 characters (parse_channel)
+            log.info("subscribe %r refused: %s", name[:64], reason)
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", f"invalid channel: {reason}") from None
         if channel.private and conn.account is None:
             raise RpcError.auth_required()
         if name in conn.subs:
             if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
                 return {"channel": name}, None
             raise RpcError(INVALID_REQUEST, "invalid subscribe request", "already subscribed")
+        if len(conn.subs) >= MAX_SUBSCRIPTIONS:
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request",
+                           f"too many subscriptions: at most {MAX_SUBSCRIPTIONS} per connection")
 
         def register():          # after the ack, so the ack precedes the channel's first message
             if not conn.closing:
                 conn.subs[name] = self.hub.add(conn, channel, conn.account)
         return {"channel": name}, register
+
+    def _check_grouping(self, channel, text: str) -> None:
+        """An order_book price grouping must be one Paradex names (``0_1``, ``1``, ``10``...) and
+        one the market offers: a whole multiple of its price_tick_size."""
+        if text not in PRICE_TICKS:
+            raise ChannelError(f"unknown price tick {short(text)!r}; one of {', '.join(PRICE_TICKS)}")
+        tick = self.hub.ticks.get(channel.market)
+        if tick is not None:
+            step = Decimal(tick)
+            if channel.tick < step or channel.tick % step:
+                raise ChannelError(f"{channel.market} has no price grouping {text}: its price_tick_size is {tick}")
 
     async def _unsubscribe(self, conn: Conn, params, rid):
         name = self._channel_param(params)
