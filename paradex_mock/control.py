@@ -82,10 +82,11 @@ class Controller:
         cfg = ex.system_config
         if address is not None and private_key is None:
             addr = normalize_address(address)
+            amount = self._amount(balance, negative=False) if balance is not None else None
             with ex.lock:
                 acct = ex._ensure_account(addr)
-                if balance is not None:
-                    acct.balance = self._amount(balance)
+                if amount is not None:
+                    acct.balance = amount
             return {"address": addr, "public_key": None, "private_key": None,
                     "balance": fmt(acct.balance)}
         with ex.lock:
@@ -103,7 +104,7 @@ class Controller:
             signer = StarkSigner(private_key, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
                                  account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
                                  account_hash=int(cfg["paraclear_account_hash"], 16))
-            amount = self._amount(balance) if balance is not None else None
+            amount = self._amount(balance, negative=False) if balance is not None else None
             acct = ex.onboard(signer.address_hex, signer.public_key_hex)
             if amount is not None:
                 acct.balance = amount
@@ -111,14 +112,20 @@ class Controller:
                     "private_key": hex(private_key), "balance": fmt(acct.balance)}
 
     @staticmethod
-    def _amount(value):
+    def _amount(value, negative: bool = True):
         try:
-            return to_decimal(value)
+            d = to_decimal(value)
+            if d < 0 and not negative:
+                raise _bad("balance must not be negative")
+            return d
         except ValueError:
             raise _bad(invalid("amount", value, "not a decimal number")) from None
 
     def fund(self, address: str, amount) -> dict:
-        acct = self.exchange.fund(address, self._amount(amount))
+        addr = normalize_address(address)
+        if addr not in self.exchange.accounts:     # funding creates nothing: POST /_mock/accounts does
+            raise ExchangeError("ACCOUNT_NOT_FOUND", f"account {addr[:66]} not found; create it first", 404)
+        acct = self.exchange.fund(addr, self._amount(amount))
         return {"address": acct.address, "balance": fmt(acct.balance)}
 
     def accounts(self) -> dict:
@@ -261,7 +268,8 @@ class Controller:
         return self.faults()
 
     def clear_faults(self, rule_id: Optional[int] = None) -> dict:
-        self.state.faults.remove(rule_id)
+        if self.state.faults.remove(rule_id) == 0 and rule_id is not None:
+            raise ExchangeError("NOT_FOUND", f"no fault rule {rule_id}", 404)
         return self.faults()
 
     def rate_limits(self) -> dict:

@@ -58,7 +58,7 @@ class FaultRule:
             raise FaultError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         kind = d.get("kind")
         if kind not in KINDS:
-            raise FaultError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
+            raise FaultError(f"unknown fault kind {str(kind)[:64]!r}; one of {', '.join(KINDS)}")
         try:
             rule = cls(kind=kind, target=str(d.get("target", "*")),
                        probability=float(d.get("probability", 1.0)),
@@ -251,11 +251,17 @@ def load_scenario(path: str) -> list:
             raise FaultError("YAML scenarios need PyYAML (pip install pyyaml); or write the scenario as JSON") from None
         doc = yaml.safe_load(text)
     else:
-        doc = json.loads(text)
-    if isinstance(doc, dict):
-        doc = doc.get("faults", [])
-    if not isinstance(doc, list):
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            raise FaultError(f"not valid JSON: {e}") from None
+    if isinstance(doc, dict) and set(doc) == {"faults"}:
+        doc = doc["faults"]
+    if not isinstance(doc, list):   # {"faultz": [...]} or a bare rule is a mistake, not "no faults"
         raise FaultError("a scenario is a list of rules or {\"faults\": [...]}")
-    for d in doc:
-        FaultRule.from_dict(d)
+    for i, d in enumerate(doc):
+        try:
+            FaultRule.from_dict(d)
+        except FaultError as e:
+            raise FaultError(f"rule {i + 1}: {e}") from None
     return doc

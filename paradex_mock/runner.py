@@ -57,7 +57,10 @@ def main_http(argv=None) -> int:
     ns = parser.parse_args(argv)
     with_ws = ns.with_ws
     del ns.with_ws
-    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    try:
+        cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    except ValueError as e:
+        parser.error(str(e))
     config_mod.validate(cfg, parser)
 
     from .http.app import create_app

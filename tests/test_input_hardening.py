@@ -221,3 +221,50 @@ def test_strict_mode_has_no_demo_account_to_log_in_as():
     assert all(a["address"] != DEMO_ACCOUNT for a in c.get("/_mock/accounts").get_json()["results"])
     permissive = create_app(make_config(backfill_hours=1), start_ticker=False)
     assert DEMO_ACCOUNT in permissive.extensions["paradex_mock"].exchange.accounts
+
+
+# ---------------------------------------------------------------- item 14
+def test_control_api_refuses_what_it_used_to_accept_silently(client, exchange):
+    unknown = "0x" + "ab" * 31
+    r = post(client, f"/_mock/accounts/{unknown}/fund", {"amount": "5"}, 404)
+    assert r["error"] == "ACCOUNT_NOT_FOUND" and int(unknown, 16) not in [int(a, 16) for a in exchange.accounts]
+    r = client.delete("/_mock/faults/99")
+    assert r.status_code == 404 and r.get_json() == {"error": "NOT_FOUND", "message": "no fault rule 99", "data": None}
+    n = len(exchange.accounts)
+    for body in ({"balance": "-5"}, {"balance": "-1", "address": unknown}):
+        r = post(client, "/_mock/accounts", body, 400)
+        assert r == {"error": "INVALID_REQUEST_PARAMETER", "message": "balance must not be negative", "data": None}
+    assert len(exchange.accounts) == n
+    a = post(client, "/_mock/accounts", {"balance": "0"}, 201)
+    assert post(client, f"/_mock/accounts/{a['address']}/fund", {"amount": "-1"})["balance"] == "-1"   # a debit
+
+
+def test_mock_settings_are_checked():
+    from paradex_mock.testing import MockParadex
+    for kwargs, msg in (({"seed": "abc"}, "seed must be an int, not str"),
+                        ({"sead": 7}, "unknown setting(s) sead; the settings are host, "),
+                        ({"tick_interval": True}, "tick_interval must be a float, not bool"),
+                        ({"starting_balance": "-1"}, "starting_balance must not be negative")):
+        with pytest.raises(ValueError) as e:
+            MockParadex(**kwargs)
+        assert msg in str(e.value), (kwargs, str(e.value))
+
+
+def test_a_bad_marker_is_one_clear_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "conftest.py").write_text("from paradex_mock.pytest_plugin import paradex_mock, pytest_configure\n")
+    (tmp_path / "test_marker.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.paradex_mock(seed='abc')\ndef test_seed(paradex_mock):\n    pass\n\n"
+        "@pytest.mark.paradex_mock(colour='red')\ndef test_unknown(paradex_mock):\n    pass\n")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(root)))
+    assert r.returncode == 1, r.stdout
+    assert "@pytest.mark.paradex_mock: seed must be an int, not str" in r.stdout
+    assert "@pytest.mark.paradex_mock: unknown setting(s) colour" in r.stdout
+    assert "Traceback" not in r.stdout and "dataclasses.py" not in r.stdout and "2 errors" in r.stdout

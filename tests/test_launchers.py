@@ -191,3 +191,35 @@ def test_standalone_ws_server_carries_out_order_methods():
     finally:
         stop(ws)
         stop(http)
+
+
+@pytest.mark.parametrize("launcher", ["http_server.py", "ws_server.py"])
+@pytest.mark.parametrize("args,env,says", [
+    (["--http-port", "99999"], {}, "http_port must be between 0 and 65535"),
+    (["--ws-port", "-1"], {}, "ws_port must be between 0 and 65535"),
+    (["--log-level", "LOUD"], {}, "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    (["--http-port", "eighty"], {}, "argument --http-port: invalid int value: 'eighty'"),
+    ([], {"PARADEX_MOCK_SEED": "abc"}, "PARADEX_MOCK_SEED='abc' is not an integer"),
+])
+def test_bad_configuration_is_one_clear_line(launcher, args, env, says):
+    r = subprocess.run([sys.executable, launcher] + args, cwd=ROOT, capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, **env))
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("content,says", [
+    (None, "does not exist"),
+    ("{not json", "not valid JSON"),
+    ('{"faults": [{"kind": "explode"}]}', "rule 1: unknown fault kind 'explode'"),
+    ('{"faultz": [{"kind": "drop"}]}', 'a scenario is a list of rules or {"faults": [...]}'),
+    ('{"kind": "drop", "target": "*"}', 'a scenario is a list of rules or {"faults": [...]}'),
+])
+def test_bad_faults_file_is_one_clear_line(tmp_path, content, says):
+    path = tmp_path / "faults.json"
+    if content is not None:
+        path.write_text(content)
+    r = subprocess.run([sys.executable, "http_server.py", "--faults-file", str(path), "--http-port", "0"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and says in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -614,7 +614,10 @@ def main(argv=None) -> int:
         "of its own: every event comes from the HTTP server (UPSTREAM, default http://HOST:HTTP_PORT) "
         "over its /_mock/stream, and order.* requests go to its REST API; start them in any order.", only=WS_FLAGS)
     ns = parser.parse_args(argv)
-    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    try:
+        cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    except ValueError as e:
+        parser.error(str(e))
     config_mod.validate(cfg, parser)
     explicit_auth = ns.auth_mode is not None or bool(os.environ.get(config_mod.env_name("auth_mode")))
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
