@@ -10,6 +10,7 @@ from typing import Optional
 from werkzeug.serving import make_server
 
 from . import config as config_mod
+from .engine.numbers import fmt
 
 log = logging.getLogger("paradex_mock")
 
@@ -50,6 +51,24 @@ class HttpServer:
             state.ticker.stop()
 
 
+def startup_summary(state) -> str:
+    """What a user needs once the servers listen: settings, markets, faults, the demo account."""
+    cfg, ex = state.config, state.exchange
+    control = {"on": "on for every client", "loopback": "on for loopback clients", "off": "off"}[cfg.control]
+    lines = [f"  seed {cfg.seed}, clock {cfg.clock}, auth {cfg.auth_mode}, rate limits "
+             f"{'on' if cfg.rate_limits else 'off'}, control API /_mock {control}",
+             f"  markets: {', '.join(ex.markets)}",
+             f"  fault rules loaded: {len(state.faults.rules)}" + (f" from {cfg.faults_file}" if cfg.faults_file else "")]
+    from .engine.exchange import DEMO_ACCOUNT
+    demo = ex.accounts.get(DEMO_ACCOUNT)
+    if demo is not None:
+        lines.append(f"  demo account {demo.address} ({fmt(demo.balance)} USDC): "
+                     "requests without Authorization act as it")
+    else:
+        lines.append("  no demo account (strict mode): create accounts with POST /_mock/accounts")
+    return "\n".join(lines)
+
+
 def main_http(argv=None) -> int:
     parser = config_mod.build_parser("Paradex mock REST server (Flask). Serves /v1 on HTTP_PORT.")
     parser.add_argument("--with-ws", action="store_true",
@@ -81,9 +100,8 @@ def main_http(argv=None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    log.info("Paradex mock REST on %s/v1 (seed %s, clock %s, auth %s)", server.url, cfg.seed, cfg.clock,
-             cfg.auth_mode)
     print(f"paradex-mock REST listening on {server.url}/v1", flush=True)
+    print(startup_summary(app.extensions["paradex_mock"]), flush=True)
     try:
         server.serve_forever()
     finally:

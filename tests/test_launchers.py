@@ -223,3 +223,23 @@ def test_bad_faults_file_is_one_clear_line(tmp_path, content, says):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert r.stderr.count("\n") == 1 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_startup_says_what_a_user_needs_once_and_requests_are_not_logged():
+    http_port, ws_port = free_port(), free_port()
+    proc = start([sys.executable, "http_server.py", "--with-ws", "--http-port", str(http_port), "--ws-port",
+                  str(ws_port), "--seed", "7", "--faults-file", "examples/flaky_orders.json"])
+    out = Lines(proc)
+    try:
+        out.wait_for(r"demo account 0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4 \(100000 USDC\)")
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v1/markets") as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+    text = out.rest()
+    assert proc.returncode == 0
+    assert text.count(f"http://127.0.0.1:{http_port}") == 1 and text.count(f"ws://127.0.0.1:{ws_port}") == 1, text
+    for needed in ("seed 7", "control API /_mock on for loopback clients", "fault rules loaded: 5 from "
+                   "examples/flaky_orders.json", "markets: BTC-USD-PERP, ETH-USD-PERP"):
+        assert needed in text, (needed, text)
+    assert "/v1/markets" not in text      # no per-request line at INFO (the journal has them)

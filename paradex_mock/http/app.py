@@ -73,6 +73,8 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     cfg = config or config_mod.from_env()
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if cfg.log_level.upper() != "DEBUG":   # one line per request is the journal's job (/_mock/journal)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ex = exchange or Exchange(cfg)
     app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware

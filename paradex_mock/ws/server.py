@@ -536,7 +536,7 @@ class WsHandle:
             self._error = e
             self._started.set()
             return
-        log.info("Paradex mock WS on %s", self.url)
+        log.debug("Paradex mock WS on %s", self.url)   # the launcher prints where it listens
         self._started.set()
         await self._stop_event.wait()
         await self.server.stop()
