@@ -243,3 +243,80 @@ def test_startup_says_what_a_user_needs_once_and_requests_are_not_logged():
                    "examples/flaky_orders.json", "markets: BTC-USD-PERP, ETH-USD-PERP"):
         assert needed in text, (needed, text)
     assert "/v1/markets" not in text      # no per-request line at INFO (the journal has them)
+
+
+def _rpc_once(url: str, method: str, params: dict, timeout: float = 20.0) -> dict:
+    return rpc(url, [(method, params)], timeout)[0]
+
+
+def test_standalone_ws_server_says_at_once_when_its_exchange_is_down_and_retries():
+    http_port, ws_port = free_port(), free_port()
+    ws = start([sys.executable, "ws_server.py", "--http-port", str(http_port), "--ws-port", str(ws_port)])
+    http = None
+    try:
+        Lines(ws).wait_for(r"WS listening on")
+        url = f"ws://127.0.0.1:{ws_port}/v1"
+        t0 = time.monotonic()
+        reply = _rpc_once(url, "subscribe", {"channel": "trades.BTC-USD-PERP"})
+        assert time.monotonic() - t0 < 3, "it waited for the 10 s readiness timeout"
+        assert reply["error"] == {"code": -32603, "message": "internal error", "data": "the exchange is unreachable"}
+        http = start([sys.executable, "http_server.py", "--http-port", str(http_port), "--clock", "manual"])
+        wait_healthy(f"http://127.0.0.1:{http_port}", http)
+        deadline = time.monotonic() + 30            # it keeps retrying in the background
+        while "result" not in reply:
+            assert time.monotonic() < deadline, reply
+            reply = _rpc_once(url, "subscribe", {"channel": "trades.BTC-USD-PERP"})
+        assert reply["result"] == {"channel": "trades.BTC-USD-PERP"}
+    finally:
+        stop(ws)
+        if http is not None:
+            stop(http)
+
+
+def test_standalone_ws_server_stops_within_a_second_whatever_its_upstream_does():
+    """The upstream accepts connections and never answers (a hung HTTP process): the stream and an
+    order.create are stuck on it when SIGTERM comes."""
+    import threading
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    accepted = []
+
+    def accept_forever():
+        while True:
+            try:
+                accepted.append(hung.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept_forever, daemon=True).start()
+    ws_port = free_port()
+    ws = start([sys.executable, "ws_server.py", "--upstream", f"http://127.0.0.1:{hung.getsockname()[1]}",
+                "--ws-port", str(ws_port)])
+    try:
+        Lines(ws).wait_for(r"WS listening on")
+        import asyncio
+
+        import websockets
+
+        async def stuck_order():
+            async with websockets.connect(f"ws://127.0.0.1:{ws_port}/v1") as c:
+                await c.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "auth",
+                                         "params": {"bearer": "valid_mock_token"}}))
+                await c.recv()
+                await c.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "order.create", "params": {
+                    "market": "BTC-USD-PERP", "side": "BUY", "type": "LIMIT", "size": "0.001", "price": "1"}}))
+                deadline = time.monotonic() + 10
+                while len(accepted) < 2:                 # the stream, then the order's REST call
+                    assert time.monotonic() < deadline, accepted
+                    await asyncio.sleep(0.01)
+                t0 = time.monotonic()
+                ws.terminate()
+                await asyncio.get_running_loop().run_in_executor(None, ws.wait, 10)
+                return time.monotonic() - t0
+        took = asyncio.run(stuck_order())
+        assert ws.returncode == 0 and took < 1.5, took
+    finally:
+        stop(ws)
+        hung.close()
+        for s in accepted:
+            s.close()

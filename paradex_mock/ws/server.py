@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import signal
+import sys
 import threading
 from decimal import Decimal
 from http import HTTPStatus
@@ -53,6 +54,7 @@ SBE_SCHEMA_IDS = ("1",)
 SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
 PATHS = ("/", "/v1")
 MAX_SUBSCRIPTIONS = 1000                # per connection
+SHUTDOWN_TIMEOUT = 0.8                  # ws_server.py stops within a second of SIGTERM/SIGINT
 # order_book groupings Paradex names (its AsyncAPI spec's price_tick enum)
 PRICE_TICKS = ("0_0000001", "0_0000005", "0_000001", "0_00001", "0_0001", "0_001", "0_01", "0_1", "1", "10", "100")
 WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
@@ -229,6 +231,7 @@ class WsServer:
                  ping_timeout: Optional[float] = 5.0, ready_timeout: float = 10.0,
                  close_timeout: float = 2.0, gateway: Optional[OrderGateway] = None):
         self.hub = hub
+        self.source = None        # the event source, when it can tell that its upstream is down
         self.gateway = gateway
         self.auth = authenticator
         self.queue_size = queue_size
@@ -437,10 +440,18 @@ class WsServer:
     async def _wait_ready(self) -> None:
         if self.hub.ready.is_set():
             return
+        # a separate process's source says when the upstream is down: no reason to wait then
+        down = getattr(self.source, "down", None)
+        waits = [asyncio.ensure_future(self.hub.ready.wait())]
+        if down is not None:
+            waits.append(asyncio.ensure_future(down.wait()))
         try:
-            await asyncio.wait_for(self.hub.ready.wait(), self.ready_timeout)
-        except asyncio.TimeoutError:
-            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable") from None
+            await asyncio.wait(waits, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        if not self.hub.ready.is_set():
+            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable")
 
     async def _subscribe(self, conn: Conn, params, rid):
         name = self._channel_param(params)
@@ -603,7 +614,9 @@ def start_remote(cfg: config_mod.Config, upstream: Optional[str] = None, host: O
         auth = Authenticator(auth_mode=lambda: auth_mode_override or source.auth_mode or cfg.auth_mode,
                              now_s=source.now_s, jwks_url=upstream)
         source.on_instance_change = auth.forget_keys
-        return hub, source, _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))
+        server = _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))
+        server.source = source
+        return hub, source, server
 
     return WsHandle(build, cfg.host if host is None else host, cfg.ws_port if port is None else port)
 
@@ -623,10 +636,17 @@ def main(argv=None) -> int:
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upstream = cfg.upstream or cfg.http_url
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
+        loop.run_until_complete(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
     except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C
         pass
+    finally:
+        loop.close()   # not asyncio.run: it would wait for order.* calls still blocked on the upstream
+    if threading.active_count() > 1:   # such a call's worker thread would hold the exit until its timeout
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 
@@ -637,6 +657,7 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
                          now_s=source.now_s, jwks_url=upstream)
     source.on_instance_change = auth.forget_keys
     server = _server_for(hub, auth, cfg, OrderGateway(HttpTransport(upstream)))   # order.* as start_remote()
+    server.source = source
     await source.start()
     await server.start(cfg.host, cfg.ws_port)
     stop = asyncio.Event()
@@ -649,6 +670,17 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
     host = "127.0.0.1" if cfg.host in ("0.0.0.0", "") else cfg.host
     print(f"paradex-mock WS listening on ws://{host}:{server.port}/v1 (events from {upstream})", flush=True)
     await stop.wait()
+    for sig in (signal.SIGINT, signal.SIGTERM):   # a second signal ends the process at once
+        try:
+            loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
     log.info("shutting down: closing %d WS connection(s)", len(server.conns))
-    await server.stop()
-    await source.stop()
+
+    async def shutdown():
+        await source.stop()      # first: no reconnecting while the clients are closed
+        await server.stop()
+    try:   # whatever the upstream is doing (gone, hung), the process ends within a second
+        await asyncio.wait_for(shutdown(), SHUTDOWN_TIMEOUT)
+    except asyncio.TimeoutError:
+        log.warning("shutdown took longer than %.1f s: exiting anyway", SHUTDOWN_TIMEOUT)
