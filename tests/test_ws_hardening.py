@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from paradex_mock.ws.testing import RpcClient, Stack
+from paradex_mock.ws.testing import RpcClient, Stack, wait_until
 
 BTC = "BTC-USD-PERP"
 
@@ -86,5 +86,39 @@ def test_subscriptions_per_connection_are_capped(stack, monkeypatch):
                            "data": "too many subscriptions: at most 3 per connection"}
             await c.call("unsubscribe", {"channel": names[0]})
             await c.subscribe(names[3])                          # room again after an unsubscribe
-        assert stack.ws.subscribers(names[3]) == 0               # gone with the connection
     run(main())
+    wait_until(lambda: stack.ws.subscribers(names[3]) == 0, what="subscriptions gone with the connection")
+
+
+# ---------------------------------------------------------------- item 18
+def test_rest_and_ws_agree_on_bearers(stack):
+    """The seed's valid_mock_token is the demo account on both transports; any other bearer that is
+    not a JWT is refused on both (WS 40110, REST 401)."""
+    from paradex_mock.engine.exchange import DEMO_ACCOUNT
+    from paradex_mock.ws.testing import rest
+    status, acct = rest(stack.http_url, "GET", "/v1/account", headers={"Authorization": "Bearer valid_mock_token"})
+    assert status == 200 and acct["account"] == DEMO_ACCOUNT
+    for bad in ("not-a-jwt", "demo", "valid_mock_token2"):
+        status, body = rest(stack.http_url, "GET", "/v1/account", headers={"Authorization": f"Bearer {bad}"})
+        assert status == 401 and body["message"].startswith("missing or malformed jwt"), (bad, status, body)
+
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            for bad in ("not-a-jwt", "demo", "valid_mock_token2"):
+                err = error_of(await c.call("auth", {"bearer": bad}))
+                assert err == {"code": 40110, "message": "malformed bearer token", "data": "bearer is not a JWT"}
+            assert "node_id" in (await c.call("auth", {"bearer": "valid_mock_token"}))["result"]
+            await c.subscribe("account")           # private: the demo account's
+    run(main())
+
+
+def test_strict_mode_takes_no_mock_token():
+    from paradex_mock.ws.testing import rest
+    with Stack(auth_mode="strict") as s:
+        status, _ = rest(s.http_url, "GET", "/v1/account", headers={"Authorization": "Bearer valid_mock_token"})
+        assert status == 401
+
+        async def main():
+            async with RpcClient(s.ws_url) as c:
+                assert error_of(await c.call("auth", {"bearer": "valid_mock_token"}))["code"] == 40110
+        run(main())

@@ -152,7 +152,7 @@ def test_remote_ws_agrees_with_rest(http):
     try:
         async def main():
             async with RpcClient(ws.url) as c:
-                await c.call("auth", {"bearer": "demo"})
+                await c.call("auth", {"bearer": "valid_mock_token"})
                 for ch in (BOOK, f"trades.{BTC}", "orders.ALL"):
                     await c.subscribe(ch)
                 snap = await c.notification(BOOK)

@@ -34,6 +34,7 @@ log = logging.getLogger("paradex_mock.engine")
 DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
 DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
 DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
+DEMO_TOKEN = "valid_mock_token"   # the seed design's bearer: the demo account, in permissive mode, on REST and WS
 
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
