@@ -50,3 +50,15 @@ def test_pip_install_registers_the_pytest_plugin(tmp_path):
     where = subprocess.run([str(py), "-c", "import paradex_mock.config as c; print(c.DEFAULT_FIXTURES)"],
                            cwd=project, capture_output=True, text=True, check=True).stdout.strip()
     assert str(venv) in where and Path(where, "markets.json").is_file()
+
+
+def test_readme_documents_the_install_the_scripts_and_gunicorn():
+    import tomllib
+    readme = (ROOT / "README.md").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for script in project["scripts"]:
+        assert f"`{script}`" in readme, script
+    test_extra = project["optional-dependencies"]["test"]
+    assert any(d.startswith("pytest") for d in test_extra) and any(d.startswith("ccxt") for d in test_extra)
+    assert 'pip install ".[test]"' in readme and "python -m venv" in readme
+    assert readme.count("## gunicorn") == 1 and "gunicorn serves the REST API only" in readme
