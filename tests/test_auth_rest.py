@@ -198,7 +198,7 @@ def test_auth_refuses_altered_header(strict, signer_a, field):
 def test_auth_refuses_expired_window(strict, signer_a):
     ts = now_s(strict)
     resp = strict.post("/v1/auth", headers=signer_a.auth_headers(ts - 3600, ts - 3420))
-    assert error_of(resp) == (401, "INVALID_SIGNATURE_EXPIRATION")
+    assert error_of(resp) == (401, "INVALID_TIMESTAMP")
     assert signer_a.address_hex not in ex_of(strict).accounts
 
 
@@ -211,7 +211,7 @@ def test_auth_refuses_timestamp_in_the_future(strict, signer_a):
 def test_auth_refuses_bad_expiration(strict, signer_a, ts_delta, exp_delta):
     ts = now_s(strict) + ts_delta
     resp = strict.post("/v1/auth", headers=signer_a.auth_headers(ts, ts + exp_delta))
-    assert error_of(resp) == (400, "INVALID_SIGNATURE_EXPIRATION")
+    assert error_of(resp) == (400, "INVALID_TIMESTAMP")
 
 
 @pytest.mark.parametrize("header, value, code", [
@@ -229,7 +229,7 @@ def test_auth_refuses_bad_expiration(strict, signer_a, ts_delta, exp_delta):
     ("PARADEX-TIMESTAMP", None, "INVALID_TIMESTAMP"),
     ("PARADEX-TIMESTAMP", "yesterday", "INVALID_TIMESTAMP"),
     ("PARADEX-TIMESTAMP", "1.5", "INVALID_TIMESTAMP"),
-    ("PARADEX-SIGNATURE-EXPIRATION", "soon", "INVALID_SIGNATURE_EXPIRATION"),
+    ("PARADEX-SIGNATURE-EXPIRATION", "soon", "INVALID_TIMESTAMP"),
 ])
 def test_auth_refuses_missing_or_garbage_headers(strict, signer_a, header, value, code):
     ts = now_s(strict)
@@ -427,9 +427,10 @@ def test_garbage_tokens_are_refused_never_the_demo_account(any_mode, value):
     resp = any_mode.get("/v1/balance", headers={"Authorization": value})
     assert_jwt_refused(resp)
     # and on a write: no order reaches the demo account
-    before = len(ex_of(any_mode).accounts[DEMO_ACCOUNT].orders)
+    demo = ex_of(any_mode).accounts.get(DEMO_ACCOUNT)     # strict mode has none
+    before = len(demo.orders) if demo else 0
     assert_jwt_refused(any_mode.post("/v1/orders", headers={"Authorization": value}, json=limit_body()))
-    assert len(ex_of(any_mode).accounts[DEMO_ACCOUNT].orders) == before
+    assert len(demo.orders) == before if demo else DEMO_ACCOUNT not in ex_of(any_mode).accounts
 
 
 def test_missing_token(strict):

@@ -110,7 +110,7 @@ def test_ccxt_trades_with_its_own_keys(server):
     assert {acct.orders[i].cancel_reason for i in (first["id"], second["id"])} == {"USER_CANCELED"}
 
     # nothing landed on the demo account, and every signed order was checked and remembered
-    assert exchange.accounts[DEMO_ACCOUNT].orders == {}
+    assert DEMO_ACCOUNT not in exchange.accounts or exchange.accounts[DEMO_ACCOUNT].orders == {}
     assert len(acct.used_signatures) == 5
 
     # a crash below the long's liquidation price: ccxt sees the liquidation and the closing fill

@@ -22,7 +22,7 @@ from ..config import Config
 from . import candles as cdl
 from .book import OrderBook
 from .clock import Clock
-from .errors import ExchangeError
+from .errors import ExchangeError, excerpt, invalid, short
 from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, FundingSample, MarketStats,
                      PositionUpdate)
 from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
@@ -37,6 +37,7 @@ log = logging.getLogger("paradex_mock.engine")
 DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
 DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
 DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
+DEMO_TOKEN = "valid_mock_token"   # the seed design's bearer: the demo account, in permissive mode, on REST and WS
 PUBLISHED_DEPTH = 1000    # book levels a side a BookUpdate carries (the deepest any venue serves)
 
 
@@ -67,9 +68,9 @@ def normalize_address(value) -> str:
         try:
             n = int(s, 16) if s.lower().startswith("0x") else int(s)
         except ValueError:
-            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}") from None
+            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}") from None
     if n < 0 or n >= 2 ** 251:
-        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}")
+        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}")
     return hex(n)
 
 
@@ -130,9 +131,10 @@ class Exchange:
                     st.open_interest = params.open_interest
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
-            demo = self._ensure_account(DEMO_ACCOUNT)
-            demo.public_key = DEMO_PUBLIC_KEY
-            demo.onboarded = True
+            if self.config.auth_mode != "strict":   # strict: no account whose key is in the source
+                demo = self._ensure_account(DEMO_ACCOUNT)
+                demo.public_key = DEMO_PUBLIC_KEY
+                demo.onboarded = True
             for sym in self.markets:
                 self._requote(sym, now)
                 self.books[sym].touch(now)
@@ -248,7 +250,7 @@ class Exchange:
     def market(self, symbol: str) -> Market:
         m = self.markets.get(symbol)
         if m is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found")
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found")
         return m
 
     def book_update(self, symbol: str, depth: int = PUBLISHED_DEPTH) -> BookUpdate:
@@ -413,28 +415,31 @@ class Exchange:
         """Apply the market's and the account's rules to an order request (an ``Order`` not yet
         accepted, as a venue parsed it). Raises ExchangeError; changes nothing. ``replacing``:
         the open order a modification replaces."""
+        if self.system_state == "maintenance":     # Paradex: "maintenance: trading unavailable"
+            raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
         m = self.market(req.market)
         size, price, trigger, flags = req.size, req.price, req.trigger_price, req.flags
         is_tpsl = req.type.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size > m.max_order_size:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
+                                f"size {short(fmt(size))} exceeds max_order_size {fmt(m.max_order_size)}")
         if size > 0 and not _on_grid(size, m.step):
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
+                                f"size {short(fmt(size))} is not a multiple of order_size_increment {fmt(m.step)}")
         if price > 0 and not _on_grid(price, m.tick):
-            raise ExchangeError("INVALID_PRICE_PRECISION",
-                                f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
+            raise ExchangeError("VALIDATION_ERROR",
+                                f"price {short(fmt(price))} is not a multiple of price_tick_size {fmt(m.tick)}")
         if req.type in TRIGGER_TYPES and not _on_grid(trigger, m.tick):
-            raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+            raise ExchangeError("VALIDATION_ERROR", f"invalid trigger_price {short(fmt(trigger))}: "
+                                f"a positive multiple of price_tick_size {fmt(m.tick)}")
         if req.client_id:
             prev = acct.client_ids.get(req.client_id)
             if prev is not None and prev.is_open:
-                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {req.client_id!r} is already used by an open order")
+                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {excerpt(req.client_id)} is already used by an open order")
         ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[m.symbol].mark_price)
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
+                                f"order notional {short(fmt(size * ref_price))} is below min_notional {fmt(m.min_notional)}")
         open_in_market = acct.open_count.get(m.symbol, 0)
         if replacing is not None and replacing.market == m.symbol and replacing.id in acct.open_orders:
             open_in_market -= 1   # a modified order's own slot does not count against it
@@ -774,7 +779,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             return o
 
     def get_order_by_client_id(self, address: str, client_id: str) -> Order:
@@ -782,7 +787,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.client_ids.get(client_id)
             if o is None:
-                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found")
+                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found")
             return o
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
@@ -845,7 +850,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             if not o.is_open:
                 raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
             now = self.clock.now_ms()
@@ -1081,7 +1086,7 @@ class Exchange:
             try:
                 p = to_decimal(price)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {price!r}") from None
+                raise ExchangeError("VALIDATION_ERROR", invalid("price", price, "not a decimal number")) from None
             if p <= 0:
                 raise ExchangeError("VALIDATION_ERROR", "price must be positive")
             now = self.clock.now_ms()
@@ -1106,7 +1111,7 @@ class Exchange:
                 try:
                     st.funding_rate_override = to_decimal(rate)
                 except ValueError:
-                    raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
+                    raise ExchangeError("VALIDATION_ERROR", invalid("rate", rate, "not a decimal number")) from None
             st.update_funding_rate()
             return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
 

@@ -32,6 +32,7 @@ def build_snapshot(ex) -> dict:
         markets[sym] = {"book": ex.book_update(sym), "summary": ex.stats(sym),
                         "funding_data": ex.funding_now(sym) if st.market.is_perpetual else None,
                         "candles": ex.open_candles(sym), "last_trade": st.trade_seq,
+                        "tick": str(st.market.tick),
                         "venue": st.market.venue}
     return {"seq": ex.bus.seq, "epoch": ex.bus.epoch, "now_ms": ex.clock.now_ms(),
             "clock": "manual" if ex.clock.manual else "real", "markets": markets}
@@ -46,6 +47,7 @@ class Hub:
         self.funding: Dict[str, object] = {}     # market -> FundingSample
         self.candles: Dict[str, dict] = {}       # market -> {width: open candle row} as of the snapshot
         self.last_trade: Dict[str, int] = {}     # market -> the last trade's seq as of the snapshot
+        self.ticks: Dict[str, str] = {}          # market -> its price tick (order-book groupings offered)
         self.last_seq = 0          # highest event seq applied (de-duplication)
         self.snap_seq = 0          # seq of the latest snapshot (state events up to it are stale)
         self.epoch = None
@@ -78,6 +80,7 @@ class Hub:
         self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
         self.candles = {m: v.get("candles") or {} for m, v in markets.items()}
         self.last_trade = {m: v.get("last_trade", 0) for m, v in markets.items()}
+        self.ticks = {m: v["tick"] for m, v in markets.items() if v.get("tick")}
         seq = int(snap.get("seq", 0))
         self.snap_seq = seq
         if not continuous:

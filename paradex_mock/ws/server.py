@@ -27,6 +27,7 @@ import itertools
 import logging
 import os
 import signal
+import sys
 import threading
 from http import HTTPStatus
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ log = logging.getLogger("paradex_mock.ws")
 SLOW_CLOSE_CODE = 1008                  # policy violation: the client does not read its messages
 SLOW_CLOSE_REASON = "slow consumer: outbound queue full"
 SHUTDOWN_CLOSE_CODE = 1001              # going away
+SHUTDOWN_TIMEOUT = 0.8                  # ws_server.py stops within a second of SIGTERM/SIGINT
 WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
             "ws_ping_interval", "ws_ping_timeout", "venues"}
 
@@ -392,7 +394,7 @@ class WsHandle:
             self._error = e
             self._started.set()
             return
-        log.info("Paradex mock WS on %s", self.url)
+        log.debug("Paradex mock WS on %s", self.url)   # the launcher prints where it listens
         self._started.set()
         await self._stop_event.wait()
         await self.server.stop()
@@ -479,16 +481,26 @@ def main(argv=None) -> int:
         "server (UPSTREAM, default http://HOST:HTTP_PORT) over its /_mock/stream, and requests that act "
         "(Paradex's order.*) go to its REST API; start them in any order.", only=WS_FLAGS)
     ns = parser.parse_args(argv)
-    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    try:
+        cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    except ValueError as e:
+        parser.error(str(e))
     config_mod.validate(cfg, parser)
     explicit_auth = ns.auth_mode is not None or bool(os.environ.get(config_mod.env_name("auth_mode")))
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upstream = cfg.upstream or cfg.http_url
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
+        loop.run_until_complete(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
     except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C
         pass
+    finally:
+        loop.close()   # not asyncio.run: it would wait for order.* calls still blocked on the upstream
+    if threading.active_count() > 1:   # such a call's worker thread would hold the exit until its timeout
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 
@@ -507,8 +519,19 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
     base = f"ws://{host}:{server.port}"
     print(f"paradex-mock WS listening on {base}/v1 (events from {upstream})", flush=True)
     for app in server.apps:
-        print(f"  {app.venue.name}: {base}{app.venue.ws_root or '/v1'}", flush=True)
+        print(f"  {app.venue.name}: {app.venue.ws_root}{app.venue.ws_entry}", flush=True)
     await stop.wait()
+    for sig in (signal.SIGINT, signal.SIGTERM):   # a second signal ends the process at once
+        try:
+            loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
     log.info("shutting down: closing %d WS connection(s)", len(server.conns))
-    await server.stop()
-    await source.stop()
+
+    async def shutdown():
+        await source.stop()      # first: no reconnecting while the clients are closed
+        await server.stop()
+    try:   # whatever the upstream is doing (gone, hung), the process ends within a second
+        await asyncio.wait_for(shutdown(), SHUTDOWN_TIMEOUT)
+    except asyncio.TimeoutError:
+        log.warning("shutdown took longer than %.1f s: exiting anyway", SHUTDOWN_TIMEOUT)

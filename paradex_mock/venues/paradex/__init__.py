@@ -45,6 +45,7 @@ class ParadexVenue(Venue):
     rate_limits = RATE_LIMITS
     duration_header = "Paradigm-Request-Duration"
     mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
+    ws_entry = "/v1"
 
     def __init__(self):
         self.system_config: dict = {}
@@ -62,6 +63,10 @@ class ParadexVenue(Venue):
         from . import auth_routes, private, public
         return [public.bp, auth_routes.bp, private.bp]
 
+    def url_converters(self) -> dict:
+        from .params import OrderIdConverter
+        return {"order_id": OrderIdConverter}
+
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self
         # the same routes under /paradex, as every venue has its root
@@ -75,8 +80,8 @@ class ParadexVenue(Venue):
             return json_response(rate_limit_body(), 429, {"Retry-After": "1"})
         if status == 404:
             return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 404)
-        if status == 405:
-            return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 405)
+        if status == 405:   # echo's own answer (Paradex's HTTP framework; its JWT 401 is alike)
+            return json_response({"message": message}, 405)
         if status == 413:
             return api_error("BINDING_ERROR", message, 413)
         return api_error("INVALID_REQUEST_PARAMETER" if status < 500 else "INTERNAL_ERROR", message, status)
@@ -126,6 +131,6 @@ class ParadexVenue(Venue):
         from .ws.rpc import ParadexWs
         return ParadexWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/v1 (also {ws_base}{PREFIX}/v1)" if ws_base else ""
-        return f"paradex: REST {http_base}/v1 (also {http_base}{PREFIX}/v1){ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = f"; WS /v1 (also / and {PREFIX}/v1)" if with_ws else ""
+        return f"paradex: REST /v1 (also {PREFIX}/v1){ws}"

@@ -14,8 +14,8 @@ from flask import current_app, request
 from .auth import InvalidJwt, parse_signature, verify
 from .auth.typed_data import modify_order_message_hash, order_message_hash
 from .auth.stark import SignatureFormatError
-from ...engine.errors import ExchangeError
-from ...engine.exchange import DEMO_ACCOUNT
+from ...engine.errors import ExchangeError, short
+from ...engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN
 from ...http.middleware import ACCOUNT_KEY
 
 AUTHENTICATED_KEY = "paradex_mock.authenticated"   # WSGI environ: the account came from a JWT
@@ -55,6 +55,10 @@ def current_account() -> str:
     parts = header.split(None, 1)
     if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
         raise JwtRefused("missing or malformed jwt")
+    if parts[1].strip() == DEMO_TOKEN and st.config.auth_mode != "strict":   # as the WS auth method takes it
+        environ[ACCOUNT_KEY] = DEMO_ACCOUNT
+        environ[AUTHENTICATED_KEY] = False
+        return DEMO_ACCOUNT
     try:
         claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
     except InvalidJwt as e:
@@ -104,13 +108,13 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
             break
     else:
         raise ExchangeError("INVALID_TIMESTAMP",
-                            f"signature_timestamp {ts} is outside the receive window of {window} ms")
+                            f"signature_timestamp {short(str(ts))} is outside the receive window of {short(str(window))} ms")
     # a modification signs its defaults for what the body leaves out; an order signs its body
     merged = dict(defaults, **{k: v for k, v in body.items() if v is not None}) if defaults else body
     try:
         r, s = parse_signature(body["signature"])
     except SignatureFormatError as e:
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"malformed signature: {e}") from None
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"malformed signature: {short(str(e))}") from None
     with ex.lock:
         acct = ex.accounts.get(address)
         pub = acct.public_key if acct else None
@@ -126,7 +130,7 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
         h = (modify_order_message_hash(*args, str(merged.get("id"))) if modify
              else order_message_hash(*args))
     except (ValueError, TypeError, KeyError) as e:
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {e}") from None
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {short(str(e))}") from None
     if not verify(h, r, s, int(pub, 16)):
         raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
     # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built
