@@ -186,12 +186,18 @@ class RpcClient:
                 self.replies.append(msg)
 
 
-def sbe_channel(message: str, market: Optional[str], subscribed=()) -> str:
+def sbe_channel(message: str, market: Optional[str], subscribed=(), book_feed: Optional[str] = None) -> str:
     """The subscription an SBE frame belongs to (frames name their market, not their channel):
     the first of ``subscribed`` it fits (``trades.{market}`` before ``trades.ALL``, any
-    ``order_book.{market}.*``), else ``{kind}.{market}`` (bare for positions and account)."""
+    ``order_book.{market}.*``, that of ``book_feed`` first), else ``{kind}.{market}`` (bare for
+    positions and account). Two order-book subscriptions of one market with the same feed
+    cannot be told apart: the first is named."""
     kind = sbe_codec.BY_NAME[message].channel
     exact = f"{kind}.{market}"
+    if kind == "order_book" and book_feed is not None:
+        for name in subscribed:
+            if name.startswith(f"order_book.{market}.{book_feed}@"):
+                return name
     for name in subscribed:
         if name == exact or (kind == "order_book" and (name.startswith(f"order_book.{market}.")
                                                       or name == f"orderbook.{market}")):
@@ -222,7 +228,11 @@ def decode_sbe(frame: bytes, subscribed=()) -> dict:
         if data["update_type"] == "s":
             data["inserts"] = ([{"side": "BUY", "price": p, "size": q} for p, q in d["bids"]]
                                + [{"side": "SELL", "price": p, "size": q} for p, q in d["asks"]])
-    channel = sbe_channel(msg.name, d["market"], subscribed)
+    feed = None
+    if msg.name == "BookEvent":   # the interactive feed's frames carry best levels, a delta is a delta
+        feed = ("interactive" if fields["bestBidApiPrice"] is not None or fields["bestAskApiPrice"] is not None
+                else "deltas" if fields["pkgType"] == "d" else None)
+    channel = sbe_channel(msg.name, d["market"], subscribed, feed)
     return {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": channel, "data": data},
             "sbe": dict(d, raw=frame)}
 
