@@ -219,19 +219,32 @@ class FaultPlan:
                         break
         return out
 
-    def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None) -> List[FaultRule]:
+    def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None,
+                  journal: bool = True) -> List[FaultRule]:
         """The WS rules that fire for one notification on ``channel``; each firing is journaled
-        (method "WS", path = the channel) when a sink is attached."""
+        (method "WS", path = the channel) when a sink is attached, unless ``journal`` is false
+        (the caller then calls ``journal_ws`` itself, with the frame)."""
         out, kinds = [], set()
         with self._lock:
             for r in self.rules:
                 if r.kind in WS_KINDS and r.kind not in kinds and r.matches_channel(channel) and self._fire(r):
                     out.append(r)
                     kinds.add(r.kind)
-        if out and self.sink is not None:
-            self.sink({"at": at, "method": "WS", "path": channel, "query": "", "account": account,
-                       "status": None, "latency_ms": None, "faults": [r.kind for r in out], "ip": None})
+        if out and journal:
+            self.journal_ws(channel, account, at, [r.kind for r in out])
         return out
+
+    def journal_ws(self, channel: str, account: Optional[str], at: Optional[int], kinds: List[str],
+                   frame: Optional[dict] = None) -> None:
+        """Journal the WS faults ``kinds`` that hit one notification; ``frame``: a readable account
+        of a binary frame (an SBE frame's decoded fields), recorded as ``"frame"``."""
+        if self.sink is None:
+            return
+        entry = {"at": at, "method": "WS", "path": channel, "query": "", "account": account,
+                 "status": None, "latency_ms": None, "faults": kinds, "ip": None}
+        if frame is not None:
+            entry["frame"] = frame
+        self.sink(entry)
 
     def load_dict(self, doc) -> None:
         if isinstance(doc, dict):

@@ -40,7 +40,7 @@ from websockets.protocol import OPEN
 
 from .. import config as config_mod
 from .. import venues as venues_mod
-from .hub import Hub
+from .hub import Binary, Hub
 from .sources import LocalSource, RemoteSource
 
 log = logging.getLogger("paradex_mock.ws")
@@ -73,7 +73,7 @@ class WsContext:
 
 
 _SERIALS = itertools.count(1)
-Frame = Union[str, bytes]     # a text frame, as str or already UTF-8 encoded
+Frame = Union[str, bytes]     # a text frame, as str or already UTF-8 encoded; a hub.Binary is a binary one
 
 
 class Conn:
@@ -117,9 +117,12 @@ class Conn:
         self.sent = 0
         self.serial = next(_SERIALS)
         self.held: Optional[Frame] = None     # a frame a ws_reorder fault holds back
+        self.sbe_version: Optional[int] = None   # Paradex: the SBE schema version negotiated (None: JSON)
+        self.binary = False                   # may get binary frames (hub.Binary); set by the venue at open
 
     def push(self, frame: Frame) -> None:
-        """Send a frame (``str`` or UTF-8 ``bytes``) after those pushed before it; never blocks.
+        """Send a frame (``str`` or UTF-8 ``bytes``: text; ``hub.Binary``: binary, on a connection
+        with ``binary`` set) after those pushed before it; never blocks.
         A backlog overflow disconnects this client (and only it)."""
         if self.closing:
             return
@@ -150,8 +153,15 @@ class Conn:
                 self._queue(frames)
                 return
             protocol = self.protocol
-            for frame in frames:
-                protocol.send_text(frame)
+            if self.binary:
+                for frame in frames:
+                    if frame.__class__ is Binary:
+                        protocol.send_binary(frame)
+                    else:
+                        protocol.send_text(frame)
+            else:                               # the text-only path stays as it was
+                for frame in frames:
+                    protocol.send_text(frame)
             self.transport.write(b"".join(protocol.data_to_send()))
             self.sent += len(frames)
         except Exception as e:                  # the socket failed: websockets notices it too
@@ -192,7 +202,8 @@ class Conn:
         backlog = self.backlog
         try:
             while backlog:
-                await self.ws.send(backlog[0], text=True)
+                frame = backlog[0]
+                await self.ws.send(frame, text=frame.__class__ is not Binary)
                 backlog.popleft()
                 self.sent += 1
         except ConnectionClosed:

@@ -12,8 +12,11 @@ import logging
 import secrets
 from decimal import Decimal
 from http import HTTPStatus
+from typing import Optional
+from urllib.parse import parse_qs, urlsplit
 
 from ....engine.errors import short
+from . import sbe
 from .auth import Authenticator
 from .feed import ParadexFeed
 from .orders import OrderGateway
@@ -24,10 +27,16 @@ from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORME
 log = logging.getLogger("paradex_mock.ws")
 
 SBE_SCHEMA_IDS = ("1",)
-SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
+SBE_SCHEMA_VERSIONS = tuple(str(v) for v in sbe.VERSIONS)     # "0".."3": see sbe.py on 1:3
 MAX_SUBSCRIPTIONS = 1000                # per connection
 # order_book groupings Paradex names (its AsyncAPI spec's price_tick enum)
 PRICE_TICKS = ("0_0000001", "0_0000005", "0_000001", "0_00001", "0_0001", "0_001", "0_01", "0_1", "1", "10", "100")
+
+
+def sbe_version(query: dict) -> Optional[int]:
+    """The SBE schema version a handshake's query asks for (None: JSON). Call after ``refuse``."""
+    ver = query.get("sbeSchemaVersion")
+    return int(ver[-1]) if ver else None
 
 
 class ParadexWs:
@@ -53,15 +62,20 @@ class ParadexWs:
 
     # ------------------------------------------------------------------ connections
     def refuse(self, path: str, query: dict):
-        """(status, body) to refuse the handshake with, or None."""
+        """(status, body) to refuse the handshake with, or None. Asking for SBE takes both
+        ``sbeSchemaId`` and ``sbeSchemaVersion``; a schema or version the server does not serve is
+        refused with HTTP 400 at connect, as Paradex does ("no silent fallback to JSON")."""
         sid, ver = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
         if sid is not None or ver is not None:
-            if sid is None or sid[-1] not in SBE_SCHEMA_IDS or (ver is not None and ver[-1] not in SBE_SCHEMA_VERSIONS):
+            if sid is None or ver is None or sid[-1] not in SBE_SCHEMA_IDS or ver[-1] not in SBE_SCHEMA_VERSIONS:
                 return HTTPStatus.BAD_REQUEST, "unsupported sbeSchemaId/sbeSchemaVersion\n"
         return None
 
     async def opened(self, conn) -> None:
-        pass
+        version = sbe_version(parse_qs(urlsplit(conn.ws.request.path).query))
+        if version is not None:        # the data channels go as SBE frames of this version
+            conn.sbe_version = version
+            conn.binary = True
 
     def closed(self, conn, close_code) -> None:
         # a client that closes normally (1000) meant to go; any other end cancels its orders,
