@@ -194,6 +194,7 @@ class ExchangeType(str, Enum):
     """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
+    HYPERLIQUID_PERPETUAL = "hyperliquid"
 
 
 class MockServer(MockParadex):
