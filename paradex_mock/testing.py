@@ -195,6 +195,7 @@ class ExchangeType(str, Enum):
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
     HYPERLIQUID_PERPETUAL = "hyperliquid"
+    KRAKEN_SPOT = "kraken"
 
 
 class MockServer(MockParadex):

@@ -11,6 +11,7 @@ REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
     "binance": "paradex_mock.venues.binance:BinanceVenue",
     "hyperliquid": "paradex_mock.venues.hyperliquid:HyperliquidVenue",
+    "kraken": "paradex_mock.venues.kraken:KrakenVenue",
 }
 
 
