@@ -4,7 +4,7 @@ GET or POST (query or form parameters, as Kraken takes them).
 Every answer is ``{"error": [], "result": {...}}``; a refusal is ``{"error": ["<Class>:<text>"]}``
 (Kraken answers those with HTTP 200): an unknown pair is ``EQuery:Unknown asset pair``, an unknown
 asset ``EQuery:Unknown asset``, a missing or malformed parameter ``EGeneral:Invalid arguments``
-(naming the parameter where Kraken does), an unknown method ``EGeneral:Unknown method`` (HTTP 404).
+an unknown method ``EGeneral:Unknown method`` (HTTP 404).
 Results are keyed by the pair's id (``XXBTZUSD``) whichever name the request used.
 """
 from __future__ import annotations
@@ -57,8 +57,7 @@ def int_arg(name: str, default: Optional[int] = None) -> Optional[int]:
     if raw is None:
         return default
     if not INT_RE.match(raw.strip()):
-        raise KrakenError(f"EGeneral:Invalid arguments:{name}" if name in ("interval", "count") else
-                          "EGeneral:Invalid arguments")
+        raise KrakenError("EGeneral:Invalid arguments")
     return int(raw)
 
 
@@ -168,7 +167,7 @@ def ohlc():
     m = _one_pair()
     minutes = int_arg("interval", 1)
     if minutes not in views.INTERVALS:
-        raise KrakenError("EGeneral:Invalid arguments:interval")
+        raise KrakenError("EGeneral:Invalid arguments")
     since = int_arg("since")
     iv = views.INTERVALS[minutes]
     e = ex()
@@ -190,7 +189,7 @@ def depth():
     m = _one_pair()
     count = int_arg("count", 100)
     if count < 1 or count > DEPTH_MAX:
-        raise KrakenError("EGeneral:Invalid arguments:count")
+        raise KrakenError("EGeneral:Invalid arguments")
     e = ex()
     book = e.book_update(m.symbol, count)
     ts = book.last_updated_at // 1000
@@ -204,7 +203,7 @@ def trades():
     since = int_arg("since")
     count = int_arg("count", TRADES_MAX)
     if count < 1 or count > TRADES_MAX:
-        raise KrakenError("EGeneral:Invalid arguments:count")
+        raise KrakenError("EGeneral:Invalid arguments")
     e = ex()
     with e.lock:
         all_trades = e.states[m.symbol].trades
