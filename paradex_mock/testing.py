@@ -196,6 +196,8 @@ class ExchangeType(str, Enum):
     """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
+    HYPERLIQUID_PERPETUAL = "hyperliquid"
+    KRAKEN_SPOT = "kraken"
 
 
 class MockServer(MockParadex):
