@@ -81,7 +81,9 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     replay key for ``signatures_claimed`` (None when nothing was signed).
 
     Clients that sign with whole-second timestamps (ccxt) produce the same signed message for two
-    identical orders in the same second; the second one is refused as a replay."""
+    identical orders in the same second. Paradex accepts both (its replay protection is the receive
+    window, and a duplicate ``client_id`` of an open order); only with ``strict_order_replay`` does
+    the mock refuse the second as a replay."""
     if not isinstance(body, dict):
         raise ExchangeError("BINDING_ERROR", "order must be a JSON object")
     signed = body.get("signature") not in (None, "")
@@ -158,7 +160,8 @@ class signatures_claimed:
 
     def __init__(self, address: str, keys):
         self.address = address
-        self.keys = [k for k in keys if k]
+        # off by default: Paradex accepts the same signed message twice (config strict_order_replay)
+        self.keys = [k for k in keys if k] if state().config.strict_order_replay else []
 
     def __enter__(self):
         ex = state().exchange
