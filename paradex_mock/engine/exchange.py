@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..config import Config
@@ -38,6 +38,17 @@ DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890a
 DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
 DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
 PUBLISHED_DEPTH = 1000    # book levels a side a BookUpdate carries (the deepest any venue serves)
+
+# Exchange states (GET /system/state): what each allows. Orders and cancels are refused in
+# maintenance; cancel_only takes cancels only; post_only takes post-only orders and cancels.
+# Stop/TP/SL triggers and liquidations run in "ok" only.
+SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
+# In cancel_only and post_only, orders priced through the external fair price (the index) by
+# more than this are cancelled on arrival (Paradex: +-5 bps price protection in those modes).
+RESTRICTED_PROTECTION = Decimal("0.0005")
+# Why an order was closed by the price rules. Paradex documents the rules, not these strings.
+PRICE_BAND_REASON = "PRICE_BAND"
+PRICE_PROTECTION_REASON = "PRICE_PROTECTION"
 
 
 @dataclass
@@ -388,9 +399,10 @@ class Exchange:
         if open_in_market >= m.max_open_orders:
             raise ExchangeError("REQUEST_NOT_ALLOWED",
                                 f"max_open_orders {m.max_open_orders} reached in {m.symbol}")
+        self.check_trading_open()
         if self.system_state == "cancel_only":
             raise ExchangeError("SYSTEM_STATUS_CANCEL_ONLY", "exchange is in cancel-only mode")
-        if self.system_state == "post_only" and req.instruction != "POST_ONLY":
+        if self.system_state == "post_only" and req.instruction not in ("POST_ONLY", "RPI"):
             raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
         order = copy.copy(req)
         order.account = acct.address
@@ -400,6 +412,11 @@ class Exchange:
         if not order.timestamp:
             order.timestamp = now
         return order
+
+    def check_trading_open(self) -> None:
+        """Maintenance: no order entry and no cancels (reads still answer)."""
+        if self.system_state == "maintenance":
+            raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
 
     def submit_order(self, address: str, req: Order) -> Tuple[Order, Order]:
         """Place an order. Returns the order and a copy of it as acknowledged (status NEW); the
@@ -479,15 +496,17 @@ class Exchange:
             if mg.free_collateral < 0 and self._increases_exposure(acct, order):
                 return self._close(order, now, "NOT_ENOUGH_MARGIN")
         book = self.books[order.market]
+        if order.instruction == "POST_ONLY" and self.system_state in ("post_only", "cancel_only"):
+            fair = st.index_price
+            if order.price > fair * (ONE + RESTRICTED_PROTECTION) if order.is_buy \
+                    else order.price < fair * (ONE - RESTRICTED_PROTECTION):
+                return self._close(order, now, PRICE_PROTECTION_REASON)
         if order.instruction == "POST_ONLY" and self._crosses(book, order):
             return self._close(order, now, "POST_ONLY_WOULD_CROSS")
-        limit = order.price
-        if "MARKET" in order.type:
-            # market orders are protected by the market's max_slippage band around mark
-            slip = m.max_slippage
-            band = st.mark_price * (ONE + slip if order.is_buy else ONE - slip)
-            limit = round_step(band, m.tick)
-        self._match(order, book, limit, now)
+        limit, vwap = self._protection(acct, order, book)
+        if limit is None:
+            return self._close(order, now, PRICE_BAND_REASON)
+        self._match(order, book, limit, now, vwap)
         if order.status == "CLOSED":
             return
         if order.remaining == 0:
@@ -502,6 +521,39 @@ class Exchange:
             # nothing traded, and no other order of the account closed (self-trade prevention
             # could have): the margin of the risk check is the account's margin now
             self._publish_account(acct, mg if len(acct.open_orders) == mg_open else None)
+
+    def _protection(self, acct: Account, order: Order, book: OrderBook):
+        """(limit price, VWAP cap) an order trades under; limit None: refused by the price band.
+
+        Price band (width w around mark): an aggressive limit order priced outside it is
+        refused, a passive one rests; a market order gets the band's edge as its limit and its
+        unfilled rest is cancelled. VWAP protection (market orders, not TP/SL): the average fill
+        price may not pass the BBO moved by the account's max slippage for the market (else the
+        market's), the mark when that side of the book is empty."""
+        m = self.markets[order.market]
+        st = self.states[order.market]
+        mark = st.mark_price
+        is_market = "MARKET" in order.type
+        w = m.price_band_width
+        vwap = ZERO
+        if w <= 0:
+            if not is_market:
+                return order.price, vwap
+            # no band: market orders are protected by the market's max_slippage around mark
+            slip = m.max_slippage
+            return round_step(mark * (ONE + slip if order.is_buy else ONE - slip), m.tick), vwap
+        up, down = mark * (ONE + w), mark * (ONE - w)
+        if is_market:
+            limit = floor_step(up, m.tick) if order.is_buy else _ceil_step(down, m.tick)
+            if m.vwap_protection and not order.type.startswith(("TAKE_PROFIT", "STOP_LOSS")):
+                slip = acct.max_slippage.get(m.symbol, m.max_slippage)
+                best = book.best_ask() if order.is_buy else book.best_bid()
+                ref = best if best is not None else mark
+                vwap = ref * (ONE + slip) if order.is_buy else ref * (ONE - slip)
+            return limit, vwap
+        if self._crosses(book, order) and (order.price > up if order.is_buy else order.price < down):
+            return None, vwap
+        return order.price, vwap
 
     def _increases_exposure(self, acct: Account, order: Order) -> bool:
         pos = acct.positions.get(order.market)
@@ -524,9 +576,12 @@ class Exchange:
         best = book.best_bid()
         return best is not None and order.price <= best
 
-    def _match(self, taker: Order, book: OrderBook, limit: Decimal, now: int) -> None:
+    def _match(self, taker: Order, book: OrderBook, limit: Decimal, now: int, vwap: Decimal = ZERO) -> None:
+        """Match ``taker`` against the book up to ``limit``; ``vwap`` > 0 caps its average fill
+        price (it stops short of the level that would move the average past it)."""
         opp = book.opposite(taker)
         taker_acct = self.accounts.get(taker.account)
+        step = self.markets[taker.market].step if taker.market in self.markets else None
         for price in opp.iter_prices():
             if taker.remaining <= 0 or taker.status == "CLOSED":
                 break
@@ -546,6 +601,14 @@ class Exchange:
                         return
                     continue
                 qty = min(taker.remaining, maker.remaining)
+                if vwap > 0 and (price > vwap if taker.is_buy else price < vwap):
+                    filled, notional = taker.size - taker.remaining, taker.filled_notional
+                    room = (vwap * filled - notional) / (price - vwap) if taker.is_buy \
+                        else (notional - vwap * filled) / (vwap - price)
+                    room = floor_step(room, step) if step else room
+                    if room <= 0:
+                        return
+                    qty = min(qty, room)
                 if taker.reduce_only and taker_acct is not None:
                     qty = min(qty, self._reduce_capacity(taker_acct, taker))
                     if qty <= 0:
@@ -733,6 +796,7 @@ class Exchange:
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
         with self.lock:
+            self.check_trading_open()
             o = (self.get_order(address, order_id) if order_id is not None
                  else self.get_order_by_client_id(address, client_id))
             if not o.is_open:
@@ -750,6 +814,7 @@ class Exchange:
 
     def cancel_all(self, address: str, market: Optional[str] = None) -> List[Order]:
         with self.lock:
+            self.check_trading_open()
             acct = self.account(address)
             if market:
                 self.market(market)
@@ -762,6 +827,7 @@ class Exchange:
 
     def cancel_batch(self, address: str, order_ids: Iterable[str], client_ids: Iterable[str]) -> List[dict]:
         with self.lock:
+            self.check_trading_open()
             acct = self.account(address)
             now = self.clock.now_ms()
             results = []
@@ -928,6 +994,8 @@ class Exchange:
             self._match(o, book, best, now)   # only the touch: flow does not sweep the book
 
     def _check_triggers(self, sym: str, now: int) -> None:
+        if self.system_state != "ok":      # TP/SL and stop triggers run in normal trading only
+            return
         mark = self.states[sym].mark_price
         for o in list(self.triggers[sym]):
             if self._triggered(o, mark):
@@ -976,7 +1044,10 @@ class Exchange:
 
     # ------------------------------------------------------------------ liquidations
     def _check_liquidations(self, now: int) -> None:
-        """Liquidate every account whose value has fallen below its maintenance margin."""
+        """Liquidate every account whose value has fallen below its maintenance margin (in
+        normal trading only: not in maintenance, cancel_only or post_only)."""
+        if self.system_state != "ok":
+            return
         for acct in list(self.accounts.values()):
             if not any(p.size != 0 for p in acct.positions.values()):
                 continue
@@ -1091,6 +1162,10 @@ def _rolling_24h(st: MarketState, now: int) -> tuple:
     if high is None:
         high = low = st.last_price
     return open_24h, high, low, base, quote, trades
+
+
+def _ceil_step(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).quantize(ONE, rounding=ROUND_CEILING) * step
 
 
 def _money(amount: Decimal) -> Decimal:

@@ -40,6 +40,8 @@ class Market:
     funding_period_hours: Decimal = Decimal(8)
     max_funding_rate: Decimal = Decimal("0.05")
     max_slippage: Decimal = Decimal("0.05")
+    price_band_width: Decimal = ZERO      # aggressive orders trade within mark * (1 ± width); 0: no band
+    vwap_protection: bool = False         # market orders' average price is capped (BBO ± max slippage)
     venue: str = "paradex"
     name: str = ""
     kind: str = "perpetual"           # "perpetual" (mark, index, funding) or "spot"
@@ -191,6 +193,7 @@ class Account:
     seq_no: int = 0
     used_signatures: Dict[str, int] = field(default_factory=dict)  # replay protection
     liquidations: List[dict] = field(default_factory=list)          # {"id": tx hash, "created_at": ms}
+    max_slippage: Dict[str, Decimal] = field(default_factory=dict)  # per market, the account's own setting
     # Derived from open_orders and kept up to date by add_open/drop_open/hold, so the margin check
     # on every order costs O(markets), not O(open orders): per market, how many orders are open
     # and the summed remaining size of the open buys and sells that count for margin.
