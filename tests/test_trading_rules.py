@@ -52,20 +52,23 @@ def test_aggressive_order_outside_the_band_is_refused_and_a_passive_one_rests(cl
 
 def test_market_order_stops_at_the_band_edge(client):
     ex = ex_of(client)
-    m = mark(client)
+    eth = "ETH-USD-PERP"     # its whole book fits in one order (BTC's is deeper than max_order_size)
+    m = ex.states[eth].mark_price
     maker = "0xb0b"
     ex.fund(maker, "10000000")
     far = (m * D("1.06")).quantize(D("1"))   # a resting sell beyond the band
-    submit(ex, maker, limit("SELL", "1", far))
+    submit(ex, maker, dict(limit("SELL", "1", far), market=eth))
     ex.fund(DEMO_ACCOUNT, "100000000")
-    ex.accounts[DEMO_ACCOUNT].max_slippage[BTC] = D("1")      # VWAP out of the way: only the band binds
-    ladder = sum(s for _, s in ex.books[BTC].asks.depth(1000)) - 1
-    ack = post_order(client, market=BTC, side="BUY", type="MARKET", size=str(ladder + 1))
+    ex.accounts[DEMO_ACCOUNT].max_slippage[eth] = D("1")      # VWAP out of the way: only the band binds
+    inside = sum(s for p, s in ex.books[eth].asks.depth(1000) if p < far)
+    assert inside + 1 <= ex.markets[eth].max_order_size
+    ack = post_order(client, market=eth, side="BUY", type="MARKET", size=str(inside + 1))
     done = order(client, ack["id"])
     assert done["status"] == "CLOSED" and done["cancel_reason"] == "REMAINING_IOC_CANCEL"
     assert D(done["remaining_size"]) == 1                      # the sell beyond the band is untouched
     prices = [D(f.price) for f in ex.accounts[DEMO_ACCOUNT].fills]
     assert prices and max(prices) <= m * D("1.05") and ex.accounts[maker].fills == []
+    assert [p for p, _ in ex.books[eth].asks.depth(5)] == [D(far)]
 
 
 def test_market_order_average_price_is_capped_by_max_slippage(client):
@@ -131,3 +134,29 @@ def test_stops_and_liquidations_wait_for_normal_trading(client):
     call(client, "POST", "/_mock/system/state", 200, {"status": "ok"})
     ex.set_price(BTC, str((m * D("0.95")).quantize(D("1"))))
     assert order(client, stop["id"])["status"] == "CLOSED"
+
+
+def test_backfilled_mark_and_index_are_their_own_series(client):
+    now = ex_of(client).clock.now_ms()
+    q = f"symbol={BTC}&resolution=1&start_at={now - 25 * 60_000}&end_at={now - 5 * 60_000}"
+    rows = {k: get(client, f"/v1/markets/klines?{q}&price_kind={k}")["results"] for k in ("last", "mark", "underlying")}
+    assert len(rows["last"]) == len(rows["mark"]) == len(rows["underlying"]) >= 20
+    closes = {k: [D(str(r[4])) for r in v] for k, v in rows.items()}
+    assert closes["mark"] != closes["last"] and closes["underlying"] != closes["last"]
+    assert closes["mark"] != closes["underlying"]
+    for k in ("mark", "underlying"):      # close to the trades' prices all the same (a few bp)
+        assert all(abs(a - b) / b < D("0.005") for a, b in zip(closes[k], closes["last"]))
+
+
+def test_derived_amounts_are_quantised_and_cross_leverage_is_the_setting(client):
+    post_order(client, market=BTC, side="BUY", type="MARKET", size="0.0123")
+    post_order(client, market=BTC, side="BUY", type="MARKET", size="0.0101")
+    ex_of(client).advance(seconds=5)
+    (p,) = get(client, "/v1/positions")["results"]
+    for k in ("average_entry_price", "unrealized_pnl", "unrealized_funding_pnl", "cost", "cached_funding_index"):
+        assert len(p[k].partition(".")[2]) <= (12 if k == "cached_funding_index" else 8), (k, p[k])
+    assert p["leverage"] == "50"          # BTC imf_base 0.02: the default cross leverage
+    call(client, "POST", f"/v1/account/margin/{BTC}", 200, {"leverage": 10, "margin_type": "CROSS"})
+    assert get(client, "/v1/positions")["results"][0]["leverage"] == "10"
+    acct = get(client, "/v1/account")
+    assert all(len(acct[k].partition(".")[2]) <= 8 for k in ("account_value", "free_collateral", "margin_cushion"))

@@ -118,6 +118,7 @@ class PositionUpdate:
     funding_index: Decimal
     liquidation_price: Optional[Decimal]
     account_value: Decimal
+    leverage: int = 0            # the account's leverage setting for the market (cross margin)
 
 
 @dataclass(frozen=True)

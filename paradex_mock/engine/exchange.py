@@ -128,7 +128,8 @@ class Exchange:
             for d in self.market_defs:
                 m = d.market
                 params = SimParams.from_dict(d.sim, m)
-                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
+                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream),
+                                 depth_rng=self._rng(f"{d.stream}:depth:{m.symbol}"))
                 self.markets[m.symbol] = m
                 self.states[m.symbol] = st
                 self.books[m.symbol] = OrderBook(m.symbol)
@@ -762,7 +763,8 @@ class Exchange:
             mg = self.margin(acct)
         liq = self.liquidation_price(acct, pos, mg) if pos.size else None
         return PositionUpdate(copy.copy(pos), st.mark_price, st.funding_index, liq,
-                              mg.account_value if mg is not None else ZERO)
+                              mg.account_value if mg is not None else ZERO,
+                              acct.leverage.get(pos.market) or int(ONE / st.market.imf_base))
 
     def _publish_account(self, acct: Account, mg: Optional[Margin] = None) -> None:
         self.bus.publish("account", self.account_update(acct, mg), None, acct.address)
