@@ -100,6 +100,8 @@ class EventBus:
 #   book             BookUpdate          yes      -
 #   summary          MarketStats         yes      -
 #   funding_data     FundingSample       yes      -
+#   transfer         Transfer            -        yes
+#   algo             Algo (a copy)       yes      yes
 
 @dataclass(frozen=True)
 class BookUpdate:

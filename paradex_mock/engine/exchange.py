@@ -26,7 +26,7 @@ from .errors import ExchangeError
 from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, FundingSample, MarketStats,
                      PositionUpdate)
 from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
-                     Account, Fill, FundingPayment, Margin, Market, Order, Position, Trade)
+                     Account, Algo, Fill, FundingPayment, Margin, Market, Order, Position, Trade, Transfer)
 from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
 from .simulator import MINUTE_MS, MarketState, SimParams, backfill
 
@@ -142,7 +142,7 @@ class Exchange:
                     st.open_interest = params.open_interest
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
-            demo = self._ensure_account(DEMO_ACCOUNT)
+            demo = self._ensure_account(DEMO_ACCOUNT, quiet=True)   # a reset publishes "reset" first
             demo.public_key = DEMO_PUBLIC_KEY
             demo.onboarded = True
             for sym in self.markets:
@@ -196,14 +196,30 @@ class Exchange:
         return self._last_seq
 
     # ------------------------------------------------------------------ accounts
-    def _ensure_account(self, address: str) -> Account:
+    def _ensure_account(self, address: str, quiet: bool = False) -> Account:
         acct = self.accounts.get(address)
         if acct is None:
             now = self.clock.now_ms()
-            acct = Account(address=address, balance=self.starting_balance, created_at=now,
-                           balance_updated_at=now)
+            acct = Account(address=address, balance=ZERO, created_at=now, balance_updated_at=now)
             self.accounts[address] = acct
+            if self.starting_balance:   # its starting balance is a deposit
+                self._transfer(acct, self.starting_balance, now, publish=not quiet)
         return acct
+
+    def _transfer(self, acct: Account, amount: Decimal, now: int, publish: bool = True) -> Transfer:
+        """Credit (amount > 0: a deposit) or debit (a withdrawal) collateral, on the record."""
+        acct.balance += amount
+        acct.balance_updated_at = now
+        # its own id space: the order/fill id counter must not move (replays stay byte-identical)
+        tid = hashlib.sha256(f"{acct.address}:{len(acct.transfers)}:{now}:{amount}".encode()).hexdigest()[:24]
+        t = Transfer(id=tid, account=acct.address, amount=abs(amount),
+                     kind="DEPOSIT" if amount > 0 else "WITHDRAWAL", direction="IN" if amount > 0 else "OUT",
+                     token="USDC", status="COMPLETED", created_at=now,
+                     txn_hash="0x" + hashlib.sha256(f"{acct.address}:{tid}".encode()).hexdigest()[:63])
+        acct.transfers.append(t)
+        if publish:
+            self.bus.publish("transfer", t, None, acct.address)
+        return t
 
     def account(self, address: str, create: bool = True) -> Account:
         with self.lock:
@@ -226,8 +242,8 @@ class Exchange:
         with self.lock:
             amount = to_decimal(amount)
             acct = self._ensure_account(normalize_address(address))
-            acct.balance += amount
-            acct.balance_updated_at = self.clock.now_ms()
+            if amount:
+                self._transfer(acct, amount, self.clock.now_ms())
             self._publish_account(acct)
             return acct
 
@@ -888,6 +904,83 @@ class Exchange:
             self._flush(now)
             return o
 
+    # ------------------------------------------------------------------ algos (TWAP)
+    def submit_twap(self, address: str, market: str, side: str, size: Decimal, duration_s: int,
+                    interval_s: int = 30) -> Algo:
+        """A TWAP parent: ``duration_s / interval_s`` MARKET child orders of equal size (the
+        last takes the rest), the first now and then one every ``interval_s`` on the exchange
+        clock (each tick places the ones due). Rules are checked on the first slice's size."""
+        with self.lock:
+            acct = self._ensure_account(normalize_address(address))
+            m = self.market(market)
+            now = self.clock.now_ms()
+            slices = max(1, duration_s // interval_s)
+            probe = Order(id="", account=acct.address, market=m.symbol, side=side, type="MARKET",
+                          size=size, price=ZERO, remaining=size)
+            self.check_order(acct, probe, now)
+            if floor_step(size / slices, m.step) < m.step:
+                raise ExchangeError("INVALID_ORDER_SIZE", f"size {fmt(size)} is too small for {slices} slices")
+            algo = Algo(id=self._new_id(now), account=acct.address, market=m.symbol, side=side, size=size,
+                        created_at=now, end_at=now + duration_s * 1000, interval_ms=interval_s * 1000,
+                        slices=slices, next_at=now, last_updated_at=now)
+            acct.algos[algo.id] = algo
+            self.bus.publish("algo", copy.copy(algo), algo.market, acct.address)
+            self._run_algo(acct, algo, now)
+            self._flush(now)
+            return algo
+
+    def cancel_algo(self, address: str, algo_id: str) -> Algo:
+        with self.lock:
+            self.check_trading_open()
+            acct = self.account(address)
+            algo = acct.algos.get(str(algo_id))
+            if algo is None:
+                raise ExchangeError("ALGO_ID_NOT_FOUND", f"algo order {algo_id} not found", 404)
+            if algo.status == "CLOSED":
+                raise ExchangeError("ORDER_IS_CLOSED", f"algo order {algo_id} is already closed")
+            self._close_algo(algo, self.clock.now_ms(), "USER_CANCELED")
+            return algo
+
+    def _close_algo(self, algo: Algo, now: int, reason: str) -> None:
+        algo.status = "CLOSED"
+        algo.cancel_reason = reason
+        algo.last_updated_at = now
+        self.bus.publish("algo", copy.copy(algo), algo.market, algo.account)
+
+    def _run_algos(self, now: int) -> None:
+        for acct in list(self.accounts.values()):
+            for algo in list(acct.algos.values()):
+                if algo.status != "CLOSED":
+                    self._run_algo(acct, algo, now)
+
+    def _run_algo(self, acct: Account, algo: Algo, now: int) -> None:
+        """Place every child order that is due by ``now`` (one per interval)."""
+        m = self.markets[algo.market]
+        while algo.status != "CLOSED" and algo.placed < algo.slices and algo.next_at <= now:
+            last = algo.placed == algo.slices - 1
+            size = algo.size - floor_step(algo.size / algo.slices, m.step) * (algo.slices - 1) if last \
+                else floor_step(algo.size / algo.slices, m.step)
+            algo.placed += 1
+            algo.next_at += algo.interval_ms
+            child = Order(id="", account=acct.address, market=algo.market, side=algo.side, type="MARKET",
+                          size=size, price=ZERO, remaining=size, instruction="IOC")
+            try:
+                child = self.check_order(acct, child, now)
+            except ExchangeError as e:
+                self._close_algo(algo, now, e.code)
+                return
+            self._accept(acct, child, now)
+            self._process(acct, child, now)
+            algo.child_ids.append(child.id)
+            algo.filled += child.filled
+            algo.filled_notional += child.filled_notional
+            algo.status = "OPEN"
+            algo.last_updated_at = now
+            if algo.placed >= algo.slices:
+                self._close_algo(algo, now, "" if algo.filled == algo.size else "REMAINING_IOC_CANCEL")
+            else:
+                self.bus.publish("algo", copy.copy(algo), algo.market, acct.address)
+
     def set_leverage(self, address: str, market: str, leverage: int) -> dict:
         with self.lock:
             acct = self.account(address)
@@ -924,6 +1017,8 @@ class Exchange:
                 self._requote(sym, now)
                 self._synthetic_flow(sym, dt_s, now)
                 self._check_triggers(sym, now)
+            if self.system_state == "ok":
+                self._run_algos(now)
             if now >= self.next_funding_ms:
                 self._pay_funding(now)
                 interval = int(self.config.funding_interval * 1000)
