@@ -55,6 +55,9 @@ def current_account() -> str:
     parts = header.split(None, 1)
     if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
         raise JwtRefused("missing or malformed jwt")
+    ks = st.venue_state.get("paradex_keys")
+    if ks is not None and ks.revoked and parts[1].strip() in ks.revoked:
+        raise JwtRefused("invalid or expired jwt: token revoked")
     try:
         claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
     except InvalidJwt as e:
@@ -130,7 +133,9 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     except (ValueError, TypeError, KeyError) as e:
         raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {e}") from None
     if not verify(h, r, s, int(pub, 16)):
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
+        from .keys import active_subkeys      # a registered, unrevoked subkey signs for its account
+        if not any(verify(h, r, s, k) for k in active_subkeys(st, address)):
+            raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
     # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built
     # from the signature would let a replayer through by flipping s.
     return ReplayKey(f"{'m' if modify else 'o'}{h:x}", ts + window)

@@ -251,6 +251,36 @@ def _summary_entry(s: "MarketStats") -> list:
     return entry
 
 
+def algo(a) -> dict:
+    return {
+        "id": a.id, "account": a.account, "market": a.market, "side": a.side, "algo_type": "TWAP",
+        "size": fmt(a.size), "remaining_size": fmt(a.size - a.filled),
+        "avg_fill_price": q8(a.filled_notional / a.filled) if a.filled > 0 else "",
+        "status": a.status, "cancel_reason": a.cancel_reason, "created_at": a.created_at,
+        "last_updated_at": a.last_updated_at, "end_at": a.end_at,
+        "algo_params": {"duration_seconds": str((a.end_at - a.created_at) // 1000),
+                        "frequency": str(a.interval_ms // 1000)},
+    }
+
+
+def transfer(t) -> dict:
+    return {
+        "id": t.id, "account": t.account, "kind": t.kind, "direction": t.direction, "status": t.status,
+        "token": t.token, "amount": fmt(t.amount), "txn_hash": t.txn_hash, "created_at": t.created_at,
+        "last_updated_at": t.created_at, "bridge": "", "counterparty": "", "external_account": "",
+        "external_chain": "", "external_txn_hash": "", "failure_reason": "", "auto_withdrawal_fee": "0",
+        "socialized_loss_factor": "0", "vault_address": "", "vault_unwind_completion_percentage": "0",
+    }
+
+
+def transaction_of_fill(f) -> dict:
+    """A fill's settlement transaction on Paradex Chain (``GET /transactions``)."""
+    import hashlib
+    return {"id": f.id, "hash": "0x" + hashlib.sha256(f"fill:{f.id}".encode()).hexdigest()[:63],
+            "type": "TRANSACTION_LIQUIDATE" if f.fill_type == "LIQUIDATION" else "TRANSACTION_FILL",
+            "state": "ACCEPTED_ON_L2", "created_at": f.created_at, "completed_at": f.created_at}
+
+
 def render(kind: str, data):
     """A bus event's payload in Paradex's shape (None for kinds Paradex does not send)."""
     fn = RENDERERS.get(kind)
