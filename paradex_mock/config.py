@@ -30,6 +30,7 @@ class Config:
     start_time_ms: Optional[int] = None  # manual clock start; default: wall clock at start
     auth_mode: str = "permissive"       # "permissive" (no header => demo account) or "strict"
     auto_onboard: bool = True           # onboard unknown accounts on /auth when the key derives the address
+    strict_order_replay: bool = False   # refuse a signed order message seen before (Paradex does not)
     starting_balance: str = "100000"    # USDC credited to every new account
     funding_interval: float = 3600.0    # seconds between funding payments
     backfill_hours: float = 24.0        # history generated at start (candles)
@@ -67,6 +68,8 @@ _HELP = {
                  "'strict': every private call needs a valid JWT, as on Paradex",
     "auto_onboard": "onboard an account on /auth when its signature's key derives the address "
                     "(ccxt never onboards); 'false' answers NOT_ONBOARDED as Paradex does",
+    "strict_order_replay": "refuse a signed order whose exact signed message was already accepted "
+                           "(default false: as on Paradex, only recv_window and client_id apply)",
     "starting_balance": "USDC balance of every new account (default 100000)",
     "funding_interval": "seconds between funding payments on open positions (default 3600)",
     "backfill_hours": "hours of 1-minute history generated at start (default 24)",

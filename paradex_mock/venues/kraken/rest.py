@@ -15,7 +15,6 @@ from typing import List, Optional
 
 from flask import Blueprint, current_app, request
 
-from ...engine import candles as cdl
 from ...http.errors import json_response
 from . import views
 from .markets import ASSETS, VENUE

@@ -60,8 +60,9 @@ class ParadexVenue(Venue):
         return name          # Paradex's engine keys are its symbols (they predate venues)
 
     def blueprints(self) -> list:
-        from . import auth_routes, private, public
-        return [public.bp, auth_routes.bp, private.bp]
+        from . import algos, auth_routes, extras, keys, private, public, transfers
+        return [public.bp, auth_routes.bp, private.bp, algos.bp, transfers.bp, keys.bp, extras.public_bp,
+                extras.private_bp]
 
     def url_converters(self) -> dict:
         from .params import OrderIdConverter
@@ -108,7 +109,7 @@ class ParadexVenue(Venue):
             return ["auth"]
         if not private:
             return ["public"]
-        if path.startswith("/v1/orders") and method in ("POST", "PUT", "DELETE"):
+        if path.startswith(("/v1/orders", "/v1/algo/orders")) and method in ("POST", "PUT", "DELETE"):
             return ["orders", "private_ip"]
         return ["private_get", "private_ip"]
 
@@ -121,7 +122,7 @@ class ParadexVenue(Venue):
             return None   # the route itself answers the auth error
 
     def is_private(self, blueprint: str) -> bool:
-        return blueprint in ("private", "paradex_private")
+        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private")
 
     # ---------------------------------------------------------------- WebSocket
     def owns_ws_path(self, path: str) -> bool:

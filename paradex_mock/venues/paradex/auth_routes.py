@@ -103,9 +103,16 @@ def auth(public_key=None):
         acct = ex.accounts.get(address)
         registered = int(acct.public_key, 16) if acct is not None and acct.public_key else None
     if registered is not None:
+        from .keys import active_subkeys, subkey_refusal
         if path_key is not None and path_key != registered:
-            raise ExchangeError("INVALID_SUBKEY", "the public key in the path is not this account's key", 401)
-        if not verify(h, r, s, registered):
+            # a subkey (paradex-py's ParadexSubkey names it in the path): registered, active, from an allowed address
+            refusal = subkey_refusal(state, address, path_key)
+            if refusal is not None:
+                raise refusal
+            if not verify(h, r, s, path_key):
+                raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
+        elif not verify(h, r, s, registered) and not (
+                path_key is None and any(verify(h, r, s, k) for k in active_subkeys(state, address))):
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
     else:
         if not state.config.auto_onboard:   # as Paradex: an account must have called /onboarding

@@ -59,6 +59,9 @@ def current_account() -> str:
         environ[ACCOUNT_KEY] = DEMO_ACCOUNT
         environ[AUTHENTICATED_KEY] = False
         return DEMO_ACCOUNT
+    ks = st.venue_state.get("paradex_keys")
+    if ks is not None and ks.revoked and parts[1].strip() in ks.revoked:
+        raise JwtRefused("invalid or expired jwt: token revoked")
     try:
         claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
     except InvalidJwt as e:
@@ -85,7 +88,9 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     replay key for ``signatures_claimed`` (None when nothing was signed).
 
     Clients that sign with whole-second timestamps (ccxt) produce the same signed message for two
-    identical orders in the same second; the second one is refused as a replay."""
+    identical orders in the same second. Paradex accepts both (its replay protection is the receive
+    window, and a duplicate ``client_id`` of an open order); only with ``strict_order_replay`` does
+    the mock refuse the second as a replay."""
     if not isinstance(body, dict):
         raise ExchangeError("BINDING_ERROR", "order must be a JSON object")
     signed = body.get("signature") not in (None, "")
@@ -132,7 +137,9 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     except (ValueError, TypeError, KeyError) as e:
         raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {short(str(e))}") from None
     if not verify(h, r, s, int(pub, 16)):
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
+        from .keys import active_subkeys      # a registered, unrevoked subkey signs for its account
+        if not any(verify(h, r, s, k) for k in active_subkeys(st, address)):
+            raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
     # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built
     # from the signature would let a replayer through by flipping s.
     return ReplayKey(f"{'m' if modify else 'o'}{h:x}", ts + window)
@@ -162,7 +169,8 @@ class signatures_claimed:
 
     def __init__(self, address: str, keys):
         self.address = address
-        self.keys = [k for k in keys if k]
+        # off by default: Paradex accepts the same signed message twice (config strict_order_replay)
+        self.keys = [k for k in keys if k] if state().config.strict_order_replay else []
 
     def __enter__(self):
         ex = state().exchange

@@ -163,9 +163,7 @@ def funding_payments():
     return json_response(paginate(rows, lambda p: [p.created_at, p.id], views.funding_payment))
 
 
-@bp.get("/v1/transfers")
-@bp.get("/v1/tradebusts")
-@bp.get("/v1/transactions")
+@bp.get("/v1/tradebusts")              # no trade is ever busted here (transfers: transfers.py)
 def empty_paginated():
     current_account()
     int_arg("page_size", 100, 1, 5000)
