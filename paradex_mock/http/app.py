@@ -48,7 +48,7 @@ class MockState:
     ticker: Optional[Ticker] = None
     controller: Any = None
     _verifier: Any = None
-    book_cache: dict = field(default_factory=dict)   # GET /orderbook's JSON per book version (http/public.py)
+    book_cache: dict = field(default_factory=dict)   # GET /orderbook's JSON per book version (venues/paradex/public.py)
 
     @property
     def jwt_verifier(self):

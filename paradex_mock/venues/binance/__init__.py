@@ -47,8 +47,7 @@ class BinanceVenue(Venue):
         if status in (404, 405):
             return _empty(status)
         if status == 429:
-            return json_response({"code": -1003, "msg": "Too many requests; please use WebSocket Streams for live "
-                                                         "updates to avoid bans."}, 429, {"Retry-After": "1"})
+            return json_response({"code": -1003, "msg": "Too many requests queued."}, 429, {"Retry-After": "1"})
         code, msg = STATUS_BODIES.get(status, (-1000, "An unknown error occurred while processing the request."))
         return json_response({"code": code, "msg": msg}, status)
 
@@ -89,9 +88,9 @@ class BinanceVenue(Venue):
         ip = request.remote_addr or "?"
         if self.bans.refused(ip, self.clock.now_ms()):
             return self.refuse(request)
-        return json_response({"code": -1003, "msg": f"Too many requests; current limit of IP({ip}) request weight is "
+        return json_response({"code": -1003, "msg": f"Too much request weight used; current limit is "
                                                     f"{limits.WEIGHT_PER_MINUTE} request weight per 1 MINUTE. Please use "
-                                                    "WebSocket Streams for live updates to avoid bans."},
+                                                    "WebSocket Streams for live updates to avoid polling the API."},
                              429, dict(self.limit_headers(verdict), **{"Retry-After": str(verdict.retry_after_s)}))
 
     # ---------------------------------------------------------------- WebSocket
