@@ -23,6 +23,7 @@ DEFAULTS = {
     "orderbook": '{"market":"BTC-USD-PERP","seq_no":1,"bids":[],"asks":[]}',
     "order_ack": '{"id":"1","status":"NEW"}',
     "batch_ack": '{"orders":[],"errors":[]}',
+    "klines": '[]',
 }
 
 
@@ -49,6 +50,10 @@ def create_app() -> Flask:
     @app.get("/v1/orderbook/<path:market>")
     def orderbook(market):
         return const("orderbook")
+
+    @app.get("/binance/api/v3/klines")
+    def klines():
+        return const("klines")
 
     crypto = None
     if os.environ.get("BENCH_CRYPTO"):

@@ -12,6 +12,7 @@ from .orders import market_params, permissive_bodies, signed_setup
 
 READ_SUMMARY = "/v1/markets/summary?market=BTC-USD-PERP"
 READ_BOOK = "/v1/orderbook/BTC-USD-PERP"
+READ_KLINES = "/binance/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=500"
 
 
 ROUNDS = 2
@@ -60,6 +61,7 @@ def run(report: Report, gen: str, duration: float, warmup: float, connections: i
         payloads = {
             "summary": http_get(base + READ_SUMMARY)[1].decode(),
             "orderbook": http_get(base + READ_BOOK)[1].decode(),
+            "klines": http_get(base + READ_KLINES)[1].decode(),
         }
         params = market_params(base)
         perm = permissive_bodies(params, 500)
@@ -73,6 +75,7 @@ def run(report: Report, gen: str, duration: float, warmup: float, connections: i
 
         f_summary = write_requests(work / "summary.txt", [("GET", READ_SUMMARY, None, None)])
         f_book = write_requests(work / "orderbook.txt", [("GET", READ_BOOK, None, None)])
+        f_klines = write_requests(work / "klines.txt", [("GET", READ_KLINES, None, None)])
         f_perm = write_requests(work / "orders_permissive.txt", [("POST", "/v1/orders", None, b) for b in perm])
         half = max(1.0, duration / ROUNDS)
 
@@ -107,6 +110,7 @@ def run(report: Report, gen: str, duration: float, warmup: float, connections: i
 
         ab("summary", f_summary)
         ab("orderbook", f_book)
+        ab("klines", f_klines)
         ab("permissive", f_perm)
 
         n_signed = int(min(20000, max(600, cl["per_s"] * 1.6 * duration)))
@@ -162,6 +166,7 @@ def run(report: Report, gen: str, duration: float, warmup: float, connections: i
 
     pair("GET /markets/summary", "summary", 0.8)
     pair("GET /orderbook/{market}", "orderbook", 0.8)
+    pair("GET /binance/api/v3/klines?limit=500", "klines", 0.8)
     pair("POST /orders permissive", "permissive", 0.6, unit="orders/s")
     pair("POST /orders signed (resting GTC)", "signed", None, unit="orders/s", count_status="201")
     pair("POST /orders signed (IOC)", "signed_ioc", None, unit="orders/s", count_status="201",

@@ -104,9 +104,19 @@ def run(report: Report, clients: int = 1000, seconds: float = 10.0) -> dict:
         raw["inproc_sbe"] = run_client([str(BENCH / "ws_fanout_client.py"), "--url",
                                         f"ws://{HOST}:{wp}/v1?sbeSchemaId=1&sbeSchemaVersion=3",
                                         "--clients", str(clients), "--seconds", str(seconds)], timeout=seconds + 240)
+        # Binance's kline stream to as many clients, on the same server and the same ticks
+        raw["inproc_binance_kline"] = run_client([str(BENCH / "ws_fanout_client.py"), "--url",
+                                                  f"ws://{HOST}:{wp}/binance/ws", "--protocol", "binance",
+                                                  "--channels", "btcusdt@kline_1m", "--clients", str(clients),
+                                                  "--seconds", str(seconds)], timeout=seconds + 240)
     finally:
         srv.stop()
     _sbe_figures(report, raw)
+    k = raw["inproc_binance_kline"]
+    report.add(Figure("ws", f"Binance kline stream fan-out, {clients} clients: p99 lag", k["lag_p99_ms"], "ms",
+                      raw["inproc"]["fanout"]["lag_p99_ms"], "Paradex's fan-out, same run",
+                      higher_is_better=False, target="<= 50 ms", ok=k["lag_p99_ms"] <= 50 and k["subscribed"] == clients,
+                      note=f"{k['subscribed']}/{clients} subscribed, {k['msgs_per_s']:.0f} msg/s"))
 
     # ---------------------------------------------------------------- the baseline: bare broadcast
     bp = free_port()

@@ -24,6 +24,8 @@ import time
 from typing import List, Optional
 from urllib.parse import urlsplit
 
+PROTOCOL = "paradex"      # --protocol
+
 
 def _raise_nofile(n: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -50,10 +52,11 @@ class Stats:
 
 def _stamp(msg: str) -> Optional[float]:
     try:
-        data = json.loads(msg)["params"]["data"]
+        doc = json.loads(msg)
+        data = doc["params"]["data"] if PROTOCOL == "paradex" else doc
     except (ValueError, KeyError, TypeError):
         return None
-    ts = data.get("last_updated_at") or data.get("created_at")
+    ts = data.get("last_updated_at") or data.get("created_at") or data.get("E")
     return float(ts) if isinstance(ts, (int, float)) else None
 
 
@@ -65,8 +68,7 @@ async def client(i: int, url: str, channels: List[str], st: Stats, open_timeout:
         async with connect(url, open_timeout=open_timeout, ping_interval=None, close_timeout=1,
                            max_queue=None, compression=compression) as ws:
             for k, ch in enumerate(channels):
-                await ws.send(json.dumps({"jsonrpc": "2.0", "id": k + 1, "method": "subscribe",
-                                          "params": {"channel": ch}}))
+                await ws.send(subscribe_frame(PROTOCOL, k, ch))
             acked = 0
             while acked < len(channels):
                 m = json.loads(await asyncio.wait_for(ws.recv(), open_timeout))
@@ -103,7 +105,15 @@ async def client(i: int, url: str, channels: List[str], st: Stats, open_timeout:
 
 
 # ----------------------------------------------------------------------------- the lean client
-_STAMP = re.compile(rb'"(?:last_updated_at|created_at)":(\d+)')
+# the payload's own time: Paradex's last_updated_at / created_at, Binance's event time "E"
+_STAMP = re.compile(rb'"(?:last_updated_at|created_at|E)":(\d+)')
+
+
+def subscribe_frame(protocol: str, k: int, channel: str) -> str:
+    """One subscription request in the venue's protocol (acked with a "result" either way)."""
+    if protocol == "binance":
+        return json.dumps({"method": "SUBSCRIBE", "params": [channel], "id": k + 1})
+    return json.dumps({"jsonrpc": "2.0", "id": k + 1, "method": "subscribe", "params": {"channel": channel}})
 
 
 def _frame(payload: bytes, opcode: int = 1) -> bytes:
@@ -161,8 +171,7 @@ class RawClient(asyncio.Protocol):
             del buf[:end + 4]
             self.upgraded = True
             for k, ch in enumerate(self.channels):
-                self.transport.write(_frame(json.dumps({"jsonrpc": "2.0", "id": k + 1, "method": "subscribe",
-                                                        "params": {"channel": ch}}).encode()))
+                self.transport.write(_frame(subscribe_frame(PROTOCOL, k, ch).encode()))
         st = self.st
         while len(buf) >= 2:
             opcode, n = buf[0] & 0x0F, buf[1] & 0x7F
@@ -283,6 +292,8 @@ async def run(a) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True)
+    ap.add_argument("--protocol", choices=("paradex", "binance"), default="paradex",
+                    help="how to subscribe: Paradex JSON-RPC or Binance's SUBSCRIBE")
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--channels", nargs="+", default=["bbo.BTC-USD-PERP", "trades.BTC-USD-PERP"])
     ap.add_argument("--seconds", type=float, default=10.0)
@@ -299,6 +310,8 @@ def main(argv=None) -> int:
                     help="offer permessage-deflate (paradex-py's websockets does; ccxt's aiohttp does not). "
                          "Default none: the client then inflates nothing and measures the server, not itself")
     a = ap.parse_args(argv)
+    global PROTOCOL
+    PROTOCOL = a.protocol
     if a.seconds > 300 or a.clients > 5000:
         ap.error("bounded: --seconds <= 300, --clients <= 5000")
     _raise_nofile(a.clients + 100)

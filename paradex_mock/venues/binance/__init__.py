@@ -37,6 +37,7 @@ class BinanceVenue(Venue):
         state.venue_state[self.name] = self
         self.bans = limits.Bans()
         self.clock = state.exchange.clock
+        self.klines_cache: dict = {}        # rest._klines_json
 
     def reset(self) -> None:
         self.bans.reset()

@@ -64,6 +64,6 @@ class HyperliquidVenue(Venue):
         from .ws import HyperliquidWs
         return HyperliquidWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/hyperliquid/ws" if ws_base else ""
-        return f"hyperliquid: REST POST {http_base}/hyperliquid/info{ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = "; WS /hyperliquid/ws" if with_ws else ""
+        return f"hyperliquid: REST POST /hyperliquid/info{ws}"

@@ -70,6 +70,6 @@ class KrakenVenue(Venue):
         from .ws import KrakenWs
         return KrakenWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS v2 {ws_base}/kraken/v2" if ws_base else ""
-        return f"kraken: REST {http_base}/kraken/0/public{ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = "; WS v2 /kraken/v2" if with_ws else ""
+        return f"kraken: REST /kraken/0/public{ws}"
