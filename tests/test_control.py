@@ -378,8 +378,9 @@ def test_every_counted_fault_happens(mock):
 
 
 def test_every_system_state_acts_on_order_entry(client):
-    """#13 item 4: no state the control API offers is cosmetic. maintenance refuses order entry
-    (create, batch, modify) with 503 SERVICE_UNAVAILABLE; cancels still go through."""
+    """#13 item 4: no state the control API offers is cosmetic. maintenance ("trading unavailable")
+    refuses order entry (create, batch, modify) and cancels with 503 SERVICE_UNAVAILABLE;
+    cancel_only takes the cancel."""
     resting = post(client, "/v1/orders", ORDER, 201)
     post(client, "/_mock/system/state", {"status": "maintenance"})
     assert client.get("/v1/system/state").get_json() == {"status": "maintenance"}
@@ -395,6 +396,10 @@ def test_every_system_state_acts_on_order_entry(client):
     assert post(client, "/v1/orders", ORDER, 400)["error"] == "SYSTEM_STATUS_POST_ONLY"
     post(client, "/v1/orders", dict(ORDER, instruction="POST_ONLY"), 201)
     post(client, "/_mock/system/state", {"status": "maintenance"})
+    r = client.delete(f"/v1/orders/{resting['id']}")
+    assert r.status_code == 503 and r.get_json()["error"] == "SERVICE_UNAVAILABLE"
+    assert client.get(f"/v1/orders/{resting['id']}").get_json()["status"] == "OPEN"
+    post(client, "/_mock/system/state", {"status": "cancel_only"})
     assert client.delete(f"/v1/orders/{resting['id']}").status_code == 204
     post(client, "/_mock/system/state", {"status": "ok"})
     post(client, "/v1/orders", ORDER, 201)
