@@ -40,7 +40,9 @@ def record() -> dict:
         api = mock.api_url
 
         async def run():
-            async with RpcClient(mock.ws_url) as c:
+            # an unbounded queue: thousands of frames arrive while the clock runs an hour, and a full
+            # queue would stop the client reading its socket, pongs included (the server then cuts it)
+            async with RpcClient(mock.ws_url, ping_interval=None, max_queue=None) as c:
                 await c.call("auth", {"bearer": "valid_mock_token"})
                 for ch in CHANNELS:
                     await c.call("subscribe", {"channel": ch})
