@@ -10,6 +10,7 @@ from .base import Venue
 REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
     "binance": "paradex_mock.venues.binance:BinanceVenue",
+    "bybit": "paradex_mock.venues.bybit:BybitVenue",
 }
 
 

@@ -1,0 +1,3 @@
+class BybitWs:
+    def __init__(self, venue, ctx):
+        self.venue = venue
