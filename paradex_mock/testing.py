@@ -196,6 +196,8 @@ class ExchangeType(str, Enum):
     BINANCE_SPOT = "binance"
     BYBIT_SPOT = "bybit"
     BYBIT_PERPETUAL = "bybit"          # the same venue: spot and linear share one root
+    OKX_SPOT = "okx"
+    OKX_PERPETUAL = "okx"              # the same venue: SPOT and SWAP share one root
 
 
 class MockServer(MockParadex):

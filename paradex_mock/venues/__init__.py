@@ -11,6 +11,7 @@ REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
     "binance": "paradex_mock.venues.binance:BinanceVenue",
     "bybit": "paradex_mock.venues.bybit:BybitVenue",
+    "okx": "paradex_mock.venues.okx:OkxVenue",
 }
 
 
