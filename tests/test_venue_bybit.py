@@ -25,7 +25,7 @@ KEYS = {SPOT: "bybit:spot:BTCUSDT", PERP: "bybit:linear:BTCUSDT", "ETH/USDT": "b
 
 
 def mock(**kw):
-    return MockParadex(seed=7, venues="bybit", backfill_hours=10, start_time_ms=START, **kw)
+    return MockParadex(seed=7, venues="bybit", start_time_ms=START, **dict({"backfill_hours": 10}, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -372,3 +372,21 @@ def test_same_seed_same_output():
                 "/bybit/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=100",
                 "/bybit/v5/market/tickers?category=linear")]
     assert run() == run()
+
+
+def test_ws_faults_apply_to_bybit_topics():
+    """WS fault rules match Bybit topic names: a ws_seq_gap moves the orderbook's u on by 10."""
+    with mock(rate_limits=False, backfill_hours=1) as mk:
+        async def main():
+            loop = asyncio.get_running_loop()
+            async with websockets.connect(mk.ws_url[:-3] + "/bybit/v5/public/spot") as ws:
+                await ws.send(json.dumps({"op": "subscribe", "args": ["orderbook.50.ETHUSDT"]}))
+                json.loads(await asyncio.wait_for(ws.recv(), 5))
+                snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                await loop.run_in_executor(None, lambda: mk.add_faults(
+                    [{"kind": "ws_seq_gap", "target": "orderbook.50.ETHUSDT", "count": 1}]))
+                await loop.run_in_executor(None, lambda: mk.advance(seconds=1))
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                engine_u = mk.exchange.book_update("bybit:spot:ETHUSDT", 1).seq_no
+                assert msg["type"] == "delta" and msg["data"]["u"] == engine_u + 10 > snap["data"]["u"]
+        asyncio.run(main())

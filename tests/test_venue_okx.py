@@ -368,3 +368,23 @@ def test_same_seed_same_output():
                 "/okx/api/v5/market/trades?instId=BTC-USDT-SWAP&limit=100",
                 "/okx/api/v5/market/tickers?instType=SWAP")]
     assert run() == run()
+
+
+def test_ws_seq_gap_fault_breaks_the_books_chain():
+    """A ws_seq_gap fault on a books channel: the next update's prevSeqId is not the seqId the
+    client holds, which ccxt.pro reports as InvalidNonce."""
+    with mock(rate_limits=False, backfill_hours=1) as mk:
+        async def main():
+            loop = asyncio.get_running_loop()
+            ex = client(mk, ccxt_pro.okx)
+            try:
+                ob = await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
+                await loop.run_in_executor(None, lambda: mk.add_faults(
+                    [{"kind": "ws_seq_gap", "target": "books:BTC-USDT", "count": 1}]))
+                with pytest.raises(ccxt.InvalidNonce):
+                    for _ in range(20):
+                        await loop.run_in_executor(None, lambda: mk.advance(seconds=1))
+                        ob = await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
+            finally:
+                await ex.close()
+        asyncio.run(main())

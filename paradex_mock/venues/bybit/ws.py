@@ -74,6 +74,12 @@ def _frame(name, data) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _book_skipped(msg: dict, skipped: int) -> dict:
+    """An orderbook message with its update id moved on (a ws_seq_gap fault)."""
+    data = dict(msg["data"], u=msg["data"]["u"] + skipped, seq=msg["data"]["seq"] + skipped)
+    return dict(msg, data=data)
+
+
 class DepthFeed:
     """``orderbook.<depth>.<symbol>``: the top ``depth`` levels; every change between two pushes
     folds into the next delta (a level that came and went in between goes out with size 0)."""
@@ -95,7 +101,7 @@ class DepthFeed:
         if book is None:
             return
         self.feed.send(subs, self._msg("snapshot", book.bids[:self.depth], book.asks[:self.depth], book.seq_no,
-                                       book.last_updated_at))
+                                       book.last_updated_at), _book_skipped)
 
     def _msg(self, kind: str, bids, asks, u: int, ts: int) -> dict:
         m = self.feed.market(self.market)
@@ -127,7 +133,7 @@ class DepthFeed:
             asks = sorted(self.pending[1].items())
             msg = self._msg("delta", bids, asks, self.seen_u, ts)
         self.last_u, self.pending = self.seen_u, ({}, {})
-        self.feed.send(self.subs, msg)
+        self.feed.send(self.subs, msg, _book_skipped)
 
     def reset(self) -> None:
         book = self.feed.hub.books.get(self.market)
@@ -155,9 +161,9 @@ class BybitFeed:
     def markets(self) -> dict:
         return {m: self._markets[m] for m in self.hub.markets_of(VENUE) if m in self._markets}
 
-    def send(self, subs, data) -> None:
+    def send(self, subs, data, sequenced=None) -> None:
         if subs:
-            self.hub.deliver(subs, data, _frame)
+            self.hub.deliver(subs, data, _frame, sequenced)
 
     # ------------------------------------------------------------------ events in
     def on_snapshot(self) -> None:

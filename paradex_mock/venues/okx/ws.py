@@ -56,6 +56,14 @@ def _frame(name, data) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _books_skipped(msg: dict, skipped: int) -> dict:
+    """A books message with its sequence moved on (a ws_seq_gap fault): the client sees a
+    ``prevSeqId`` that is not the ``seqId`` it holds."""
+    d = msg["data"][0]
+    moved = dict(d, seqId=d["seqId"] + skipped, prevSeqId=d["prevSeqId"] if d["prevSeqId"] == -1 else d["prevSeqId"] + skipped)
+    return dict(msg, data=[moved])
+
+
 def parse_arg(a, url: str, markets: dict) -> Channel:
     if not isinstance(a, dict) or not isinstance(a.get("channel"), str):
         raise WsError("60012", f"Invalid request: {json.dumps(a, separators=(',', ':'))}")
@@ -107,7 +115,7 @@ class BooksFeed:
         self.feed.send(subs, {"arg": {"channel": "books", "instId": self.feed.market(self.market).name},
                               "action": "snapshot",
                               "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(bids, asks),
-                                        "prevSeqId": -1, "seqId": self.last_seq}]})
+                                        "prevSeqId": -1, "seqId": self.last_seq}]}, _books_skipped)
 
     def absorb(self, book) -> None:
         if book.seq_no <= self.seen_seq:
@@ -129,7 +137,7 @@ class BooksFeed:
                "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(full_b, full_a),
                          "prevSeqId": self.last_seq, "seqId": self.seen_seq}]}
         self.last_seq, self.pending, self.sent = self.seen_seq, ({}, {}), self.levels
-        self.feed.send(self.subs, msg)
+        self.feed.send(self.subs, msg, _books_skipped)
 
 
 class TopFeed:
@@ -186,9 +194,9 @@ class OkxFeed:
     def market(self, k: str):
         return self._markets[k]
 
-    def send(self, subs, data) -> None:
+    def send(self, subs, data, sequenced=None) -> None:
         if subs:
-            self.hub.deliver(subs, data, _frame)
+            self.hub.deliver(subs, data, _frame, sequenced)
 
     # ------------------------------------------------------------------ events in
     def on_snapshot(self) -> None:
