@@ -232,7 +232,7 @@ def test_ccxt_pro_watchers(m, symbol):
                 seq = {t.created_at: t for t in m.exchange.states[k].trades[-200:]}
                 assert trades[-1]["timestamp"] in seq and trades[-1]["price"] == float(seq[trades[-1]["timestamp"]].price)
                 for _ in range(6):         # a snapshot, then deltas applied on it
-                    ob = await asyncio.wait_for(ex.watch_order_book(symbol), 10)
+                    await asyncio.wait_for(ex.watch_order_book(symbol), 10)
                 ticker = await asyncio.wait_for(ex.watch_ticker(symbol), 10)
                 ticker = await asyncio.wait_for(ex.watch_ticker(symbol), 10)
                 assert ticker["symbol"] == symbol and ticker["last"] > 0 and ticker["high"] >= ticker["low"]

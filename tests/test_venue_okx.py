@@ -378,13 +378,13 @@ def test_ws_seq_gap_fault_breaks_the_books_chain():
             loop = asyncio.get_running_loop()
             ex = client(mk, ccxt_pro.okx)
             try:
-                ob = await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
+                await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
                 await loop.run_in_executor(None, lambda: mk.add_faults(
                     [{"kind": "ws_seq_gap", "target": "books:BTC-USDT", "count": 1}]))
                 with pytest.raises(ccxt.InvalidNonce):
                     for _ in range(20):
                         await loop.run_in_executor(None, lambda: mk.advance(seconds=1))
-                        ob = await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
+                        await asyncio.wait_for(ex.watch_order_book(SPOT), 10)
             finally:
                 await ex.close()
         asyncio.run(main())
