@@ -390,3 +390,33 @@ def test_ws_faults_apply_to_bybit_topics():
                 engine_u = mk.exchange.book_update("bybit:spot:ETHUSDT", 1).seq_no
                 assert msg["type"] == "delta" and msg["data"]["u"] == engine_u + 10 > snap["data"]["u"]
         asyncio.run(main())
+
+
+def test_separate_ws_process_mode():
+    """``ws_server.py``'s mode (the WS side fed by the HTTP side's /_mock/stream, with no engine of
+    its own): topics render from the fixtures' rules, and candles roll over a minute."""
+    from paradex_mock.config import Config
+    from paradex_mock.ws.server import start_remote
+    with mock(rate_limits=False, backfill_hours=1, with_ws=False) as mk:
+        handle = start_remote(Config(venues="bybit", host="127.0.0.1", ws_port=0), upstream=mk.http_url)
+        try:
+            async def main():
+                loop = asyncio.get_running_loop()
+                async with websockets.connect(f"ws://127.0.0.1:{handle.port}/bybit/v5/public/linear") as ws:
+                    await ws.send(json.dumps({"op": "subscribe", "args": ["kline.1.BTCUSDT", "orderbook.50.BTCUSDT"]}))
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 5))["success"]
+                    snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    _, rest = get(mk, "/bybit/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=50")
+                    assert snap["data"]["b"] == rest["result"]["b"] and snap["data"]["u"] == rest["result"]["u"]
+                    await loop.run_in_executor(None, lambda: mk.advance(seconds=61))
+                    confirmed = None
+                    while confirmed is None:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                        if msg["topic"].startswith("kline") and msg["data"][0]["confirm"]:
+                            confirmed = msg["data"][0]
+                    row = mk.exchange.candles("bybit:linear:BTCUSDT", cdl.STANDARD["1m"], confirmed["start"],
+                                              confirmed["start"])[0]
+                    assert f(confirmed["close"]) == float(row[4]) and f(confirmed["volume"]) == float(row[5])
+            asyncio.run(main())
+        finally:
+            handle.stop()

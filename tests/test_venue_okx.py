@@ -388,3 +388,36 @@ def test_ws_seq_gap_fault_breaks_the_books_chain():
             finally:
                 await ex.close()
         asyncio.run(main())
+
+
+def test_separate_ws_process_mode():
+    """``ws_server.py``'s mode: books and candles from the HTTP side's /_mock/stream alone."""
+    from paradex_mock.config import Config
+    from paradex_mock.ws.server import start_remote
+    with mock(rate_limits=False, backfill_hours=1, with_ws=False) as mk:
+        handle = start_remote(Config(venues="okx", host="127.0.0.1", ws_port=0), upstream=mk.http_url)
+        try:
+            async def main():
+                loop = asyncio.get_running_loop()
+                base = f"ws://127.0.0.1:{handle.port}/okx/ws/v5"
+                async with websockets.connect(base + "/public") as pub, websockets.connect(base + "/business") as bus:
+                    await pub.send(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "ETH-USDT-SWAP"}]}))
+                    await bus.send(json.dumps({"op": "subscribe", "args": [{"channel": "candle1m", "instId": "ETH-USDT-SWAP"}]}))
+                    assert json.loads(await asyncio.wait_for(pub.recv(), 5))["event"] == "subscribe"
+                    assert json.loads(await asyncio.wait_for(bus.recv(), 5))["event"] == "subscribe"
+                    snap = json.loads(await asyncio.wait_for(pub.recv(), 5))["data"][0]
+                    engine = mk.exchange.book_update("okx:ETH-USDT-SWAP", 400)
+                    assert snap["seqId"] == engine.seq_no and snap["bids"][0][:2] == \
+                        [format(engine.bids[0][0].normalize(), "f"), format((engine.bids[0][1] * 10).normalize(), "f")]
+                    await loop.run_in_executor(None, lambda: mk.advance(seconds=61))
+                    update = json.loads(await asyncio.wait_for(pub.recv(), 5))["data"][0]
+                    assert update["prevSeqId"] == snap["seqId"]
+                    while True:
+                        row = json.loads(await asyncio.wait_for(bus.recv(), 5))["data"][0]
+                        if row[8] == "1":
+                            break
+                    want = mk.exchange.candles("okx:ETH-USDT-SWAP", cdl.STANDARD["1m"], int(row[0]), int(row[0]))[0]
+                    assert f(row[4]) == float(want[4]) and f(row[6]) == float(want[5])
+            asyncio.run(main())
+        finally:
+            handle.stop()

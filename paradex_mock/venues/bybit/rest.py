@@ -71,7 +71,7 @@ def category(allowed=CATEGORIES, default: Optional[str] = None) -> str:
     if c is None or c not in ("spot", "linear", "inverse", "option"):
         raise BybitError(10001, "Illegal category")
     if c not in allowed:
-        raise BybitError(10001, f"Illegal category")
+        raise BybitError(10001, "Illegal category")
     return c
 
 

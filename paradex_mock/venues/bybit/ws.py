@@ -107,8 +107,8 @@ class DepthFeed:
         m = self.feed.market(self.market)
         f = views.fmt(m)
         return {"topic": f"orderbook.{self.depth}.{m.name}", "type": kind, "ts": self.feed.hub.now_ms,
-                "data": {"s": m.name, "b": [[f.px(p), f.sz(q)] for p, q in bids],
-                         "a": [[f.px(p), f.sz(q)] for p, q in asks], "u": u, "seq": u},
+                "data": {"s": m.name, "b": [[f.px(p), f.sz(q) if q else "0"] for p, q in bids],
+                         "a": [[f.px(p), f.sz(q) if q else "0"] for p, q in asks], "u": u, "seq": u},
                 "cts": ts}
 
     def absorb(self, book) -> None:

@@ -278,11 +278,15 @@ class OkxFeed:
             self._send_candle(market, width, subs, row)
 
     def _send_candle(self, market: str, width: str, subs, row=None) -> None:
+        """The bar open now, or (``row`` given) one that just closed: confirmed, whatever the
+        hub's clock says yet (a trade in the next bar can close it before the tick arrives)."""
+        closed = row is not None
         row = row or self.candles.row(market, width)
         if row is None or market not in self._markets:
             return
         m = self.market(market)
         data = views.candle_row(m, row, self.hub.now_ms, cdl.STANDARD[width], 0)
+        data[8] = "1" if closed else "0"
         self.send(subs, {"arg": {"channel": "candle" + BAR_OF[width], "instId": m.name}, "data": [data]})
 
     # ------------------------------------------------------------------ subscribers
