@@ -199,8 +199,13 @@ class OkxFeed:
             self.hub.deliver(subs, data, _frame, sequenced)
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
+    def _load_candles(self) -> None:
+        """The open candles of this venue's markets only (the hub holds every venue's)."""
         self.candles.load()
+        self.candles.rows = {m: r for m, r in self.candles.rows.items() if self.hub.venue_of.get(m) == VENUE}
+
+    def on_snapshot(self) -> None:
+        self._load_candles()
         for f in self.books.values():
             f.reset_state()
             f.snapshot_to(f.subs)
@@ -214,7 +219,7 @@ class OkxFeed:
                     self._send_candle(m, width, subs)
             return
         if kind == "reset":
-            self.candles.load()
+            self._load_candles()
             return
         if market is None or self.hub.venue_of.get(market) != VENUE:
             return
