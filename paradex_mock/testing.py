@@ -196,6 +196,10 @@ class ExchangeType(str, Enum):
     """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
+    BYBIT_SPOT = "bybit"
+    BYBIT_PERPETUAL = "bybit"          # the same venue: spot and linear share one root
+    OKX_SPOT = "okx"
+    OKX_PERPETUAL = "okx"              # the same venue: SPOT and SWAP share one root
     HYPERLIQUID_PERPETUAL = "hyperliquid"
     KRAKEN_SPOT = "kraken"
 

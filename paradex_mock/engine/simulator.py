@@ -16,6 +16,7 @@ from .models import Market, Trade
 from .numbers import ONE, ZERO, floor_step, round_step, to_decimal
 
 YEAR_S = 365 * 24 * 3600
+BACKFILL_TRADES_PER_MINUTE = 8     # see backfill
 SECONDS_KEPT_MS = 24 * 3600 * 1000   # 1-second candles are kept for a day
 
 
@@ -176,7 +177,9 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     p = state.params
     end_price = float(state.index_price)
     sigma_min = p.volatility * math.sqrt(60.0 / YEAR_S)
-    per_min = max(1, int(round(p.trades_per_minute)))
+    # a day of history at a busy market's full rate would cost seconds at every start: the backfill
+    # prints at most BACKFILL_TRADES_PER_MINUTE a minute, each bigger, so a minute's volume is the same
+    per_min = max(1, int(round(min(p.trades_per_minute, BACKFILL_TRADES_PER_MINUTE))))
     steps = minutes * per_min
     # Walk backwards from the start price so "now" lands exactly on the fixture's price.
     sigma_trade = sigma_min / math.sqrt(per_min)
@@ -193,6 +196,8 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     tick, step = m.tick, m.step
     tick_f, step_f = float(tick), float(step)
     size_scale = float(p.trade_size) / step_f
+    if per_min < p.trades_per_minute:
+        size_scale *= p.trades_per_minute / per_min
     ticks_cache: dict = {}
     candles = state.candles
     seconds = state.second_candles
@@ -200,8 +205,36 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     volume = ZERO
     k = 0
     rand = rng.random
+    tick_step = tick * step
     for mi in range(minutes):
         t0 = first_min + mi * MINUTE_MS
+        if t0 < keep_from:
+            # Minutes before the kept trades: the candle is summed in whole ticks and steps (the
+            # same draws in the same order; one row a minute, not one update a trade)
+            o = h = lo = c = 0
+            v = qv = tb = tbq = 0
+            for j in range(per_min):
+                n_ticks = max(1, round(path[k] / tick_f))
+                k += 1
+                n_steps = max(1, int(size_scale * (0.2 + rand() * 1.6)))
+                rand()                                  # the trade's time within the minute
+                if j == 0:
+                    o = h = lo = n_ticks
+                elif n_ticks > h:
+                    h = n_ticks
+                elif n_ticks < lo:
+                    lo = n_ticks
+                c = n_ticks
+                v += n_steps
+                qv += n_ticks * n_steps
+                if rand() < 0.5:                        # the taker bought
+                    tb += n_steps
+                    tbq += n_ticks * n_steps
+            candles.minutes.append(t0)
+            candles.data[t0] = [tick * o, tick * h, tick * lo, tick * c, step * v, tick_step * qv, per_min,
+                                step * tb, tick_step * tbq]
+            volume += tick_step * qv
+            continue
         for j in range(per_min):
             n_ticks = max(1, round(path[k] / tick_f))
             k += 1
@@ -212,10 +245,9 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
             ts = t0 + int((j + rand()) * MINUTE_MS / per_min)
             side = "BUY" if rand() < 0.5 else "SELL"
             candles.add(ts, price, size, side == "BUY")
-            seconds.add(ts, price, size, side == "BUY")
+            seconds.add(ts, price, size, side == "BUY")   # 1-second candles: the last kept minutes only
             volume += size * price
-            if ts >= keep_from:
-                trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts, seq=k))
+            trades.append(Trade(new_trade_id(ts), m.symbol, side, size, price, ts, seq=k))
     state.last_price = trades[-1].price if trades else state.index_price
     state.total_volume = volume
     state.trade_seq = k

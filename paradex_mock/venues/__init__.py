@@ -10,6 +10,8 @@ from .base import Venue
 REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
     "binance": "paradex_mock.venues.binance:BinanceVenue",
+    "bybit": "paradex_mock.venues.bybit:BybitVenue",
+    "okx": "paradex_mock.venues.okx:OkxVenue",
     "hyperliquid": "paradex_mock.venues.hyperliquid:HyperliquidVenue",
     "kraken": "paradex_mock.venues.kraken:KrakenVenue",
 }

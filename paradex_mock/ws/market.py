@@ -26,7 +26,7 @@ class OpenCandles:
         self.first_trade: Dict[Tuple[str, str], int] = {}  # (market, width) -> first trade seq in it
 
     def load(self) -> None:
-        self.rows = {m: {w: list(r) for w, r in rows.items()} for m, rows in self.hub.candles.items()}
+        self.rows = {m: {w: _row(r) for w, r in rows.items()} for m, rows in self.hub.candles.items()}
         self.first_trade.clear()
 
     def row(self, market: str, width: str) -> Optional[list]:
@@ -74,6 +74,14 @@ class OpenCandles:
         close = row[1 + cdl.C]
         self.rows[market][width] = [interval.start(ts)] + cdl.new_row(close, trades=0)
         self.first_trade.pop((market, width), None)
+
+
+def _row(r) -> list:
+    """A snapshot's candle row as numbers: a separate WS process gets the snapshot as JSON, where
+    the decimals arrive as strings."""
+    out = [int(r[0])] + [Decimal(x) for x in r[1:]]
+    out[1 + cdl.N] = int(out[1 + cdl.N])
+    return out
 
 
 def book_diff(old: List[Tuple[Decimal, Decimal]], new: List[Tuple[Decimal, Decimal]]) -> List[Tuple[Decimal, Decimal]]:

@@ -1,0 +1,449 @@
+"""OKX v5 public WebSocket: ``/okx/ws/v5/public`` and ``/okx/ws/v5/business``.
+
+Requests ``{"op": "subscribe"|"unsubscribe", "args": [{"channel", "instId"}], "id"?}`` are acked
+per argument ``{"event": "subscribe", "arg": {...}, "connId"}``; refusals are
+``{"event": "error", "code": "60012"|"60018", "msg", "connId"}``; the text ``ping`` gets ``pong``.
+
+Public channels: ``trades``, ``books`` (a 400-level snapshot, then updates every 100 ms whose
+``prevSeqId`` is the previous message's ``seqId``, each with OKX's CRC32 ``checksum`` of the top
+25 levels after it), ``books5``, ``bbo-tbt``, ``tickers``, ``funding-rate``, ``mark-price``.
+Business: ``candle<bar>`` for the UTC bars (1m ... 4H, 6Hutc ... 1Mutc), pushed every exchange
+tick and with ``confirm: "1"`` when the bar closes. Candle channels on the public URL (and the
+others on the business URL) are refused with 60018, as OKX does.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from http import HTTPStatus
+from typing import Dict, Optional, Set
+
+from ...engine import candles as cdl
+from ...ws.market import OpenCandles, Throttle, book_diff
+from . import views
+from .markets import VENUE, key
+
+PUBLIC = ("trades", "books", "books5", "bbo-tbt", "tickers", "funding-rate", "mark-price")
+CANDLE_BARS = {b: w for b, (w, off) in views.BARS.items() if not off}      # bar -> engine width
+BAR_OF = {w: b for b, w in CANDLE_BARS.items()}
+BOOK_DEPTH = 400
+FUNDING_EVERY_MS = 60_000
+CONN_NS = uuid.UUID("0c2f3f0a-5e55-4f0b-9a0b-6f6b78000001")
+
+
+class WsError(Exception):
+    def __init__(self, code: str, msg: str):
+        super().__init__(msg)
+        self.code, self.msg = code, msg
+
+
+class Channel:
+    __slots__ = ("name", "kind", "market", "width", "arg", "private")
+
+    def __init__(self, name, kind, market, arg, width=""):
+        self.name, self.kind, self.market, self.arg, self.width, self.private = name, kind, market, arg, width, False
+
+
+class Sub:
+    __slots__ = ("conn", "channel", "account")
+
+    def __init__(self, conn, channel):
+        self.conn, self.channel, self.account = conn, channel, None
+
+
+def _frame(name, data) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _books_skipped(msg: dict, skipped: int) -> dict:
+    """A books message with its sequence moved on (a ws_seq_gap fault): the client sees a
+    ``prevSeqId`` that is not the ``seqId`` it holds."""
+    d = msg["data"][0]
+    moved = dict(d, seqId=d["seqId"] + skipped, prevSeqId=d["prevSeqId"] if d["prevSeqId"] == -1 else d["prevSeqId"] + skipped)
+    return dict(msg, data=[moved])
+
+
+def parse_arg(a, url: str, markets: dict) -> Channel:
+    if not isinstance(a, dict) or not isinstance(a.get("channel"), str):
+        raise WsError("60012", f"Invalid request: {json.dumps(a, separators=(',', ':'))}")
+    channel, inst = a["channel"], a.get("instId")
+    wrong = WsError("60018", f"Wrong URL or channel:{channel},instId:{inst} doesn't exist. Please use the correct "
+                             "URL, channel and parameters referring to API document.")
+    if channel.startswith("candle"):
+        if url != "business" or channel[6:] not in CANDLE_BARS:
+            raise wrong
+        kind, width = "candle", CANDLE_BARS[channel[6:]]
+    elif channel in PUBLIC:
+        if url != "public":
+            raise wrong
+        kind, width = channel, ""
+    else:
+        raise wrong
+    k = key(inst) if isinstance(inst, str) else ""
+    m = markets.get(k)
+    if m is None or (kind in ("funding-rate", "mark-price") and m.kind == "spot"):
+        raise wrong
+    return Channel(f"{channel}:{inst}", kind, k, {"channel": channel, "instId": inst}, width)
+
+
+class BooksFeed:
+    """``books``: every change between two pushes folds into the next update (a level that came
+    and went in between goes as size 0); ``sent`` is the book as of the last push, which is what
+    a new subscriber's snapshot shows, so the next update's ``prevSeqId`` is its ``seqId``."""
+
+    def __init__(self, feed: "OkxFeed", market: str):
+        self.feed, self.market = feed, market
+        self.subs: Set[Sub] = set()
+        self.reset_state()
+        self.throttle = Throttle(0.1, self.emit)
+
+    def reset_state(self) -> None:
+        book = self.feed.hub.books.get(self.market)
+        self.levels = (list(book.bids[:BOOK_DEPTH]), list(book.asks[:BOOK_DEPTH])) if book else ([], [])
+        self.sent = self.levels
+        self.last_seq = self.seen_seq = book.seq_no if book else 0
+        self.ts = book.last_updated_at if book else 0
+        self.pending = ({}, {})
+
+    def _wire(self, rows) -> list:
+        m = self.feed.market(self.market)
+        return [[views.plain(p), views.sz(m, q), "0", "0" if q == 0 else "1"] for p, q in rows]
+
+    def snapshot_to(self, subs) -> None:
+        bids, asks = self._wire(self.sent[0]), self._wire(self.sent[1])
+        self.feed.send(subs, {"arg": {"channel": "books", "instId": self.feed.market(self.market).name},
+                              "action": "snapshot",
+                              "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(bids, asks),
+                                        "prevSeqId": -1, "seqId": self.last_seq}]}, _books_skipped)
+
+    def absorb(self, book) -> None:
+        if book.seq_no <= self.seen_seq:
+            return
+        new = (list(book.bids[:BOOK_DEPTH]), list(book.asks[:BOOK_DEPTH]))
+        for side in (0, 1):
+            for p, q in book_diff(self.levels[side], new[side]):
+                self.pending[side][p] = q
+        self.levels, self.seen_seq, self.ts = new, book.seq_no, book.last_updated_at
+        self.throttle.poke()
+
+    def emit(self) -> None:
+        if self.seen_seq <= self.last_seq or not self.subs:
+            return
+        bids = self._wire(sorted(self.pending[0].items(), reverse=True))
+        asks = self._wire(sorted(self.pending[1].items()))
+        full_b, full_a = self._wire(self.levels[0][:25]), self._wire(self.levels[1][:25])
+        msg = {"arg": {"channel": "books", "instId": self.feed.market(self.market).name}, "action": "update",
+               "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(full_b, full_a),
+                         "prevSeqId": self.last_seq, "seqId": self.seen_seq}]}
+        self.last_seq, self.pending, self.sent = self.seen_seq, ({}, {}), self.levels
+        self.feed.send(self.subs, msg, _books_skipped)
+
+
+class TopFeed:
+    """``books5`` (5 levels, every 100 ms on change) and ``bbo-tbt`` (1 level, every 10 ms)."""
+
+    def __init__(self, feed: "OkxFeed", market: str, channel: str):
+        self.feed, self.market, self.channel = feed, market, channel
+        self.depth = 5 if channel == "books5" else 1
+        self.subs: Set[Sub] = set()
+        self.sent_top = None
+        self.throttle = Throttle(0.1 if channel == "books5" else 0.01, self.emit)
+
+    def render(self) -> Optional[dict]:
+        book = self.feed.hub.books.get(self.market)
+        if book is None:
+            return None
+        m = self.feed.market(self.market)
+        data = {"asks": views.levels(m, book.asks, self.depth), "bids": views.levels(m, book.bids, self.depth)}
+        if self.channel == "books5":
+            data["instId"] = m.name
+        data.update(ts=str(book.last_updated_at), seqId=book.seq_no)
+        return {"arg": {"channel": self.channel, "instId": m.name}, "data": [data]}
+
+    def send_to(self, subs) -> None:
+        msg = self.render()
+        if msg is not None:
+            self.feed.send(subs, msg)
+
+    def emit(self) -> None:
+        book = self.feed.hub.books.get(self.market)
+        if book is None or not self.subs:
+            return
+        top = (book.bids[:self.depth], book.asks[:self.depth])
+        if top == self.sent_top:
+            return
+        self.sent_top = top
+        self.send_to(self.subs)
+
+
+class OkxFeed:
+    def __init__(self, hub, sod8=None):
+        self.hub = hub
+        self.sod8 = sod8                     # market, now -> the Hong Kong day's opening price (in-process)
+        self.candles = OpenCandles(hub, self._candle_closed)
+        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, width) -> subs
+        self.books: Dict[str, BooksFeed] = {}
+        self.tops: Dict[tuple, TopFeed] = {}
+        self.last_size: Dict[str, object] = {}
+        self.sent: Dict[tuple, object] = {}                      # (kind, market) -> what was last pushed
+        self.subs: Set[Sub] = set()
+        self._markets: Dict[str, object] = {}
+        hub.feeds.append(self)
+
+    def market(self, k: str):
+        return self._markets[k]
+
+    def send(self, subs, data, sequenced=None) -> None:
+        if subs:
+            self.hub.deliver(subs, data, _frame, sequenced)
+
+    # ------------------------------------------------------------------ events in
+    def _load_candles(self) -> None:
+        """The open candles of this venue's markets only (the hub holds every venue's)."""
+        self.candles.load()
+        self.candles.rows = {m: r for m, r in self.candles.rows.items() if self.hub.venue_of.get(m) == VENUE}
+
+    def on_snapshot(self) -> None:
+        self._load_candles()
+        for f in self.books.values():
+            f.reset_state()
+            f.snapshot_to(f.subs)
+
+    def on_event(self, ev: dict) -> None:
+        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
+        if kind == "tick":
+            self.candles.tick(self.hub.now_ms)
+            for (k, m, width), subs in list(self.index.items()):
+                if k == "candle" and subs:
+                    self._send_candle(m, width, subs)
+            return
+        if kind == "reset":
+            self._load_candles()
+            return
+        if market is None or self.hub.venue_of.get(market) != VENUE:
+            return
+        if kind == "trade":
+            self.candles.trade(data)
+            self.last_size[market] = data.size
+        if market not in self._markets:
+            return
+        if kind == "trade":
+            subs = self.index.get(("trades", market, ""))
+            if subs:
+                m = self.market(market)
+                self.send(subs, {"arg": {"channel": "trades", "instId": m.name},
+                                 "data": [dict(views.trade(m, data), count="1", seqId=data.seq)]})
+        elif kind == "book":
+            f = self.books.get(market)
+            if f is not None:
+                f.absorb(data)
+            for (mk, _), t in self.tops.items():
+                if mk == market:
+                    t.throttle.poke()
+        elif kind == "summary":
+            for what in ("tickers", "mark-price", "funding-rate"):
+                subs = self.index.get((what, market, ""))
+                if subs:
+                    self._push(what, market, subs)
+
+    def _render(self, what: str, market: str) -> Optional[dict]:
+        m, s = self.market(market), self.hub.stats.get(market)
+        if s is None:
+            return None
+        if what == "tickers":
+            row = self.candles.row(market, "1d")
+            sod0 = row[1 + cdl.O] if row else s.open_24h
+            sod8 = self.sod8(market, self.hub.now_ms) if self.sod8 is not None else None
+            out = views.ticker(m, s, self.hub.books.get(market), self.last_size.get(market), sod0, sod8 or 0)
+            if sod8 is None:
+                out.pop("sodUtc8")
+            return out
+        if what == "mark-price":
+            return views.mark_price(m, s)
+        return views.funding_rate(m, s, self.hub.now_ms)
+
+    def _push(self, what: str, market: str, subs, force: bool = False) -> None:
+        data = self._render(what, market)
+        if data is None:
+            return
+        if not force:
+            last = self.sent.get((what, market))
+            if what == "mark-price" and last is not None and last["markPx"] == data["markPx"]:
+                return
+            if what == "funding-rate" and last is not None and last["fundingRate"] == data["fundingRate"] and \
+                    int(data["ts"]) - int(last["ts"]) < FUNDING_EVERY_MS:
+                return
+            self.sent[(what, market)] = data
+        self.send(subs, {"arg": {"channel": what, "instId": self.market(market).name}, "data": [data]})
+
+    def _candle_closed(self, market: str, width: str, row: list) -> None:
+        subs = self.index.get(("candle", market, width))
+        if subs:
+            self._send_candle(market, width, subs, row)
+
+    def _send_candle(self, market: str, width: str, subs, row=None) -> None:
+        """The bar open now, or (``row`` given) one that just closed: confirmed, whatever the
+        hub's clock says yet (a trade in the next bar can close it before the tick arrives)."""
+        closed = row is not None
+        row = row or self.candles.row(market, width)
+        if row is None or market not in self._markets:
+            return
+        m = self.market(market)
+        data = views.candle_row(m, row, self.hub.now_ms, cdl.STANDARD[width], 0)
+        data[8] = "1" if closed else "0"
+        self.send(subs, {"arg": {"channel": "candle" + BAR_OF[width], "instId": m.name}, "data": [data]})
+
+    # ------------------------------------------------------------------ subscribers
+    def add(self, conn, channel: Channel, account=None) -> Sub:
+        sub = Sub(conn, channel)
+        self.subs.add(sub)
+        ch = channel
+        if ch.kind == "books":
+            f = self.books.get(ch.market)
+            if f is None:
+                f = self.books[ch.market] = BooksFeed(self, ch.market)
+            f.subs.add(sub)
+            f.snapshot_to([sub])
+        elif ch.kind in ("books5", "bbo-tbt"):
+            t = self.tops.get((ch.market, ch.kind))
+            if t is None:
+                t = self.tops[(ch.market, ch.kind)] = TopFeed(self, ch.market, ch.kind)
+            t.subs.add(sub)
+            t.send_to([sub])
+        else:
+            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+            if ch.kind in ("tickers", "mark-price", "funding-rate"):
+                self._push(ch.kind, ch.market, [sub], force=True)
+        return sub
+
+    def remove(self, sub: Sub) -> None:
+        self.subs.discard(sub)
+        ch = sub.channel
+        if ch.kind == "books":
+            f = self.books.get(ch.market)
+            if f is not None:
+                f.subs.discard(sub)
+                if not f.subs:
+                    f.throttle.close()
+                    del self.books[ch.market]
+        elif ch.kind in ("books5", "bbo-tbt"):
+            t = self.tops.get((ch.market, ch.kind))
+            if t is not None:
+                t.subs.discard(sub)
+                if not t.subs:
+                    t.throttle.close()
+                    del self.tops[(ch.market, ch.kind)]
+        else:
+            subs = self.index.get((ch.kind, ch.market, ch.width))
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.index[(ch.kind, ch.market, ch.width)]
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return sum(1 for s in self.subs if name is None or s.channel.name == name)
+
+    def close(self) -> None:
+        for f in list(self.books.values()) + list(self.tops.values()):
+            f.throttle.close()
+
+
+class OkxWs:
+    """OKX's ``op`` protocol on the shared server."""
+
+    def __init__(self, venue, ctx):
+        self.venue = venue
+        self.server = None
+        self.hub = ctx.hub
+        self.exchange = getattr(getattr(ctx, "source", None), "exchange", None)
+        self.fixtures_dir = ctx.config.fixtures_dir
+        self._fixture = None
+        self._sod: Dict[tuple, object] = {}
+        self.feed = OkxFeed(ctx.hub, self._sod8 if self.exchange is not None else None)
+
+    def _sod8(self, market: str, now: int):
+        """The Hong Kong day's opening price (``sodUtc8``), once a day per market, from the
+        engine's candles (in-process only: a separate WS process has no history)."""
+        day = cdl.STANDARD["1d"].start(now + views.HK_MS) - views.HK_MS
+        got = self._sod.get((market, day))
+        if got is None:
+            rows = self.exchange.candles(market, cdl.minutes(60), day, day, fill_gaps=True)
+            got = self._sod[(market, day)] = rows[0][1 + cdl.O] if rows else self.hub.stats[market].last_price
+        return got
+
+    def refuse(self, path: str, query: dict):
+        if path[len(self.venue.ws_root):] in ("/ws/v5/public", "/ws/v5/business"):
+            return None
+        return HTTPStatus.NOT_FOUND, "unknown path: connect to /okx/ws/v5/public or /okx/ws/v5/business\n"
+
+    async def opened(self, conn) -> None:
+        from urllib.parse import urlsplit
+        conn.url_kind = urlsplit(conn.ws.request.path).path.rstrip("/").rsplit("/", 1)[-1]
+        conn.conn_id = uuid.uuid5(CONN_NS, str(conn.serial)).hex[:8]
+
+    def closed(self, conn, close_code) -> None:
+        pass
+
+    def _push(self, conn, body: dict) -> None:
+        conn.push(json.dumps(body, separators=(",", ":")))
+
+    def _error(self, conn, code: str, msg: str, rid=None) -> None:
+        body = {"event": "error", "code": code, "msg": msg, "connId": conn.conn_id}
+        if rid is not None:
+            body["id"] = rid
+        self._push(conn, body)
+
+    async def handle(self, conn, raw, us_in: int) -> None:
+        if raw == "ping":
+            conn.push("pong")
+            return
+        try:
+            msg = json.loads(raw)
+        except (ValueError, RecursionError):
+            self._error(conn, "60012", f"Invalid request: {raw if isinstance(raw, str) else raw[:64]!r}"[:200])
+            return
+        if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
+            self._error(conn, "60012", f"Invalid request: {raw}"[:200])
+            return
+        op, rid, args = msg["op"], msg.get("id"), msg.get("args")
+        if not isinstance(args, list) or not args:
+            self._error(conn, "60012", f"Invalid request: {raw}"[:200], rid)
+            return
+        if not self.hub.ready.is_set():
+            import asyncio
+            await asyncio.wait_for(self.hub.ready.wait(), 10)
+        self._sync_markets()
+        for a in args:
+            try:
+                ch = parse_arg(a, conn.url_kind, self.feed._markets)
+            except WsError as e:
+                self._error(conn, e.code, e.msg, rid)
+                continue
+            ack = {"id": rid} if rid is not None else {}
+            ack.update(event=op, arg=ch.arg, connId=conn.conn_id)
+            self._push(conn, ack)
+            if op == "subscribe" and ch.name not in conn.subs and not conn.closing:
+                conn.subs[ch.name] = self.feed.add(conn, ch)
+            elif op == "unsubscribe":
+                sub = conn.subs.pop(ch.name, None)
+                if sub is not None:
+                    self.feed.remove(sub)
+
+    def _sync_markets(self) -> None:
+        """The venue's markets (their rules): the engine's own in-process; from the fixtures in a
+        separate WS process (a market listed at run time there gets ``add_symbol``'s rules)."""
+        keys = set(self.hub.markets_of(VENUE))
+        if set(self.feed._markets) == keys:
+            return
+        engine = getattr(self.exchange, "markets", None)
+        out = {}
+        for k in keys:
+            if engine is not None and k in engine:
+                out[k] = engine[k]
+                continue
+            from . import markets as mk
+            if self._fixture is None:
+                self._fixture = {d.market.symbol: d.market for d in mk.load(self.fixtures_dir)}
+            out[k] = self._fixture[k] if k in self._fixture else mk.add_symbol(k.split(":", 1)[1], 1).market
+        self.feed._markets = out
