@@ -4,9 +4,11 @@ from paradex_mock.config import Config
 
 
 def make_config(**overrides) -> Config:
-    """A test exchange: manual clock (nothing moves unless the test says so), free ports."""
+    """A test exchange: manual clock (nothing moves unless the test says so), free ports, Paradex
+    only (the venue tests and the launchers serve every venue; a Paradex test need not backfill
+    the others' markets)."""
     base = dict(clock="manual", start_time_ms=None, seed=42, http_port=0, ws_port=0,
-                backfill_hours=24.0, control="on")
+                backfill_hours=24.0, control="on", venues="paradex")
     base.update(overrides)
     return Config(**base)
 
