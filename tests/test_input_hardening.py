@@ -171,7 +171,7 @@ def test_auth_expiration_errors_use_spec_codes(client):
 
 # ---------------------------------------------------------------- item 11
 def test_unknown_paths_under_known_prefixes_are_404(client):
-    for path in ("/v1/orderbook/BTC-USD-PERP/interactive", "/v1/bbo/BTC-USD-PERP/extra",
+    for path in ("/v1/orderbook/BTC-USD-PERP/extra", "/v1/bbo/BTC-USD-PERP/extra",
                  "/v1/instruments/BTC-USD-PERP/x"):
         r = client.get(path)
         assert r.status_code == 404 and r.get_json()["error"] == "NOT_FOUND", (path, r.get_data(as_text=True))

@@ -72,10 +72,10 @@ def test_only_the_groupings_a_market_offers(stack):
 
 
 def test_subscriptions_per_connection_are_capped(stack, monkeypatch):
-    from paradex_mock.ws import server as server_mod
+    from paradex_mock.venues.paradex.ws import rpc as server_mod
     assert server_mod.MAX_SUBSCRIPTIONS == 1000
     monkeypatch.setattr(server_mod, "MAX_SUBSCRIPTIONS", 3)      # the same rule, reachable in a test
-    names = [f"trades.{m}" for m in stack.exchange.markets]
+    names = [f"trades.{m}" for m, market in stack.exchange.markets.items() if market.venue == "paradex"]
 
     async def main():
         async with RpcClient(stack.ws_url) as c:
