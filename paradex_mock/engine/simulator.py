@@ -110,19 +110,51 @@ class MarketState:
             return self.index_candles
         return self.candles
 
-    def step_price(self, rng: random.Random, dt_s: float) -> None:
+    def step_price(self, rng: random.Random, dt_s: float, seg=None, now: int = 0) -> None:
+        """One tick of the price process. ``seg``: the scenario segment acting now
+        (``engine/scenario.py``); None, the seeded simulator alone."""
         if self.frozen or dt_s <= 0:
             return
         dt = dt_s / YEAR_S
+        if seg is None:
+            mu = (self.params.drift - 0.5 * self.params.volatility ** 2) * dt
+            vol = self.params.volatility
+        else:
+            kind = seg.kind
+            if kind == "halt":
+                return
+            if kind in ("hold", "shock", "replay"):     # the price is the script's; mark = index
+                if kind == "hold":
+                    self.index_price = max(round_step(seg.price, self.market.tick), self.market.tick)
+                elif kind == "shock":
+                    self.index_price = self.shock_price(seg, now)
+                self.premium = 0.0
+                return
+            vol = self.params.volatility
+            if kind == "trend":
+                vol = seg.volatility if seg.volatility is not None else vol
+                if seg.drift is not None:
+                    mu = (seg.drift - 0.5 * vol ** 2) * dt
+                else:     # move_pct: the median path moves that much over the segment
+                    mu = math.log1p(seg.move) * dt_s / seg.seconds
+            else:          # calm, volatile: the volatility scaled; free: as unscripted
+                vol = vol * seg.factor
+                mu = (self.params.drift - 0.5 * vol ** 2) * dt
         z = rng.gauss(0.0, 1.0)
-        ret = (self.params.drift - 0.5 * self.params.volatility ** 2) * dt \
-            + self.params.volatility * math.sqrt(dt) * z
+        ret = mu + vol * math.sqrt(dt) * z
         p = self.index_price * Decimal(repr(round(math.exp(ret), 12)))
         self.index_price = max(round_step(p, self.market.tick), self.market.tick)
         # premium: Ornstein-Uhlenbeck around 0 with a ~5 minute half-life, a few bps wide
         k = min(1.0, dt_s / 430.0)
         self.premium += -k * self.premium + 0.0002 * math.sqrt(min(dt_s, 3600) / 60.0) * rng.gauss(0, 1) * 0.1
         self.premium = max(-0.005, min(0.005, self.premium))
+
+    def shock_price(self, seg, now: int) -> Decimal:
+        """A shock's price at ``now``: from its anchor to anchor x (1 + move), even in log price."""
+        span = max(1, seg.end_ms - seg.start_ms)
+        f = min(1.0, max(0.0, (now - seg.start_ms) / span))
+        p = seg.anchor * Decimal(repr(round(math.exp(math.log1p(seg.move) * f), 12)))
+        return max(round_step(p, self.market.tick), self.market.tick)
 
     def update_funding_rate(self) -> None:
         if self.funding_rate_override is not None:
