@@ -324,3 +324,50 @@ def test_replayed_file_comes_back_from_paradex_and_binance_klines(tmp_path):
     ex.advance(seconds=600)
     got = get(client, f"/binance/api/v3/klines?symbol=BTCUSDT&interval=5m&startTime={lo}&endTime={hi}&limit=1000")
     assert [[r[0]] + [D(x) for x in r[1:6]] for r in got] == [[r[0]] + [D(x) for x in r[1:6]] for r in five]
+
+
+# ------------------------------------------------------------------ realism by default
+def test_stylised_facts_on_a_simulated_week():
+    """Binance's BTCUSDT with its fixture's realism parameters (Student-t innovations, GARCH-like
+    variance, volume linked to it and to the hour of day), one market alone, 1-minute ticks."""
+    from paradex_mock.engine.exchange import Exchange
+    from paradex_mock.venues.binance import markets as binance_markets
+    cfg = Config(clock="manual", start_time_ms=START, seed=1, backfill_hours=0, tick_interval=60.0)
+    (d,) = [x for x in binance_markets.load(cfg.fixtures_dir) if x.market.symbol == "binance:BTCUSDT"]
+    ex = Exchange(cfg, [d])
+    assert ex.states["binance:BTCUSDT"].params.realistic
+    t = time.perf_counter()
+    ex.advance(seconds=7 * 86400)
+    print(f"a simulated week, one market at 1-minute ticks: {time.perf_counter() - t:.1f} s")
+    end = ex.clock.now_ms()
+    closes = [float(r[4]) for r in ex.candles("binance:BTCUSDT", cdl.minutes(1), START, end, "index")]
+    vols = {r[0]: float(r[5]) for r in ex.candles("binance:BTCUSDT", cdl.minutes(1), START, end)}
+    times = [r[0] for r in ex.candles("binance:BTCUSDT", cdl.minutes(1), START, end, "index")]
+    r = [math.log(b / a) for a, b in zip(closes, closes[1:])]
+    n = len(r)
+    assert n > 10_000
+    m = sum(r) / n
+    var = sum((x - m) ** 2 for x in r) / n
+    kurtosis = sum((x - m) ** 4 for x in r) / n / var ** 2 - 3
+    a = [abs(x) for x in r]
+    ma = sum(a) / n
+    va = sum((x - ma) ** 2 for x in a) / n
+    acf = [sum((a[i] - ma) * (a[i + k] - ma) for i in range(n - k)) / n / va for k in (1, 2, 3, 4, 5)]
+    v = [vols.get(times[i + 1], 0.0) for i in range(n)]      # the minute the return happened in
+    mv = sum(v) / n
+    sv = math.sqrt(sum((x - mv) ** 2 for x in v) / n)
+    corr = sum((v[i] - mv) * (a[i] - ma) for i in range(n)) / n / sv / math.sqrt(va)
+    by_hour = [0.0] * 24
+    for t0, x in vols.items():
+        by_hour[(t0 // 3_600_000) % 24] += x
+    print(f"excess kurtosis {kurtosis:.2f}, acf |r| {[round(x, 3) for x in acf]}, corr(volume, |r|) {corr:.3f}, "
+          f"volume 14h/02h {by_hour[14] / by_hour[2]:.2f}")
+    assert kurtosis > 1
+    assert all(x > 0.05 for x in acf)
+    assert corr > 0.1
+    assert by_hour[14] > 1.3 * by_hour[2]
+
+
+def test_paradex_markets_keep_the_plain_walk():
+    app, ex, client = setup()
+    assert not any(st.params.realistic for st in ex.states.values())

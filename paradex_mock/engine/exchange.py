@@ -1089,14 +1089,14 @@ class Exchange:
                         st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
                 if seg is None:
                     self._requote(sym, now)
-                    self._synthetic_flow(sym, dt_s, now)
+                    self._synthetic_flow(sym, dt_s, now, st.volume_factor(now) if st.params.realistic else 1.0)
                 elif seg.kind == "halt":
                     pass                                   # the book frozen, no synthetic trades
                 elif seg.kind in PATH_KINDS:
                     self._path_prints(sym, seg, dt_s, now)
                 else:
                     self._requote(sym, now)
-                    self._synthetic_flow(sym, dt_s, now, seg.volume)
+                    self._synthetic_flow(sym, dt_s, now, seg.volume * (st.volume_factor(now) if st.params.realistic else 1.0))
                 self._check_triggers(sym, now)
             if self.system_state == "ok":
                 self._run_algos(now)
