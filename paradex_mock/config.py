@@ -37,6 +37,7 @@ class Config:
     control: str = "loopback"           # control API /_mock: "on", "loopback" (127.0.0.1 only) or "off"
     rate_limits: bool = True
     faults_file: Optional[str] = None   # JSON/YAML fault scenario loaded at start
+    scenario_file: Optional[str] = None  # JSON/YAML market scenario installed at start
     upstream: Optional[str] = None      # ws_server: URL of the HTTP process that owns the state
     ws_queue_size: int = 2000           # per-client outbound queue before a slow client is dropped
     ws_max_frame: int = 1 << 20         # largest incoming WS frame in bytes
@@ -76,6 +77,7 @@ _HELP = {
     "control": "control API under /_mock: 'on', 'loopback' (default: 127.0.0.1 clients only) or 'off'",
     "rate_limits": "enforce Paradex's rate limits (default true; 'false' turns them off)",
     "faults_file": "JSON or YAML fault scenario applied at start",
+    "scenario_file": "JSON or YAML market scenario (trend, shock, gap, halt, replay...) installed at start",
     "upstream": "ws_server only: base URL of the HTTP server that owns the state "
                 "(default http://HOST:HTTP_PORT)",
     "ws_queue_size": "messages queued per WS client before a slow client is disconnected",
@@ -209,6 +211,12 @@ def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> N
                 load_scenario(cfg.faults_file)
             except Exception as e:     # not JSON/YAML, wrong shape, a bad rule
                 problems.append(f"faults_file {cfg.faults_file}: {str(e)[:200]}")
+    if cfg.scenario_file is not None:
+        from .engine.scenario import load_file
+        try:
+            load_file(cfg.scenario_file)
+        except ValueError as e:
+            problems.append(str(e)[:300])
     if cfg.clock not in ("real", "manual"):
         problems.append("clock must be 'real' or 'manual'")
     if cfg.auth_mode not in ("permissive", "strict"):

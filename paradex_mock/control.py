@@ -15,6 +15,7 @@ from .engine import snapshot as snapshot_mod
 from .engine.errors import ExchangeError, invalid, short
 from .engine.exchange import normalize_address
 from .engine.numbers import fmt, to_decimal
+from .engine.scenario import Scenario, ScenarioError, load_file as load_scenario_file
 from .faults import FaultError
 
 SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
@@ -295,6 +296,23 @@ class Controller:
     def clear_journal(self) -> dict:
         self.state.journal.clear()
         return {"results": []}
+
+    # ---------------------------------------------------------------- market scenarios
+    def scenario(self) -> dict:
+        """The scenario in force: every market's segments on the clock and the one active now."""
+        return self.exchange.scenario_state()
+
+    def set_scenario(self, doc) -> dict:
+        """Replace the scenario (a JSON object, or a path to a scenario file) from now on. A bad
+        one changes nothing: 400 with one line saying what is wrong."""
+        try:
+            scn = load_scenario_file(doc) if isinstance(doc, str) else Scenario.parse(doc)
+            return self.exchange.set_scenario(scn)
+        except ScenarioError as e:
+            raise _bad(f"scenario: {e}") from None
+
+    def clear_scenario(self) -> dict:
+        return self.exchange.set_scenario(None)
 
     # ---------------------------------------------------------------- faults and limits
     def faults(self) -> dict:

@@ -2,7 +2,8 @@
 
 Registered through the package's ``pytest11`` entry point once installed (``pip install .``).
 Configure it with a marker, whose keywords are ``paradex_mock.config.Config`` fields (and
-``with_ws=False`` to skip the WebSocket server)::
+``with_ws=False`` to skip the WebSocket server, ``scenario={...}`` or a file's path to install a
+market scenario, ``engine/scenario.py``)::
 
     @pytest.mark.paradex_mock(seed=7, auth_mode="strict")
     def test_my_adapter(paradex_mock):

@@ -30,8 +30,13 @@ DEFAULTS = dict(host="127.0.0.1", http_port=0, ws_port=0, clock="manual", contro
 
 
 class MockParadex:
-    def __init__(self, config: Optional[Config] = None, *, with_ws: bool = True, **overrides):
+    def __init__(self, config: Optional[Config] = None, *, with_ws: bool = True, scenario=None, **overrides):
         check_fields(overrides)          # ValueError: an unknown setting, or one of the wrong type
+        if scenario is not None:         # a market scenario (a dict, or a file's path), checked now
+            from .engine.scenario import Scenario, load_file
+            self._scenario = load_file(scenario) if isinstance(scenario, str) else Scenario.parse(scenario)
+        else:
+            self._scenario = None
         base = config or Config(**DEFAULTS)
         self.config = base.replace(**overrides) if overrides else base
         validate(self.config)
@@ -48,6 +53,8 @@ class MockParadex:
         from .http.app import create_app
         from .runner import HttpServer
         self.app = create_app(self.config, start_ticker=True)
+        if self._scenario is not None:
+            self.exchange.set_scenario(self._scenario)     # ScenarioError: a market it does not know
         try:
             self._http = HttpServer(self.app, self.config.host, self.config.http_port).start()
             if self.with_ws:
@@ -172,6 +179,16 @@ class MockParadex:
 
     def configure_rate_limits(self, enabled=None, limits=None) -> dict:
         return self.control.configure_rate_limits(enabled, limits)
+
+    def set_scenario(self, scenario) -> dict:
+        """Install a market scenario (a dict or a file's path) from now on."""
+        return self.control.set_scenario(scenario)
+
+    def scenario(self) -> dict:
+        return self.control.scenario()
+
+    def clear_scenario(self) -> dict:
+        return self.control.clear_scenario()
 
 
 class _Ready(str):

@@ -12,6 +12,7 @@ import bisect
 import copy
 import hashlib
 import logging
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, Funding
 from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
                      Account, Algo, Fill, FundingPayment, Margin, Market, Order, Position, Trade, Transfer)
 from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
+from .scenario import PATH_KINDS, Scenario, Segment
 from .simulator import MINUTE_MS, MarketState, SimParams, backfill
 
 log = logging.getLogger("paradex_mock.engine")
@@ -97,6 +99,7 @@ class Exchange:
         self.clock = Clock(manual=self.config.clock == "manual", start_ms=self.config.start_time_ms)
         self.market_defs: List[MarketDef] = list(markets)
         self.system_state = "ok"
+        self.scenario: Optional[Scenario] = None
         self.reset()
 
     def _rng(self, stream: str) -> random.Random:
@@ -112,6 +115,7 @@ class Exchange:
             if seed is not None:
                 self.config = self.config.replace(seed=int(seed))
             self.rngs: Dict[str, random.Random] = {}
+            self.scenario = None       # the fixtures' market: nothing scripted
             self.rng = self._rng("")
             self._id_counter = 0
             self._last_seq = 0
@@ -1062,8 +1066,19 @@ class Exchange:
             now = self.clock.now_ms()
             dt_s = max(0.0, (now - self.last_tick_ms) / 1000.0)
             self.last_tick_ms = now
+            scenario = self.scenario
             for sym, st in self.states.items():
-                st.step_price(st.rng, dt_s)
+                seg = None
+                if scenario is not None and not st.frozen:    # a price held by set_price wins
+                    seg, passed = scenario.current(sym, now)
+                    for old in passed:
+                        self._finish_segment(sym, old, now)
+                    if seg is not None and seg.anchor is None:
+                        seg.anchor = st.index_price
+                if seg is None:
+                    st.step_price(st.rng, dt_s)
+                else:
+                    st.step_price(st.rng, dt_s, seg, now)
                 st.sample_prices(now)
                 if st.market.is_perpetual:
                     st.update_funding_rate()
@@ -1072,8 +1087,16 @@ class Exchange:
                     last_row = st.funding_history[-1].created_at if st.funding_history else 0
                     if now - last_row >= FUNDING_DATA_EVERY_MS:
                         st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
-                self._requote(sym, now)
-                self._synthetic_flow(sym, dt_s, now)
+                if seg is None:
+                    self._requote(sym, now)
+                    self._synthetic_flow(sym, dt_s, now, st.volume_factor(now) if st.params.realistic else 1.0)
+                elif seg.kind == "halt":
+                    pass                                   # the book frozen, no synthetic trades
+                elif seg.kind in PATH_KINDS:
+                    self._path_prints(sym, seg, dt_s, now)
+                else:
+                    self._requote(sym, now)
+                    self._synthetic_flow(sym, dt_s, now, seg.volume * (st.volume_factor(now) if st.params.realistic else 1.0))
                 self._check_triggers(sym, now)
             if self.system_state == "ok":
                 self._run_algos(now)
@@ -1128,14 +1151,19 @@ class Exchange:
                     self.sim_orders[sym].append(o)
         self._dirty_books.add(sym)
 
-    def _synthetic_flow(self, sym: str, dt_s: float, now: int) -> None:
+    def _synthetic_flow(self, sym: str, dt_s: float, now: int, volume: float = 1.0) -> None:
         """Other participants' market orders: public trades against whatever rests at the touch.
         Their number is Poisson with the fixture's rate, and at least one per tick, so a
-        ``trades`` subscriber sees the market trade on every tick."""
+        ``trades`` subscriber sees the market trade on every tick. ``volume`` (a scenario's
+        multiplier) scales the expected number of trades, (lam + e^-lam) a tick, and then
+        allows ticks without a trade."""
         st = self.states[sym]
         lam = st.params.trades_per_minute * dt_s / 60.0
         rng = st.rng
-        n = max(1, _poisson(rng, lam)) if dt_s > 0 else 0
+        if volume == 1.0:
+            n = max(1, _poisson(rng, lam)) if dt_s > 0 else 0
+        else:
+            n = _poisson(rng, volume * expected_trades(lam)) if dt_s > 0 else 0
         book = self.books[sym]
         m = st.market
         for _ in range(n):
@@ -1147,6 +1175,135 @@ class Exchange:
             if best is None:
                 continue
             self._match(o, book, best, now)   # only the touch: flow does not sweep the book
+
+    # ------------------------------------------------------------------ scenarios
+    def set_scenario(self, scenario: Optional[Scenario]) -> dict:
+        """Install ``scenario`` (a parsed ``Scenario``; None clears it) from now on. Checked
+        entirely before anything changes (ScenarioError)."""
+        with self.lock:
+            now = self.clock.now_ms()
+            if scenario is None:
+                self.scenario = None
+                return self.scenario_state()
+            placed = scenario.install(now, self.markets)
+            for key, segs in placed.markets.items():
+                if segs[0].kind == "replay" and segs[0].backfill:
+                    self._replay_history(key, segs[0], now)
+            self.scenario = placed
+            return self.scenario_state()
+
+    def scenario_state(self) -> dict:
+        with self.lock:
+            now = self.clock.now_ms()
+            if self.scenario is None:
+                return {"start_ms": None, "now_ms": now, "markets": {}}
+            return self.scenario.public(now)
+
+    def _replay_history(self, sym: str, seg: Segment, now: int) -> None:
+        """A replay's first ``backfill`` candles become the market's history up to its start (the
+        replay's grid point at or before now); what the simulator made from then on goes."""
+        st = self.states[sym]
+        m = st.market
+        w = seg.interval_ms
+        hist = seg.candles[:seg.backfill]
+        lo = seg.start_ms - len(hist) * w
+        base = st.candles if w % MINUTE_MS == 0 else st.second_candles
+        for series in (st.candles, st.second_candles, st.index_candles, st.mark_candles):
+            i = bisect.bisect_left(series.minutes, lo - lo % series.width)
+            for b in series.minutes[i:]:
+                del series.data[b]
+            del series.minutes[i:]
+        st.trades[_bisect_ts(st.trades, lo):] = []
+        for j, c in enumerate(hist):
+            t = lo + j * w
+            o, h, l, cl = (round_step(x, m.tick) for x in (c.o, c.h, c.l, c.c))
+            v = floor_step(c.v, m.step)
+            for series, vol in ((base, v), (st.index_candles, ZERO), (st.mark_candles, ZERO)):
+                series.minutes.append(t)
+                series.data[t] = [o, h, l, cl, vol, vol * cl, 1 if vol else 0, ZERO, ZERO]
+        last = round_step(hist[-1].c, m.tick)
+        st.last_price = st.index_price = last
+        st.premium = 0.0
+        st.window_memo = st.stats_memo = None
+        self._requote(sym, now)
+        self._flush(now)
+
+    def _finish_segment(self, sym: str, seg: Segment, now: int) -> None:
+        """A segment the clock went past without a tick at its end: a gap jumps now; a path
+        segment prints what it still owed."""
+        st = self.states[sym]
+        if seg.kind == "gap" and not seg.done:
+            seg.done = 1
+            p = st.index_price * Decimal(repr(1 + seg.move))
+            st.index_price = max(round_step(p, st.market.tick), st.market.tick)
+        elif seg.kind in PATH_KINDS:
+            if seg.anchor is None:
+                seg.anchor = st.index_price
+            if seg.kind == "shock":
+                st.index_price = st.shock_price(seg, seg.end_ms)
+                st.premium = 0.0
+            self._path_prints(sym, seg, 0.0, seg.end_ms, requote=seg.kind == "shock")
+
+    def _path_prints(self, sym: str, seg: Segment, dt_s: float, now: int, requote: bool = True) -> None:
+        """The trades of a shock or a replay, at the scripted prices."""
+        st = self.states[sym]
+        m = st.market
+        if seg.kind == "shock":
+            if requote:
+                self._requote(sym, now)
+            lam = st.params.trades_per_minute * dt_s / 60.0
+            seg.expected += Decimal(repr(round(expected_trades(lam), 12))) if dt_s > 0 else ZERO
+            total = floor_step(Decimal(repr(seg.volume)) * st.params.trade_size * seg.expected, m.step)
+            qty = total - seg.printed
+            if qty > 0:
+                seg.printed = total
+                ts = min(now, seg.end_ms - 1)
+                self._print_path(sym, "SELL" if seg.move < 0 else "BUY", qty, st.index_price, ts)
+            return
+        # replay: each candle's open, then low and high (high first on a falling candle), then close
+        w = seg.interval_ms
+        first = seg.backfill
+        while True:
+            k = first + seg.done // 4
+            if k >= len(seg.candles):
+                return
+            c = seg.candles[k]
+            t0 = seg.start_ms + (k - first) * w
+            j = seg.done % 4
+            ts = t0 + (0, w // 3, (2 * w) // 3, (9 * w) // 10)[j]
+            if ts > now:
+                return
+            up = c.c >= c.o
+            price = (c.o, c.l if up else c.h, c.h if up else c.l, c.c)[j]
+            v = floor_step(c.v, m.step)
+            part = floor_step(v / 4, m.step)
+            qty = part if j < 3 else v - 3 * part
+            price = max(round_step(price, m.tick), m.tick)
+            seg.done += 1
+            st.index_price = price
+            st.premium = 0.0
+            st.sample_prices(ts)
+            self._requote(sym, now)
+            side = "BUY" if (j == 2) == up else "SELL"
+            if qty > 0:
+                self._print_path(sym, side, qty, price, ts)
+            else:          # a candle without volume still has its prices
+                for series in (st.candles, st.second_candles):
+                    series.add(ts, price, ZERO)
+                st.last_price = price
+
+    def _print_path(self, sym: str, side: str, qty: Decimal, price: Decimal, ts: int) -> None:
+        """A scripted trade of ``qty`` at ``price``: client orders resting at or through that
+        price trade first (at their prices), the rest prints between other participants."""
+        st = self.states[sym]
+        if st.trades:
+            ts = max(ts, st.trades[-1].created_at)
+        o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="LIMIT", size=qty,
+                  price=price, remaining=qty, created_at=ts)
+        self._match(o, self.books[sym], price, ts)
+        if o.remaining > 0:
+            trade = self._print_trade(sym, side, o.remaining, price, ts)
+            self.bus.publish("trade", trade, sym)
 
     def _check_triggers(self, sym: str, now: int) -> None:
         if self.system_state != "ok":      # TP/SL and stop triggers run in normal trading only
@@ -1345,6 +1502,11 @@ def _bisect_ts(trades: List[Trade], ts: int) -> int:
         else:
             hi = mid
     return lo
+
+
+def expected_trades(lam: float) -> float:
+    """The synthetic flow's expected trades in a tick of Poisson rate ``lam`` (at least one)."""
+    return lam + math.exp(-lam)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

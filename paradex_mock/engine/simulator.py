@@ -35,6 +35,17 @@ class SimParams:
     depth_levels: int = 0      # levels quoted beyond the near ladder, depth_gap_bps apart
     depth_gap_bps: Decimal = Decimal(5)
     depth_level_size: Decimal = ZERO   # their mean size (0: four times level_size)
+    # realism (all off by default: the plain geometric random walk and a flat flow rate)
+    tail_df: float = 0.0           # Student-t innovations with this many degrees of freedom (> 2)
+    garch_alpha: float = 0.0       # volatility clustering: reaction of the variance to a shock
+    garch_half_life_s: float = 1800.0   # how fast the variance returns to its mean
+    volume_vol_link: float = 0.0   # flow volume x (variance ratio) ** this
+    seasonality: float = 0.0       # intraday volume amplitude: x (1 + a cos(2 pi (h - peak) / 24))
+    season_peak_hour: float = 14.0  # UTC hour of the busiest time
+
+    @property
+    def realistic(self) -> bool:
+        return bool(self.tail_df or self.garch_alpha or self.seasonality or self.volume_vol_link)
 
     @classmethod
     def from_dict(cls, d: dict, market: Market) -> "SimParams":
@@ -52,6 +63,12 @@ class SimParams:
             depth_levels=int(d.get("depth_levels", 0)),
             depth_gap_bps=to_decimal(d.get("depth_gap_bps", "5")),
             depth_level_size=to_decimal(d.get("depth_level_size", "0")),
+            tail_df=float(d.get("tail_df", 0.0)),
+            garch_alpha=float(d.get("garch_alpha", 0.0)),
+            garch_half_life_s=float(d.get("garch_half_life_s", 1800.0)),
+            volume_vol_link=float(d.get("volume_vol_link", 0.0)),
+            seasonality=float(d.get("seasonality", 0.0)),
+            season_peak_hour=float(d.get("season_peak_hour", 14.0)),
         )
 
 
@@ -78,6 +95,7 @@ class MarketState:
     funding_history: List[dict] = field(default_factory=list)
     frozen: bool = False                  # a price set by the control API holds until released
     trade_seq: int = 0                    # the last trade's number in this market (Trade.seq)
+    var_ratio: float = 1.0                # realism: the variance now over its long-run mean
 
     # memos of Exchange.stats and its rolling window (derived, not state)
     stats_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
@@ -111,19 +129,87 @@ class MarketState:
             return self.index_candles
         return self.candles
 
-    def step_price(self, rng: random.Random, dt_s: float) -> None:
+    def step_price(self, rng: random.Random, dt_s: float, seg=None, now: int = 0) -> None:
+        """One tick of the price process. ``seg``: the scenario segment acting now
+        (``engine/scenario.py``); None, the seeded simulator alone."""
         if self.frozen or dt_s <= 0:
             return
         dt = dt_s / YEAR_S
-        z = rng.gauss(0.0, 1.0)
-        ret = (self.params.drift - 0.5 * self.params.volatility ** 2) * dt \
-            + self.params.volatility * math.sqrt(dt) * z
+        if seg is None:
+            mu = (self.params.drift - 0.5 * self.params.volatility ** 2) * dt
+            vol = self.params.volatility
+        else:
+            kind = seg.kind
+            if kind == "halt":
+                return
+            if kind in ("hold", "shock", "replay"):     # the price is the script's; mark = index
+                if kind == "hold":
+                    self.index_price = max(round_step(seg.price, self.market.tick), self.market.tick)
+                elif kind == "shock":
+                    self.index_price = self.shock_price(seg, now)
+                self.premium = 0.0
+                return
+            vol = self.params.volatility
+            if kind == "trend":
+                vol = seg.volatility if seg.volatility is not None else vol
+                if seg.drift is not None:
+                    mu = (seg.drift - 0.5 * vol ** 2) * dt
+                else:     # move_pct: the median path moves that much over the segment
+                    mu = math.log1p(seg.move) * dt_s / seg.seconds
+            else:          # calm, volatile: the volatility scaled; free: as unscripted
+                vol = vol * seg.factor
+                mu = (self.params.drift - 0.5 * vol ** 2) * dt
+        if self.params.realistic:
+            z = self._realistic_shock(rng, dt_s)
+            vol = vol * math.sqrt(self.var_ratio)
+            self.var_ratio = self._next_variance(z, dt_s)
+        else:
+            z = rng.gauss(0.0, 1.0)
+        ret = mu + vol * math.sqrt(dt) * z
         p = self.index_price * Decimal(repr(round(math.exp(ret), 12)))
         self.index_price = max(round_step(p, self.market.tick), self.market.tick)
         # premium: Ornstein-Uhlenbeck around 0 with a ~5 minute half-life, a few bps wide
         k = min(1.0, dt_s / 430.0)
         self.premium += -k * self.premium + 0.0002 * math.sqrt(min(dt_s, 3600) / 60.0) * rng.gauss(0, 1) * 0.1
         self.premium = max(-0.005, min(0.005, self.premium))
+
+    def _realistic_shock(self, rng: random.Random, dt_s: float) -> float:
+        """A unit-variance innovation: Student-t with ``tail_df`` degrees (fat tails), else normal."""
+        z = rng.gauss(0.0, 1.0)
+        df = self.params.tail_df
+        if df > 2:
+            chi2 = rng.gammavariate(df / 2.0, 2.0)
+            z = z / math.sqrt(chi2 / df) * math.sqrt((df - 2) / df)
+        return z
+
+    def _next_variance(self, z: float, dt_s: float) -> float:
+        """GARCH(1,1)-like, in continuous time: a shock z moves the variance by alpha x (z^2 - 1)
+        (scaled with the square root of the tick), which decays to its mean with the half-life."""
+        p = self.params
+        h = self.var_ratio
+        if not p.garch_alpha:
+            return 1.0
+        k = 1.0 - 0.5 ** (dt_s / max(p.garch_half_life_s, 1e-9))
+        a = min(0.9, p.garch_alpha * math.sqrt(dt_s))
+        return max(0.05, min(25.0, h + k * (1.0 - h) + a * h * (min(z * z, 50.0) - 1.0)))
+
+    def volume_factor(self, now_ms: int) -> float:
+        """The flow's multiplier now: intraday seasonality and the variance link (1.0 when off)."""
+        p = self.params
+        f = 1.0
+        if p.seasonality:
+            hour = (now_ms % 86_400_000) / 3_600_000
+            f *= max(0.0, 1.0 + p.seasonality * math.cos(2 * math.pi * (hour - p.season_peak_hour) / 24.0))
+        if p.volume_vol_link:
+            f *= self.var_ratio ** p.volume_vol_link
+        return f
+
+    def shock_price(self, seg, now: int) -> Decimal:
+        """A shock's price at ``now``: from its anchor to anchor x (1 + move), even in log price."""
+        span = max(1, seg.end_ms - seg.start_ms)
+        f = min(1.0, max(0.0, (now - seg.start_ms) / span))
+        p = seg.anchor * Decimal(repr(round(math.exp(math.log1p(seg.move) * f), 12)))
+        return max(round_step(p, self.market.tick), self.market.tick)
 
     def update_funding_rate(self) -> None:
         if self.funding_rate_override is not None:

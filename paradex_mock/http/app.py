@@ -109,6 +109,9 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
                       rate_limiter=RateLimiter(ex.clock.now_ms, enabled=cfg.rate_limits, limits=limits),
                       venues=venues)
     state.controller = Controller(state)
+    if cfg.scenario_file:      # validated by config.validate; the market keys are checked here
+        from ..engine.scenario import load_file as load_market_scenario
+        ex.set_scenario(load_market_scenario(cfg.scenario_file))
     app.extensions["paradex_mock"] = state
     errors.register(app)
     middleware.install(app, state)

@@ -177,6 +177,21 @@ def clear_faults(rule_id=None):
     return json_response(ctl().clear_faults(rule_id))
 
 
+@bp.get("/scenario")
+def scenario():
+    return json_response(ctl().scenario())
+
+
+@bp.post("/scenario")
+def set_scenario():
+    return json_response(ctl().set_scenario(body()))
+
+
+@bp.delete("/scenario")
+def clear_scenario():
+    return json_response(ctl().clear_scenario())
+
+
 @bp.get("/rate_limits")
 def rate_limits():
     return json_response(ctl().rate_limits())
