@@ -194,6 +194,8 @@ class ExchangeType(str, Enum):
     """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
+    COINBASE_ADVANCED_TRADE = "coinbase"
+    KUCOIN_SPOT = "kucoin"
 
 
 class MockServer(MockParadex):
