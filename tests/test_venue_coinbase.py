@@ -348,3 +348,27 @@ def test_hb_candles_feed_requests(mock):
             row = [float(c[k]) for k in ("open", "high", "low", "close", "volume")]
             assert row[1] >= max(row[0], row[3]) and row[2] <= min(row[0], row[3]) and row[4] >= 0
     asyncio.run(run())
+
+
+def test_add_trading_pair():
+    server = create_mock_server(ExchangeType.COINBASE_ADVANCED_TRADE, venues="coinbase", seed=5, rate_limits=False)
+    server.start()
+    try:
+        assert server.add_trading_pair("DOGE-USD", price=0.2) == {"market": "coinbase:DOGE-USD", "symbol": "DOGE-USD"}
+        ex = point_ccxt(ccxt.coinbase({"options": {"fetchTime": "v3PublicGetBrokerageTime"}}), server.url)
+        ex.load_markets()
+        assert ex.markets["DOGE/USD"]["precision"]["price"] == 0.0001
+        assert abs(ex.fetch_ticker("DOGE/USD")["last"] - 0.2) < 0.01
+        assert len(ex.fetch_ohlcv("DOGE/USD", "1h", limit=24)) >= 20
+
+        async def ws():
+            pro = point_ccxt(ccxtpro.coinbase({}), server.url, server.ws_url)
+            try:
+                await pro.load_markets()
+                with ticking(server):
+                    return await asyncio.wait_for(pro.watch_ticker("DOGE/USD"), 15)
+            finally:
+                await pro.close()
+        assert abs(asyncio.run(ws())["last"] - 0.2) < 0.01
+    finally:
+        server.stop()

@@ -391,3 +391,27 @@ def test_hb_candles_feed_requests(mock):
             assert int(t) % 60 == 0 and float(h) >= max(float(o), float(c)) and float(low) <= min(float(o), float(c))
             assert float(v) > 0 and float(turnover) > 0 and msg["data"]["symbol"] == "BTC-USDT"
     asyncio.run(run())
+
+
+def test_add_trading_pair():
+    server = create_mock_server(ExchangeType.KUCOIN_SPOT, venues="kucoin", seed=5)
+    server.start()
+    try:
+        assert server.add_trading_pair("DOGE-USDT", price=0.2) == {"market": "kucoin:DOGE-USDT", "symbol": "DOGE-USDT"}
+        ex = point_ccxt(ccxt.kucoin(json.loads(json.dumps(OPTIONS))), server.url)
+        ex.load_markets()
+        assert ex.markets["DOGE/USDT"]["precision"]["price"] == 0.0001
+        assert abs(ex.fetch_ticker("DOGE/USDT")["last"] - 0.2) < 0.01
+        assert len(ex.fetch_ohlcv("DOGE/USDT", "1h", limit=24)) >= 20         # a day of history behind it
+
+        async def ws():
+            pro = point_ccxt(ccxtpro.kucoin(json.loads(json.dumps(OPTIONS))), server.url)
+            try:
+                await pro.load_markets()
+                with ticking(server):
+                    return await asyncio.wait_for(pro.watch_ticker("DOGE/USDT"), 15)
+            finally:
+                await pro.close()
+        assert abs(asyncio.run(ws())["last"] - 0.2) < 0.01
+    finally:
+        server.stop()

@@ -112,6 +112,10 @@ def ws_ticker(t, book) -> dict:
 
 
 def ws_snapshot(name: str, spec: dict, s, sequence: int) -> dict:
+    """``/market/snapshot`` (numbers, not strings, as KuCoin sends them). ``spec`` may be empty for a
+    symbol listed at run time that the WS side has no fixture for."""
+    base, _, quote = name.partition("-")
+    spec = dict({"baseCurrency": base, "quoteCurrency": quote, "priceIncrement": "0.00000001"}, **spec)
     change, rate = _change(s)
     avg = (s.quote_volume_24h / s.volume_24h).quantize(Decimal(spec["priceIncrement"])) if s.volume_24h else s.last_price
     f = float
