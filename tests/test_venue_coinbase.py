@@ -372,3 +372,19 @@ def test_add_trading_pair():
         assert abs(asyncio.run(ws())["last"] - 0.2) < 0.01
     finally:
         server.stop()
+
+
+def test_ws_drop_fault_shows_as_a_sequence_gap():
+    with MockParadex(seed=9, venues="coinbase") as m:
+        async def run():
+            async with websockets.connect(_ws(m)) as ws:
+                await ws.send(json.dumps({"type": "subscribe", "channel": "heartbeats"}))
+                m.add_faults({"kind": "ws_drop", "target": "heartbeats", "count": 1})
+                msgs = []
+                with ticking(m):
+                    while len(msgs) < 5:
+                        msgs.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                nums = [x["sequence_num"] for x in msgs]
+                assert nums == sorted(nums) and len(nums) == len(set(nums))
+                assert any(b - a == 2 for a, b in zip(nums, nums[1:]))        # the dropped one is missing
+        asyncio.run(run())

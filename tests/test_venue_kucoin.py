@@ -415,3 +415,25 @@ def test_add_trading_pair():
         assert abs(asyncio.run(ws())["last"] - 0.2) < 0.01
     finally:
         server.stop()
+
+
+def test_ws_faults_apply():
+    """ws_seq_gap moves the level2 sequence on (a client sees the gap); ws_drop loses matches."""
+    with MockParadex(seed=9, venues="kucoin") as m:
+        async def run():
+            data = await _token(m)
+            async with websockets.connect(data["instanceServers"][0]["endpoint"] + f"?token={data['token']}") as ws:
+                await asyncio.wait_for(ws.recv(), 10)                                  # welcome
+                await ws.send(json.dumps({"id": "1", "type": "subscribe", "topic": "/market/level2:BTC-USDT",
+                                          "response": True}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "ack"
+                diffs = []
+                with ticking(m):
+                    while len(diffs) < 2:
+                        diffs.append((await asyncio.wait_for(_next_of(ws, lambda x: x.get("type") == "message"), 10))["data"])
+                    m.add_faults({"kind": "ws_seq_gap", "target": "/market/level2:BTC-USDT", "count": 1})
+                    while len(diffs) < 4:
+                        diffs.append((await asyncio.wait_for(_next_of(ws, lambda x: x.get("type") == "message"), 10))["data"])
+                gaps = [b["sequenceStart"] - a["sequenceEnd"] - 1 for a, b in zip(diffs, diffs[1:])]
+                assert gaps[0] == 0 and 10 in gaps
+        asyncio.run(run())
