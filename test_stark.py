@@ -6,8 +6,9 @@ Walkthrough for adapter authors:
   2. order        - the Order typed data (StarkNet revision 0, Pedersen) and its felts
   3. signature    - [r, s] over the typed-data hash
   4. nonce        - signature_timestamp (ms) is the order's nonce
-  5. self-check   - every value is checked against starknet-py and the fixed vectors of
-                    the fact sheet (paradex-api.md section 9.7): one PASS/FAIL line each
+  5. self-check   - this script's signature is checked against starknet-py
+  6. self-check   - fixed test vectors (a known key's public key, address, type hashes and
+                    order hash, as Paradex's clients compute them): one PASS/FAIL line each
 
 Run:  python test_stark.py [--private-key 0x...] [--chain-id PRIVATE_SN_POTC_SEPOLIA]
 Exit status is 0 only when every check passes. Needs no network.
@@ -31,14 +32,14 @@ from starknet_py.utils.typed_data import TypedData
 from paradex_mock.venues.paradex.auth import stark
 from paradex_mock.venues.paradex.auth import typed_data as ptd
 
-# Fact sheet section 4.1: testnet class hashes used for address derivation.
+# Paradex testnet's account class hashes (GET /v1/system/config), used for address derivation.
 ACCOUNT_PROXY_HASH = 0x3530CC4759D78042F1B543BF797F5F3D647CDE0388C33734CF91B7F7B9314A9
 ACCOUNT_HASH = 0x41CB0280EBADAA75F996D8D92C6F265F6D040BB3BA442E5F86A554F1765244E
 TESTNET = "PRIVATE_SN_POTC_SEPOLIA"
 MAINNET = "PRIVATE_SN_PARACLEAR_MAINNET"
 KNOWN_CHAINS = (TESTNET, MAINNET, "PRIVATE_SN_PARACLEAR_TESTNET", "PRIVATE_SN_POTC_MOCK_SEPOLIA")
 
-# Fact sheet section 9.7: fixed test vectors.
+# Fixed test vectors: a known private key and what Paradex's clients derive from it.
 V_PRIVATE_KEY = 0x1234567890ABCDEF1234567890ABCDEF1234567890ABCDEF1234567890ABCDE
 V_PUBLIC_KEY = 0x2A8249E10DF5670294C078C3A04F32ED60087E5EE8A3457FA29ED0C0E366BFC
 V_ADDRESS = 0x3A5E6CA3F7D55722BFB79595C96BD41DBA9980FE2ABF5C0577591A135EC6DC4
@@ -121,7 +122,7 @@ def paradex_typed_data(chain_id: str, primary: str, message: dict) -> dict:
 
 
 def paradex_address(public_key: int) -> int:
-    """Fact sheet 9.6: the account proxy deployed with the public key as salt."""
+    """The account proxy deployed with the public key as salt: its address is the Paradex account."""
     return compute_address(
         class_hash=ACCOUNT_PROXY_HASH,
         constructor_calldata=[ACCOUNT_HASH, get_selector_from_name("initialize"), 2, public_key, 0],
@@ -260,7 +261,7 @@ def main(argv=None) -> int:
     checks.eq("paradex_mock fast signer == starknet-py signature", stark.sign(sn_hash, args.private_key), (r, s))
     check_typed_data_agreement(checks, chain, account.address)
 
-    section("5. self-check: fact sheet 9.7 vectors")
+    section("6. self-check: fixed test vectors")
     check_vectors(checks)
 
     print(f"\n{checks.passed} passed, {checks.failed} failed")

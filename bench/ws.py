@@ -75,6 +75,20 @@ def _fanout_figures(report: Report, label: str, f: dict, bare: dict, clients: in
                       bare["lag_p50_ms"], "bare websockets broadcast", higher_is_better=False))
 
 
+def _sbe_figures(report: Report, raw: dict) -> None:
+    """SBE against JSON on the same server: the fan-out, and the per-client send cost."""
+    f, j = raw["inproc_sbe"], raw["inproc"]["fanout"]
+    report.add(Figure("ws", "fan-out msgs/s [--with-ws, SBE]", f["msgs_per_s"], "msg/s", j["msgs_per_s"],
+                      "the same fan-out in JSON", note=f"{f['subscribed']} subscribed; "
+                      f"{f['bytes_per_msg'] or 0:.0f} B/msg vs {j['bytes_per_msg'] or 0:.0f} B JSON"))
+    report.add(Figure("ws", "fan-out p99 delivery lag [--with-ws, SBE]", f["lag_p99_ms"] or float("nan"), "ms",
+                      j["lag_p99_ms"], "the same fan-out in JSON", higher_is_better=False))
+    cost = raw["sbe_cost"] = run_client(["-m", "bench.sbe_cost"], timeout=300)
+    report.add(Figure("ws", "send cost per client per frame [SBE]", cost["sbe_send_ns_per_client"] / 1000, "µs",
+                      cost["json_send_ns_per_client"] / 1000, "JSON text frames", higher_is_better=False,
+                      note=f"bbo+trade: {sum(cost['sbe_bytes'])} B vs {sum(cost['json_bytes'])} B"))
+
+
 def run(report: Report, clients: int = 1000, seconds: float = 10.0) -> dict:
     raw = {}
     record = RESULTS / "work" / "fanout_record.json"
@@ -86,8 +100,13 @@ def run(report: Report, clients: int = 1000, seconds: float = 10.0) -> dict:
                        f"ws://{HOST}:{wp}/v1", mock_env(hp, wp, tick_interval=TICK))
     try:
         raw["inproc"] = measure(report, "--with-ws", srv.url, f"ws://{HOST}:{wp}/v1", clients, seconds, record)
+        # the same fan-out with every client on SBE (ccxt.pro's default): binary frames
+        raw["inproc_sbe"] = run_client([str(BENCH / "ws_fanout_client.py"), "--url",
+                                        f"ws://{HOST}:{wp}/v1?sbeSchemaId=1&sbeSchemaVersion=3",
+                                        "--clients", str(clients), "--seconds", str(seconds)], timeout=seconds + 240)
     finally:
         srv.stop()
+    _sbe_figures(report, raw)
 
     # ---------------------------------------------------------------- the baseline: bare broadcast
     bp = free_port()

@@ -40,6 +40,7 @@ class Stats:
         self.measuring = False
         self.lags: List[float] = []
         self.counts = [0] * n
+        self.bytes = 0                 # payload bytes of the measured messages
         self.record: Optional[list] = None
         self.t_record0 = 0.0
         self.done = [asyncio.Event() for _ in range(n)]   # subscribed, or failed
@@ -192,11 +193,18 @@ class RawClient(asyncio.Protocol):
                 if not st.measuring:
                     continue
                 st.counts[self.i] += 1
+                st.bytes += n
                 m = _STAMP.search(payload)
                 if m:
                     st.lags.append(now - int(m.group(1)))
                 if st.record is not None and self.i == 0:
                     st.record.append((now / 1000.0 - st.t_record0, payload.decode()))
+            elif opcode == 2:       # an SBE frame (?sbeSchemaId=1&...): ts, int64 µs at offset 8
+                if not st.measuring:
+                    continue
+                st.counts[self.i] += 1
+                st.bytes += n
+                st.lags.append(now - int.from_bytes(payload[8:16], "little", signed=True) / 1000.0)
             elif opcode == 9:       # ping -> pong
                 self.transport.write(_frame(payload, 0xA))
             elif opcode == 8:       # close
@@ -209,7 +217,8 @@ async def raw_client(i: int, url: str, channels: List[str], st: Stats) -> None:
     loop = asyncio.get_running_loop()
     try:
         transport, proto = await loop.create_connection(
-            lambda: RawClient(i, st, u.hostname, u.port, u.path or "/", channels), u.hostname, u.port)
+            lambda: RawClient(i, st, u.hostname, u.port, (u.path or "/") + (f"?{u.query}" if u.query else ""),
+                              channels), u.hostname, u.port)
     except OSError:
         st.failed += 1
         st.done[i].set()
@@ -267,7 +276,8 @@ async def run(a) -> dict:
             "connect_s": connect_s, "seconds": elapsed, "messages": total, "msgs_per_s": total / elapsed,
             "per_client_min": min(got) if got else 0, "per_client_max": max(got) if got else 0,
             "lag_p50_ms": pct(50), "lag_p99_ms": pct(99), "lag_max_ms": lags[-1] if lags else None,
-            "recorded": len(st.record) if st.record is not None else 0}
+            "recorded": len(st.record) if st.record is not None else 0,
+            "bytes_per_msg": st.bytes / total if total else None}
 
 
 def main(argv=None) -> int:

@@ -30,6 +30,7 @@ class Config:
     start_time_ms: Optional[int] = None  # manual clock start; default: wall clock at start
     auth_mode: str = "permissive"       # "permissive" (no header => demo account) or "strict"
     auto_onboard: bool = True           # onboard unknown accounts on /auth when the key derives the address
+    strict_order_replay: bool = False   # refuse a signed order message seen before (Paradex does not)
     starting_balance: str = "100000"    # USDC credited to every new account
     funding_interval: float = 3600.0    # seconds between funding payments
     backfill_hours: float = 24.0        # history generated at start (candles)
@@ -67,6 +68,8 @@ _HELP = {
                  "'strict': every private call needs a valid JWT, as on Paradex",
     "auto_onboard": "onboard an account on /auth when its signature's key derives the address "
                     "(ccxt never onboards); 'false' answers NOT_ONBOARDED as Paradex does",
+    "strict_order_replay": "refuse a signed order whose exact signed message was already accepted "
+                           "(default false: as on Paradex, only recv_window and client_id apply)",
     "starting_balance": "USDC balance of every new account (default 100000)",
     "funding_interval": "seconds between funding payments on open positions (default 3600)",
     "backfill_hours": "hours of 1-minute history generated at start (default 24)",
@@ -115,12 +118,22 @@ def from_env(base: Optional[Config] = None, environ=None) -> Config:
     for f in dataclasses.fields(Config):
         raw = environ.get(env_name(f.name))
         if raw is not None and raw != "":
-            changes[f.name] = _caster(f)(raw)
+            try:
+                changes[f.name] = _caster(f)(raw)
+            except (ValueError, argparse.ArgumentTypeError):
+                kind = {int: "an integer", float: "a number", _parse_bool: "true or false"}.get(_caster(f), "valid")
+                raise ValueError(f"{env_name(f.name)}={raw[:64]!r} is not {kind}") from None
     return cfg.replace(**changes)
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A bad option or setting is one line on stderr (no usage block) and exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
 def build_parser(description: str, only: Optional[set] = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         description=description,
         epilog="Every flag can also be set by an environment variable PARADEX_MOCK_<NAME> "
                "(e.g. PARADEX_MOCK_SEED=7). Flags win over the environment.",
@@ -145,8 +158,57 @@ def from_args(argv=None, description: str = "paradex-mock", only: Optional[set] 
     return cfg
 
 
+_FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def check_fields(values: dict) -> None:
+    """Keyword settings (a pytest marker, ``MockParadex(**kw)``): every name a Config field and
+    every value of its type (an int is a float; ``None`` where the field is optional).
+    Raises ValueError naming each problem."""
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    problems = []
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        problems.append(f"unknown setting(s) {', '.join(unknown)}; the settings are {', '.join(fields)}")
+    for name, value in values.items():
+        f = fields.get(name)
+        if f is None:
+            continue
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        if value is None and "Optional" in kind:
+            continue
+        base = next((k for k in ("bool", "int", "float", "str") if k in kind), None)
+        ok = isinstance(value, _FIELD_TYPES[base]) if base else True
+        if ok and base in ("int", "float") and isinstance(value, bool):
+            ok = False
+        if not ok:
+            problems.append(f"{name} must be {'an' if base == 'int' else 'a'} {base}, not {type(value).__name__}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> None:
     problems = []
+    for name in ("http_port", "ws_port"):
+        if not 0 <= getattr(cfg, name) <= 65535:
+            problems.append(f"{name} must be between 0 and 65535 (0: any free port)")
+    if str(cfg.log_level).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        problems.append("log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    try:
+        from .engine.numbers import to_decimal
+        if to_decimal(cfg.starting_balance) < 0:
+            problems.append("starting_balance must not be negative")
+    except ValueError:
+        problems.append("starting_balance must be a decimal number")
+    if cfg.faults_file is not None:
+        if not Path(cfg.faults_file).is_file():
+            problems.append(f"faults_file {cfg.faults_file} does not exist")
+        else:
+            from .faults import load_scenario
+            try:
+                load_scenario(cfg.faults_file)
+            except Exception as e:     # not JSON/YAML, wrong shape, a bad rule
+                problems.append(f"faults_file {cfg.faults_file}: {str(e)[:200]}")
     if cfg.clock not in ("real", "manual"):
         problems.append("clock must be 'real' or 'manual'")
     if cfg.auth_mode not in ("permissive", "strict"):

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import dataclasses
 import threading
+from decimal import Decimal
 from typing import Optional
 
-import dataclasses
-from decimal import Decimal
 
 from .engine import snapshot as snapshot_mod
-from .engine.errors import ExchangeError
+from .engine.errors import ExchangeError, invalid, short
 from .engine.exchange import normalize_address
 from .engine.numbers import fmt, to_decimal
 from .faults import FaultError
 
 SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
+MAX_ADVANCE_S = 86_400        # one call moves the clock at most a day...
+MAX_ADVANCE_TICKS = 86_400    # ...and ticks at most this often (a day at the default 1 s tick)
+MAX_PRICE = Decimal(10) ** 12   # set_price: far above any market, well inside the engine's precision
 
 
 def _bad(message: str) -> ExchangeError:
@@ -94,10 +97,11 @@ class Controller:
         cfg = paradex.system_config if paradex is not None else {}
         if address is not None and private_key is None:
             addr = normalize_address(address)
+            amount = self._amount(balance, negative=False) if balance is not None else None
             with ex.lock:
                 acct = ex._ensure_account(addr)
-                if balance is not None:
-                    acct.balance = self._amount(balance)
+                if amount is not None:
+                    acct.balance = amount
             return {"address": addr, "public_key": None, "private_key": None,
                     "balance": fmt(acct.balance)}
         with ex.lock:
@@ -118,7 +122,7 @@ class Controller:
             signer = StarkSigner(private_key, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
                                  account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
                                  account_hash=int(cfg["paraclear_account_hash"], 16))
-            amount = self._amount(balance) if balance is not None else None
+            amount = self._amount(balance, negative=False) if balance is not None else None
             acct = ex.onboard(signer.address_hex, signer.public_key_hex)
             if amount is not None:
                 acct.balance = amount
@@ -126,14 +130,20 @@ class Controller:
                     "private_key": hex(private_key), "balance": fmt(acct.balance)}
 
     @staticmethod
-    def _amount(value):
+    def _amount(value, negative: bool = True):
         try:
-            return to_decimal(value)
+            d = to_decimal(value)
+            if d < 0 and not negative:
+                raise _bad("balance must not be negative")
+            return d
         except ValueError:
-            raise _bad(f"invalid amount {value!r}") from None
+            raise _bad(invalid("amount", value, "not a decimal number")) from None
 
     def fund(self, address: str, amount) -> dict:
-        acct = self.exchange.fund(address, self._amount(amount))
+        addr = normalize_address(address)
+        if addr not in self.exchange.accounts:     # funding creates nothing: POST /_mock/accounts does
+            raise ExchangeError("ACCOUNT_NOT_FOUND", f"account {addr[:66]} not found; create it first", 404)
+        acct = self.exchange.fund(addr, self._amount(amount))
         return {"address": acct.address, "balance": fmt(acct.balance)}
 
     def accounts(self) -> dict:
@@ -153,11 +163,23 @@ class Controller:
             return market
         v = self.state.venue(venue) if isinstance(venue, str) else None
         if v is None:
-            raise _bad(f"venue {venue!r} is not served")
+            raise _bad("venue is not served: one of " + ", ".join(x.name for x in self.state.venues))
         return v.key(market)
 
     def set_price(self, market: str, price, hold: bool = True, venue: Optional[str] = None) -> dict:
-        stats = self.exchange.set_price(self.market_key(market, venue), price, hold=hold)
+        key = self.market_key(market, venue)
+        tick = self.exchange.market(key).tick     # MARKET_NOT_FOUND first
+        try:
+            p = to_decimal(price)
+        except ValueError:
+            raise ExchangeError("VALIDATION_ERROR", "price must be a decimal number") from None
+        if p <= 0:
+            raise ExchangeError("VALIDATION_ERROR", "price must be positive")
+        if p < tick:
+            raise ExchangeError("VALIDATION_ERROR", f"price must be at least one price tick ({fmt(tick)})")
+        if p > MAX_PRICE:
+            raise ExchangeError("VALIDATION_ERROR", f"price must be at most {fmt(MAX_PRICE)}")
+        stats = self.exchange.set_price(key, p, hold=hold)
         out = plain(stats)
         out["symbol"] = out["market"]          # the key earlier versions answered with
         return out
@@ -222,14 +244,23 @@ class Controller:
             if ticks is not None:
                 if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
                     raise ValueError
-                ex.advance(ticks=int(ticks))
+                n, s = int(ticks), None
             else:
+                if isinstance(seconds, bool):
+                    raise ValueError
                 s = float(seconds)
                 if not s >= 0:
                     raise ValueError
-                ex.advance(seconds=s)
-        except (TypeError, ValueError):
+                n = s / ex.config.tick_interval
+        except (TypeError, ValueError, OverflowError):
             raise _bad("seconds and ticks must be non-negative numbers") from None
+        if n > MAX_ADVANCE_TICKS or (s if s is not None else n * ex.config.tick_interval) > MAX_ADVANCE_S:
+            raise _bad(f"one call advances at most {MAX_ADVANCE_S} seconds and {MAX_ADVANCE_TICKS} ticks; "
+                       "advance in several calls")
+        if s is None:
+            ex.advance(ticks=n)
+        else:
+            ex.advance(seconds=s)
         return self.clock()
 
     # ---------------------------------------------------------------- snapshots
@@ -242,11 +273,19 @@ class Controller:
         if not isinstance(doc, dict):
             raise _bad("a snapshot is a JSON object")
         try:
+            if "faults" in doc:   # checked before anything changes
+                self.state.faults.parse_listed(doc["faults"])
+        except FaultError as e:
+            raise _bad(str(e)) from None
+        try:
             snapshot_mod.load(self.exchange, doc)
         except snapshot_mod.SnapshotError as e:
             raise _bad(str(e)) from None
         if "faults" in doc:
-            self.set_faults(doc["faults"])
+            try:   # the rules as the snapshot listed them, ids and fired counts included
+                self.state.faults.restore(doc["faults"])
+            except FaultError as e:
+                raise _bad(str(e)) from None
         return {"restored": True, "server_time": self.exchange.clock.now_ms()}
 
     # ---------------------------------------------------------------- journal
@@ -278,7 +317,8 @@ class Controller:
         return self.faults()
 
     def clear_faults(self, rule_id: Optional[int] = None) -> dict:
-        self.state.faults.remove(rule_id)
+        if self.state.faults.remove(rule_id) == 0 and rule_id is not None:
+            raise ExchangeError("NOT_FOUND", f"no fault rule {rule_id}", 404)
         return self.faults()
 
     def rate_limits(self) -> dict:
@@ -292,5 +332,5 @@ class Controller:
         try:
             self.state.rate_limiter.configure(enabled, limits)
         except (ValueError, KeyError, TypeError) as e:
-            raise _bad(f"invalid rate limits: {e}") from None
+            raise _bad(f"invalid rate limits: {short(str(e))}") from None
         return self.rate_limits()

@@ -58,7 +58,7 @@ class FaultRule:
             raise FaultError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         kind = d.get("kind")
         if kind not in KINDS:
-            raise FaultError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
+            raise FaultError(f"unknown fault kind {str(kind)[:64]!r}; one of {', '.join(KINDS)}")
         try:
             rule = cls(kind=kind, target=str(d.get("target", "*")),
                        probability=float(d.get("probability", 1.0)),
@@ -143,6 +143,33 @@ class FaultPlan:
         """Swap the whole rule set (validated first; on error nothing changes)."""
         return self._install(specs, keep=False)
 
+    @staticmethod
+    def parse_listed(rules) -> list:
+        """Validate rules as ``public()`` lists them: ``[(FaultRule, {"id", "fired"}), ...]``."""
+        if not isinstance(rules, list) or not all(isinstance(d, dict) for d in rules):
+            raise FaultError("faults must be a list of rules")
+        parsed = []
+        for d in rules:
+            state = {k: d.get(k, 0) for k in ("id", "fired")}
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in state.values()):
+                raise FaultError("a rule's id and fired must be non-negative integers")
+            parsed.append((FaultRule.from_dict({k: v for k, v in d.items() if k not in state}), state))
+        return parsed
+
+    def restore(self, rules: list) -> List[FaultRule]:
+        """Swap the rule set for rules as ``public()`` lists them (a snapshot's): their ids and
+        fired counts come back with them (validated first; on error nothing changes)."""
+        parsed = self.parse_listed(rules)
+        with self._lock:
+            self.rules = []
+            for rule, state in parsed:
+                rule.fired = state["fired"]
+                rule.id = state["id"] or self._next_id + 1
+                self._next_id = max(self._next_id, rule.id)
+                self.rules.append(rule)
+        self._changed()
+        return [r for r, _ in parsed]
+
     def public(self) -> dict:
         with self._lock:
             return {"faults": [r.public() for r in self.rules], "counts": dict(self.counts)}
@@ -171,28 +198,53 @@ class FaultPlan:
         return max(0.0, (rule.ms + extra) / 1000.0)
 
     def http_faults(self, method: str, path: str) -> List[FaultRule]:
-        """The HTTP rules that fire for this request (at most one of each kind)."""
+        """The HTTP rules that fire for this request, each of which then happens: at most one
+        latency, then at most one of ``error`` / ``drop`` (the request never runs) or else one
+        ``lost_reply`` (it runs, and its reply is lost). A rule that cannot happen on this
+        request, such as a ``lost_reply`` behind an ``error``, is not drawn and not counted."""
         out, kinds = [], set()
         with self._lock:
             for r in self.rules:
-                if r.kind in HTTP_KINDS and r.kind not in kinds and r.matches_http(method, path) and self._fire(r):
+                if r.kind == "lost_reply" or r.kind not in HTTP_KINDS or r.kind in kinds:
+                    continue
+                if r.kind in ("error", "drop") and kinds & {"error", "drop"}:
+                    continue
+                if r.matches_http(method, path) and self._fire(r):
                     out.append(r)
                     kinds.add(r.kind)
+            if not kinds & {"error", "drop"}:
+                for r in self.rules:
+                    if r.kind == "lost_reply" and r.matches_http(method, path) and self._fire(r):
+                        out.append(r)
+                        break
         return out
 
-    def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None) -> List[FaultRule]:
+    def ws_faults(self, channel: str, account: Optional[str] = None, at: Optional[int] = None,
+                  journal: bool = True) -> List[FaultRule]:
         """The WS rules that fire for one notification on ``channel``; each firing is journaled
-        (method "WS", path = the channel) when a sink is attached."""
+        (method "WS", path = the channel) when a sink is attached, unless ``journal`` is false
+        (the caller then calls ``journal_ws`` itself, with the frame)."""
         out, kinds = [], set()
         with self._lock:
             for r in self.rules:
                 if r.kind in WS_KINDS and r.kind not in kinds and r.matches_channel(channel) and self._fire(r):
                     out.append(r)
                     kinds.add(r.kind)
-        if out and self.sink is not None:
-            self.sink({"at": at, "method": "WS", "path": channel, "query": "", "account": account,
-                       "status": None, "latency_ms": None, "faults": [r.kind for r in out], "ip": None})
+        if out and journal:
+            self.journal_ws(channel, account, at, [r.kind for r in out])
         return out
+
+    def journal_ws(self, channel: str, account: Optional[str], at: Optional[int], kinds: List[str],
+                   frame: Optional[dict] = None) -> None:
+        """Journal the WS faults ``kinds`` that hit one notification; ``frame``: a readable account
+        of a binary frame (an SBE frame's decoded fields), recorded as ``"frame"``."""
+        if self.sink is None:
+            return
+        entry = {"at": at, "method": "WS", "path": channel, "query": "", "account": account,
+                 "status": None, "latency_ms": None, "faults": kinds, "ip": None}
+        if frame is not None:
+            entry["frame"] = frame
+        self.sink(entry)
 
     def load_dict(self, doc) -> None:
         if isinstance(doc, dict):
@@ -212,11 +264,17 @@ def load_scenario(path: str) -> list:
             raise FaultError("YAML scenarios need PyYAML (pip install pyyaml); or write the scenario as JSON") from None
         doc = yaml.safe_load(text)
     else:
-        doc = json.loads(text)
-    if isinstance(doc, dict):
-        doc = doc.get("faults", [])
-    if not isinstance(doc, list):
+        try:
+            doc = json.loads(text)
+        except ValueError as e:
+            raise FaultError(f"not valid JSON: {e}") from None
+    if isinstance(doc, dict) and set(doc) == {"faults"}:
+        doc = doc["faults"]
+    if not isinstance(doc, list):   # {"faultz": [...]} or a bare rule is a mistake, not "no faults"
         raise FaultError("a scenario is a list of rules or {\"faults\": [...]}")
-    for d in doc:
-        FaultRule.from_dict(d)
+    for i, d in enumerate(doc):
+        try:
+            FaultRule.from_dict(d)
+        except FaultError as e:
+            raise FaultError(f"rule {i + 1}: {e}") from None
     return doc

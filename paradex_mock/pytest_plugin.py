@@ -23,7 +23,12 @@ def paradex_mock(request):
     marker = request.node.get_closest_marker("paradex_mock")
     overrides = dict(marker.kwargs) if marker else {}
     with_ws = overrides.pop("with_ws", True)
-    mock = MockParadex(with_ws=with_ws, **overrides)
+    try:
+        if not isinstance(with_ws, bool):
+            raise ValueError("with_ws must be true or false")
+        mock = MockParadex(with_ws=with_ws, **overrides)
+    except ValueError as e:     # one clear line, not a dataclass traceback
+        pytest.fail(f"@pytest.mark.paradex_mock: {e}", pytrace=False)
     mock.start()
     try:
         yield mock

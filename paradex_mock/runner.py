@@ -10,6 +10,7 @@ from typing import Optional
 from werkzeug.serving import make_server
 
 from . import config as config_mod
+from .engine.numbers import fmt
 
 log = logging.getLogger("paradex_mock")
 
@@ -50,6 +51,26 @@ class HttpServer:
             state.ticker.stop()
 
 
+def startup_summary(state, with_ws: bool = False) -> str:
+    """What a user needs once the servers listen: where each venue is (below the addresses printed
+    before), settings, markets, faults, the demo account."""
+    cfg, ex = state.config, state.exchange
+    control = {"on": "on for every client", "loopback": "on for loopback clients", "off": "off"}[cfg.control]
+    lines = ["  " + v.describe(with_ws) for v in state.venues]
+    lines += [f"  seed {cfg.seed}, clock {cfg.clock}, auth {cfg.auth_mode}, rate limits "
+             f"{'on' if cfg.rate_limits else 'off'}, control API /_mock {control}",
+             f"  markets: {', '.join(m.name + ('' if m.venue == 'paradex' else ' (' + m.venue + ')') for m in ex.markets.values())}",
+             f"  fault rules loaded: {len(state.faults.rules)}" + (f" from {cfg.faults_file}" if cfg.faults_file else "")]
+    from .engine.exchange import DEMO_ACCOUNT
+    demo = ex.accounts.get(DEMO_ACCOUNT)
+    if demo is not None:
+        lines.append(f"  demo account {demo.address} ({fmt(demo.balance)} USDC): "
+                     "requests without Authorization act as it")
+    else:
+        lines.append("  no demo account (strict mode): create accounts with POST /_mock/accounts")
+    return "\n".join(lines)
+
+
 def main_http(argv=None) -> int:
     parser = config_mod.build_parser("paradex-mock REST server (Flask) on HTTP_PORT: every venue's REST API "
                                      "(Paradex at /v1, Binance at /binance, ...; --venues narrows it) and "
@@ -59,7 +80,10 @@ def main_http(argv=None) -> int:
     ns = parser.parse_args(argv)
     with_ws = ns.with_ws
     del ns.with_ws
-    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    try:
+        cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    except ValueError as e:
+        parser.error(str(e))
     config_mod.validate(cfg, parser)
 
     from .http.app import create_app
@@ -80,12 +104,8 @@ def main_http(argv=None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    log.info("paradex-mock REST on %s (seed %s, clock %s, auth %s)", server.url, cfg.seed, cfg.clock,
-             cfg.auth_mode)
     print(f"paradex-mock REST listening on {server.url}/v1", flush=True)
-    ws_base = ws.url[:-len("/v1")] if ws is not None else None
-    for v in app.extensions["paradex_mock"].venues:
-        print("  " + v.describe(server.url, ws_base), flush=True)
+    print(startup_summary(app.extensions["paradex_mock"], ws is not None), flush=True)
     try:
         server.serve_forever()
     finally:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Optional
 
-from .config import Config
+from .config import Config, check_fields, validate
 from .control import Controller
 
 DEFAULTS = dict(host="127.0.0.1", http_port=0, ws_port=0, clock="manual", control="on")
@@ -31,8 +31,10 @@ DEFAULTS = dict(host="127.0.0.1", http_port=0, ws_port=0, clock="manual", contro
 
 class MockParadex:
     def __init__(self, config: Optional[Config] = None, *, with_ws: bool = True, **overrides):
+        check_fields(overrides)          # ValueError: an unknown setting, or one of the wrong type
         base = config or Config(**DEFAULTS)
         self.config = base.replace(**overrides) if overrides else base
+        validate(self.config)
         self.with_ws = with_ws
         self._http = None
         self._ws = None
@@ -194,6 +196,8 @@ class ExchangeType(str, Enum):
     """The venues ``create_mock_server`` serves (seed 004's names). The value is the venue's name."""
     PARADEX = "paradex"
     BINANCE_SPOT = "binance"
+    HYPERLIQUID_PERPETUAL = "hyperliquid"
+    KRAKEN_SPOT = "kraken"
     COINBASE_ADVANCED_TRADE = "coinbase"
     KUCOIN_SPOT = "kucoin"
 

@@ -46,7 +46,9 @@ import pytest
 
 SPEC_FILENAME = "paradex-openapi.json"
 ENV_VAR = "PARADEX_OPENAPI"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / SPEC_FILENAME
+# The repository's own copy of the part of the spec the mock implements (tests/data/
+# make_openapi_subset.py writes it from the full spec); PARADEX_OPENAPI points at another.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "paradex-openapi.subset.json"
 
 #: URI under which the converted spec is registered; refs are rewritten to it.
 SPEC_URI = "urn:paradex:openapi"

@@ -524,3 +524,7 @@ def test_stark_script_passes():
     assert len(passes) >= 30
     assert not any(line.strip().startswith("FAIL") for line in lines)
     assert "PASS  auth hash" in proc.stdout and "PASS  modify hash (BTC order + id)" in proc.stdout
+    # sections numbered once each, and nothing cited that a user of this repository cannot open
+    numbers = [line.split()[1] for line in lines if line.startswith("== ")]
+    assert numbers == ["1.", "2.", "3.", "4.", "5.", "6."], numbers
+    assert "fact sheet" not in (ROOT / "test_stark.py").read_text().lower()

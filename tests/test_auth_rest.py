@@ -198,7 +198,7 @@ def test_auth_refuses_altered_header(strict, signer_a, field):
 def test_auth_refuses_expired_window(strict, signer_a):
     ts = now_s(strict)
     resp = strict.post("/v1/auth", headers=signer_a.auth_headers(ts - 3600, ts - 3420))
-    assert error_of(resp) == (401, "INVALID_SIGNATURE_EXPIRATION")
+    assert error_of(resp) == (401, "INVALID_TIMESTAMP")
     assert signer_a.address_hex not in ex_of(strict).accounts
 
 
@@ -211,7 +211,7 @@ def test_auth_refuses_timestamp_in_the_future(strict, signer_a):
 def test_auth_refuses_bad_expiration(strict, signer_a, ts_delta, exp_delta):
     ts = now_s(strict) + ts_delta
     resp = strict.post("/v1/auth", headers=signer_a.auth_headers(ts, ts + exp_delta))
-    assert error_of(resp) == (400, "INVALID_SIGNATURE_EXPIRATION")
+    assert error_of(resp) == (400, "INVALID_TIMESTAMP")
 
 
 @pytest.mark.parametrize("header, value, code", [
@@ -229,7 +229,7 @@ def test_auth_refuses_bad_expiration(strict, signer_a, ts_delta, exp_delta):
     ("PARADEX-TIMESTAMP", None, "INVALID_TIMESTAMP"),
     ("PARADEX-TIMESTAMP", "yesterday", "INVALID_TIMESTAMP"),
     ("PARADEX-TIMESTAMP", "1.5", "INVALID_TIMESTAMP"),
-    ("PARADEX-SIGNATURE-EXPIRATION", "soon", "INVALID_SIGNATURE_EXPIRATION"),
+    ("PARADEX-SIGNATURE-EXPIRATION", "soon", "INVALID_TIMESTAMP"),
 ])
 def test_auth_refuses_missing_or_garbage_headers(strict, signer_a, header, value, code):
     ts = now_s(strict)
@@ -427,9 +427,10 @@ def test_garbage_tokens_are_refused_never_the_demo_account(any_mode, value):
     resp = any_mode.get("/v1/balance", headers={"Authorization": value})
     assert_jwt_refused(resp)
     # and on a write: no order reaches the demo account
-    before = len(ex_of(any_mode).accounts[DEMO_ACCOUNT].orders)
+    demo = ex_of(any_mode).accounts.get(DEMO_ACCOUNT)     # strict mode has none
+    before = len(demo.orders) if demo else 0
     assert_jwt_refused(any_mode.post("/v1/orders", headers={"Authorization": value}, json=limit_body()))
-    assert len(ex_of(any_mode).accounts[DEMO_ACCOUNT].orders) == before
+    assert len(demo.orders) == before if demo else DEMO_ACCOUNT not in ex_of(any_mode).accounts
 
 
 def test_missing_token(strict):
@@ -459,6 +460,33 @@ def test_token_of_a_forgotten_account_is_refused(strict, signer_a):
 def trader(strict, signer_a):
     """(client, signer, auth headers) for account A, authenticated in strict mode."""
     return strict, signer_a, bearer(get_token(strict, signer_a))
+
+
+@pytest.fixture
+def replay_trader(signer_a):
+    """``trader`` on a mock with ``strict_order_replay`` on (Paradex has no such rule)."""
+    client = new_app(auth_mode="strict", strict_order_replay=True).test_client()
+    return client, signer_a, bearer(get_token(client, signer_a))
+
+
+def test_identical_signed_orders_are_both_accepted(trader):
+    """Paradex's replay protection is recv_window on signature_timestamp: the same signed order
+    sent twice (ccxt in one second, a batch with two equal legs) places two orders."""
+    client, signer, auth = trader
+    body = signer.sign_order(limit_body(), now_ms(client))
+    first = client.post("/v1/orders", headers=auth, json=body)
+    second = client.post("/v1/orders", headers=auth, json=body)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["id"] != second.get_json()["id"]
+    resp = client.post("/v1/orders/batch", headers=auth, json=[body, body])
+    assert resp.status_code == 201 and len(resp.get_json()["orders"]) == 2
+    acct = ex_of(client).accounts[signer.address_hex]
+    assert len(acct.open_orders) == 4 and acct.used_signatures == {}
+    # a duplicate client_id of an open order is still refused, signed the same or not
+    with_cid = signer.sign_order(limit_body(client_id="dup"), now_ms(client))
+    assert client.post("/v1/orders", headers=auth, json=with_cid).status_code == 201
+    assert error_of(client.post("/v1/orders", headers=auth, json=with_cid)) == (400, "DUPLICATED_CLIENT_ID")
+    assert len(acct.open_orders) == 5
 
 
 def test_signed_order_is_accepted(trader):
@@ -532,8 +560,8 @@ def test_stale_and_future_signatures_are_refused(trader):
     assert error_of(client.post("/v1/orders", headers=auth, json=body))[1] == "VALIDATION_ERROR"
 
 
-def test_replayed_order_is_refused_and_changes_nothing(trader):
-    client, signer, auth = trader
+def test_replayed_order_is_refused_and_changes_nothing(replay_trader):
+    client, signer, auth = replay_trader
     body = signer.sign_order(limit_body(), now_ms(client))
     assert client.post("/v1/orders", headers=auth, json=body).status_code == 201
     before = account_state(client, signer.address_hex)
@@ -549,10 +577,10 @@ def test_replayed_order_is_refused_and_changes_nothing(trader):
     assert account_state(client, signer.address_hex) == before
 
 
-def test_replay_memory_forgets_only_closed_windows(trader, monkeypatch):
+def test_replay_memory_forgets_only_closed_windows(replay_trader, monkeypatch):
     monkeypatch.setattr(identity, "PRUNE_FROM", 3)
     monkeypatch.setattr(identity, "PRUNE_EVERY", 1)
-    client, signer, auth = trader
+    client, signer, auth = replay_trader
     used = ex_of(client).accounts[signer.address_hex].used_signatures
     now = now_ms(client)
     used.update({"closed-1": now - 1_000, "closed-2": now - 5_000, "open": now + 60_000, "restored": 1})
@@ -580,8 +608,8 @@ def test_absurd_amounts_in_a_signed_order_are_refused_at_once(trader, field, val
     assert scale_decimal("0.00000001") == 1 and scale_decimal("1e3") == 100_000_000_000 and scale_decimal("-0") == 0
 
 
-def test_refused_order_does_not_burn_its_signature(trader):
-    client, signer, auth = trader
+def test_refused_order_does_not_burn_its_signature(replay_trader):
+    client, signer, auth = replay_trader
     body = signer.sign_order(limit_body(size="100000"), now_ms(client))   # far beyond the margin / max size
     first = error_of(client.post("/v1/orders", headers=auth, json=body))
     assert first[1] != "INVALID_ORDER_SIGNATURE"
@@ -596,9 +624,16 @@ def test_batch_is_refused_whole_on_one_bad_signature_or_a_duplicate(trader):
     bad = dict(signer.sign_order(limit_body(price="50001"), now), price="50002")
     before = account_state(client, signer.address_hex)
     assert error_of(client.post("/v1/orders/batch", headers=auth, json=[good, bad])) == (400, "INVALID_ORDER_SIGNATURE")
+    assert account_state(client, signer.address_hex) == before
+
+
+def test_strict_replay_refuses_a_batch_with_two_equal_legs(replay_trader):
+    client, signer, auth = replay_trader
+    good = signer.sign_order(limit_body(price="50000"), now_ms(client))
+    before = account_state(client, signer.address_hex)
     assert error_of(client.post("/v1/orders/batch", headers=auth, json=[good, good])) == (400, "INVALID_ORDER_SIGNATURE")
     assert account_state(client, signer.address_hex) == before
-    other = signer.sign_order(limit_body(price="50001"), now)
+    other = signer.sign_order(limit_body(price="50001"), now_ms(client))
     resp = client.post("/v1/orders/batch", headers=auth, json=[good, other])
     assert resp.status_code == 201 and len(resp.get_json()["orders"]) == 2
     assert error_of(client.post("/v1/orders/batch", headers=auth, json=[other])) == (400, "INVALID_ORDER_SIGNATURE")
@@ -620,7 +655,8 @@ def test_modify_needs_a_modify_order_signature(trader):
     good = signer.sign_modify(change, now_ms(client))
     resp = client.put(f"/v1/orders/{oid}", headers=auth, json=good)
     assert resp.status_code == 200 and resp.get_json()["price"] == "50100"
-    assert error_of(client.put(f"/v1/orders/{oid}", headers=auth, json=good)) == (400, "INVALID_ORDER_SIGNATURE")
+    again = client.put(f"/v1/orders/{oid}", headers=auth, json=good)    # no replay rule: the same change again
+    assert again.status_code == 200 and again.get_json()["price"] == "50100"
 
 
 def test_demo_account_trades_unsigned_but_a_bad_signature_is_still_refused():

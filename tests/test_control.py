@@ -323,3 +323,78 @@ def test_bad_fault_rules_are_refused(client):
         r = client.post("/_mock/faults", json=bad)
         assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", bad
     assert client.get("/_mock/faults").get_json()["faults"] == []
+
+
+def test_snapshot_with_fault_rules_restores_them(client):
+    """#13 item 2: the README's snapshot/restore line, once fault rules exist (and have fired)."""
+    post(client, "/_mock/faults", {"kind": "error", "target": "GET /v1/markets", "status": 503, "count": 2})
+    post(client, "/_mock/faults", {"kind": "latency", "target": "GET /v1/bbo/*", "ms": 1})
+    assert client.get("/v1/markets").status_code == 503
+    snap = client.get("/_mock/snapshot").get_json()
+    client.delete("/_mock/faults")
+    assert client.get("/v1/markets").status_code == 200
+    post(client, "/_mock/restore", snap)
+    rules = client.get("/_mock/faults").get_json()["faults"]
+    assert [(r["id"], r["kind"], r["fired"], r["count"]) for r in rules] == [(1, "error", 1, 2), (2, "latency", 0, None)]
+    assert client.get("/v1/markets").status_code == 503       # the one firing left
+    assert client.get("/v1/markets").status_code == 200
+    post(client, "/_mock/faults", {"kind": "drop", "target": "/nowhere"})
+    assert client.get("/_mock/faults").get_json()["faults"][-1]["id"] == 3    # ids go on after the restored ones
+    # a snapshot with a broken rule is refused before anything changes
+    bad = dict(snap, faults=[dict(snap["faults"][0], fired="many")])
+    assert post(client, "/_mock/restore", bad, 400)["error"] == "INVALID_REQUEST_PARAMETER"
+    assert len(client.get("/_mock/faults").get_json()["faults"]) == 3
+
+
+def _post_order(mock, body):
+    """POST /v1/orders on a fresh connection: (status, body), or None when the reply was lost."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=5)
+    try:
+        conn.request("POST", "/v1/orders", json.dumps(body), {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+    except (http.client.RemoteDisconnected, ConnectionError):
+        return None
+    finally:
+        conn.close()
+
+
+def test_every_counted_fault_happens(mock):
+    """#13 item 3: examples/flaky_orders.json's error and lost_reply on one request. A lost_reply
+    behind an error is neither counted nor journaled; it fires (and is seen) on the next request."""
+    mock.add_faults([{"kind": "lost_reply", "target": "POST /v1/orders", "count": 1},
+                     {"kind": "error", "target": "POST /v1/orders", "status": 503, "count": 1},
+                     {"kind": "latency", "target": "POST /v1/orders", "ms": 1, "count": 1}])
+    status, body = _post_order(mock, dict(ORDER, client_id="first"))
+    assert status == 503 and body["error"] == "SERVICE_UNAVAILABLE"
+    assert mock.control.faults()["counts"] == {"error": 1, "latency": 1}
+    assert _post_order(mock, dict(ORDER, client_id="second")) is None       # taken, reply lost
+    assert mock.control.faults()["counts"] == {"error": 1, "latency": 1, "lost_reply": 1}
+    assert [r["fired"] for r in mock.control.faults()["faults"]] == [1, 1, 1]
+    assert [(e["status"], e["faults"]) for e in mock.journal(path="/v1/orders")] == \
+        [(503, ["error", "latency"]), (201, ["lost_reply"])]
+    assert sorted(o.client_id for o in mock.exchange.orders.values() if o.client_id) == ["second"]
+
+
+def test_every_system_state_acts_on_order_entry(client):
+    """#13 item 4: no state the control API offers is cosmetic. maintenance refuses order entry
+    (create, batch, modify) with 503 SERVICE_UNAVAILABLE; cancels still go through."""
+    resting = post(client, "/v1/orders", ORDER, 201)
+    post(client, "/_mock/system/state", {"status": "maintenance"})
+    assert client.get("/v1/system/state").get_json() == {"status": "maintenance"}
+    assert post(client, "/v1/orders", ORDER, 503) == {"error": "SERVICE_UNAVAILABLE",
+                                                      "message": "exchange is under maintenance", "data": None}
+    batch = post(client, "/v1/orders/batch", [ORDER], 201)
+    assert batch["orders"] == [] and [e["error"] for e in batch["errors"]] == ["SERVICE_UNAVAILABLE"]
+    r = client.put(f"/v1/orders/{resting['id']}", json=dict(ORDER, id=resting["id"], price="79000"))
+    assert r.status_code == 503 and r.get_json()["error"] == "SERVICE_UNAVAILABLE"
+    assert client.get(f"/v1/orders/{resting['id']}").get_json()["price"] == "80000"
+    assert len(client.get("/v1/orders").get_json()["results"]) == 1          # nothing was placed
+    post(client, "/_mock/system/state", {"status": "post_only"})
+    assert post(client, "/v1/orders", ORDER, 400)["error"] == "SYSTEM_STATUS_POST_ONLY"
+    post(client, "/v1/orders", dict(ORDER, instruction="POST_ONLY"), 201)
+    post(client, "/_mock/system/state", {"status": "maintenance"})
+    assert client.delete(f"/v1/orders/{resting['id']}").status_code == 204
+    post(client, "/_mock/system/state", {"status": "ok"})
+    post(client, "/v1/orders", ORDER, 201)

@@ -386,7 +386,7 @@ def test_reads_are_strings_and_bounded():
     assert mark["price_kind"] == "mark" and Decimal(mark["candles"][-1][4]) == Decimal(mark["mark"]) == Decimal("90000.5")
     assert client.get("/_mock/ui/api/market/NOPE").status_code == 400
     ov = client.get("/_mock/ui/api/overview").get_json()
-    assert [v["venue"] for v in ov["venues"]] == ["paradex"] and ov["seed"] == 42
+    assert [v["venue"] for v in ov["venues"]] == ["paradex", "binance"] and ov["seed"] == 42
 
 
 def test_markets_are_grouped_by_venue():

@@ -243,7 +243,7 @@ def test_paradex_py_loads_system_config():
 SIM = _load("simulation.json")
 SIM_FIELDS = {
     "start_price", "volatility", "drift", "spread_bps", "book_levels", "level_size",
-    "trades_per_minute", "trade_size", "funding_rate", "open_interest",
+    "trades_per_minute", "trade_size", "funding_rate", "open_interest", "depth_levels", "depth_gap_bps",
 }
 
 

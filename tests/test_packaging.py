@@ -51,3 +51,29 @@ def test_pip_install_registers_the_pytest_plugin(tmp_path):
                            cwd=project, capture_output=True, text=True, check=True).stdout.strip()
     assert str(venv) in where and Path(where, "markets.json").is_file()
     assert Path(where).parent.joinpath("dashboard", "static", "vendor", "lightweight-charts.LICENSE").is_file()
+
+
+def test_readme_documents_the_install_the_scripts_and_gunicorn():
+    import tomllib
+    readme = (ROOT / "README.md").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for script in project["scripts"]:
+        assert f"`{script}`" in readme, script
+    test_extra = project["optional-dependencies"]["test"]
+    assert any(d.startswith("pytest") for d in test_extra) and any(d.startswith("ccxt") for d in test_extra)
+    assert 'pip install ".[test]"' in readme and "python -m venv" in readme
+    assert readme.count("## gunicorn") == 1 and "gunicorn serves the REST API only" in readme
+
+
+def test_schema_tests_need_nothing_outside_the_repository(monkeypatch):
+    """The OpenAPI checks run from a plain clone: the part of Paradex's spec the mock implements is
+    in tests/data (PARADEX_OPENAPI may point at the full spec instead)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import openapi
+    monkeypatch.delenv(openapi.ENV_VAR, raising=False)
+    path = openapi.spec_path()
+    assert path.is_file() and ROOT in path.parents
+    spec = openapi.load_spec()
+    assert "/orders" in spec["paths"] and "responses.ErrorCode" in spec["components"]["schemas"]
+    readme = (ROOT / "README.md").read_text()
+    assert "python -m pytest -q -rs" in readme and "pytest -q -rs" in (ROOT / ".ci" / "run").read_text()

@@ -448,9 +448,10 @@ def test_ws_client_public_and_private_channels(mock, paradex):
 
 
 def test_ws_sbe_negotiation_and_direct_client(mock):
-    """``ws_sbe_enabled`` connects with ``?sbeSchemaId=1&sbeSchemaVersion=2``; the mock accepts it
-    and answers in JSON, which paradex-py still dispatches. The direct client (no account) gets
-    public data and is refused private channels."""
+    """``ws_sbe_enabled`` connects with ``?sbeSchemaId=1&sbeSchemaVersion=2``; the mock sends the
+    data channels as SBE binary frames, which paradex-py decodes with its own generated decoder
+    (schema 1:2) into the same values. The direct client (no account) gets public data and is
+    refused private channels."""
     p = make_paradex(mock, l2_key("sbe"), ws_sbe_enabled=True)
     got = {}
 
@@ -470,8 +471,11 @@ def test_ws_sbe_negotiation_and_direct_client(mock):
             await ws.close()
 
     asyncio.run(run())
-    assert got[f"bbo.{MARKET}"][0] == views.bbo(mock.exchange.book_update(MARKET, 1))
-    assert {s["symbol"] for s in got["markets_summary.ALL"]} == set(paradex_markets(mock.exchange))
+    bbo, want = got[f"bbo.{MARKET}"][0], views.bbo(mock.exchange.book_update(MARKET, 1))
+    assert bbo["market"] == MARKET and bbo["seq_no"] == want["seq_no"] and bbo["timestamp"] == want["last_updated_at"]
+    for sbe_key, key in (("bid_price", "bid"), ("bid_size", "bid_size"), ("ask_price", "ask"), ("ask_size", "ask_size")):
+        assert Decimal(bbo[sbe_key]) == Decimal(want[key])
+    assert {s["market"] for s in got["markets_summary.ALL"]} == set(paradex_markets(mock.exchange))
 
 
 def test_ws_every_channel_of_the_enum_subscribes(mock, paradex):

@@ -73,7 +73,7 @@ def order(client, order_id):
     return get(client, f"/v1/orders/{order_id}")
 
 
-def book(client, symbol=BTC, depth=50):
+def book(client, symbol=BTC, depth=200):
     b = get(client, f"/v1/orderbook/{symbol}?depth={depth}")
     return ([(Decimal(p), Decimal(s)) for p, s in b["bids"]],
             [(Decimal(p), Decimal(s)) for p, s in b["asks"]])

@@ -28,8 +28,8 @@ def client(stack, sbe=False, **extra):
     return ex
 
 
-# sbe=True is ccxt.pro's default: it connects with ?sbeSchemaId=1&sbeSchemaVersion=3 and reads
-# the mock's JSON frames as well (the mock sends no binary SBE frames)
+# sbe=True is ccxt.pro's default: it connects with ?sbeSchemaId=1&sbeSchemaVersion=3 and gets
+# the data channels as SBE binary frames (tests/test_ws_sbe.py compares the two paths value for value)
 @pytest.mark.parametrize("sbe", [False, True])
 def test_ccxt_pro_public_watchers(stack, sbe):
     async def main():

@@ -272,7 +272,7 @@ def test_unsubscribe_stops_book_and_summary(stack):
 def test_rest_order_yields_orders_event_equal_to_get_order(stack):
     async def main():
         async with RpcClient(stack.ws_url) as c:
-            await c.call("auth", {"bearer": "anything-non-jwt"})
+            await c.call("auth", {"bearer": "valid_mock_token"})
             for ch in (f"orders.{BTC}", "orders.ALL", f"orders.{ETH}"):
                 await c.subscribe(ch)
             status, ack = rest(stack.http_url, "POST", "/v1/orders",
@@ -299,7 +299,7 @@ def test_rest_order_yields_orders_event_equal_to_get_order(stack):
 def test_fill_position_account_and_balance_events(stack):
     async def main():
         async with RpcClient(stack.ws_url) as c:
-            await c.call("auth", {"bearer": "demo"})
+            await c.call("auth", {"bearer": "valid_mock_token"})
             for ch in ("fills.ALL", f"fills.{BTC}", "positions", "account", "balance_events"):
                 await c.subscribe(ch)
             order = market_order(stack, "BUY", "0.02")
@@ -325,7 +325,7 @@ def test_funding_payments():
     with Stack(funding_interval=2.0) as s:
         async def main():
             async with RpcClient(s.ws_url) as c:
-                await c.call("auth", {"bearer": "demo"})
+                await c.call("auth", {"bearer": "valid_mock_token"})
                 await c.subscribe(f"funding_payments.{BTC}")
                 await c.subscribe("funding_payments.ALL")
                 await c.subscribe("funding_payments")

@@ -147,7 +147,7 @@ def _recorded_session(seed: int) -> list:
                 out.extend(json.dumps(f, sort_keys=True) for f in frames if f["params"]["channel"] != BOOK)
 
             async with RpcClient(m.ws_url) as c:
-                await c.call("auth", {"bearer": "demo"})           # permissive: the demo account
+                await c.call("auth", {"bearer": "valid_mock_token"})           # permissive: the demo account
                 for ch in (TRADES, "orders.ALL", "fills.ALL", BOOK, f"bbo.{BTC}"):
                     await c.subscribe(ch)
                 for i in range(4):

@@ -80,7 +80,7 @@ def test_auth_with_jwt_scopes_private_channels_to_the_account(stack):
         async with RpcClient(stack.ws_url) as mine, RpcClient(stack.ws_url) as demo:
             r = await mine.call("auth", {"bearer": tok})
             assert "node_id" in r["result"]
-            await demo.call("auth", {"bearer": "anything-non-jwt"})
+            await demo.call("auth", {"bearer": "valid_mock_token"})
             await mine.subscribe("orders.ALL")
             await demo.subscribe("orders.ALL")
             submit(stack.exchange, other, {"market": BTC, "side": "SELL", "type": "LIMIT",
@@ -182,7 +182,7 @@ def test_unknown_methods(stack):
             assert_error(await c.call("frobnicate", {}, id=1), -32601, "method does not exist", "frobnicate", id=1)
             assert_error(await c.call("order.create", {"market": BTC}), 40300, "permission denied")
             assert_error(await c.call("order.frobnicate", {}), 40300, "permission denied")
-            await c.call("auth", {"bearer": "demo"})
+            await c.call("auth", {"bearer": "valid_mock_token"})
             assert_error(await c.call("order.frobnicate", {}), -32601, "method does not exist", "order.frobnicate")
             # order.create is served (tests/test_ws_orders.py): this one lacks side, size and price
             reply = await c.call("order.create", {"market": BTC})
@@ -239,12 +239,13 @@ BAD_CHANNELS = [
 def test_invalid_channels(stack, channel):
     async def main():
         async with RpcClient(stack.ws_url) as c:
-            await c.call("auth", {"bearer": "demo"})
+            await c.call("auth", {"bearer": "valid_mock_token"})
             r = await c.call("subscribe", {"channel": channel}, id=5)
             if channel == "":
                 assert_error(r, -32602, "invalid params", id=5)
             else:
-                assert_error(r, -32600, "invalid subscribe request", "invalid channel", id=5)
+                assert_error(r, -32600, "invalid subscribe request", id=5)
+                assert r["error"]["data"].startswith("invalid channel: ")       # and why
     run(main())
 
 
@@ -299,7 +300,7 @@ def test_private_channels_need_auth(stack):
             for ch in private:
                 assert_error(await c.call("subscribe", {"channel": ch}), 40300, "permission denied",
                              "authentication required")
-            await c.call("auth", {"bearer": "demo"})
+            await c.call("auth", {"bearer": "valid_mock_token"})
             for ch in private:
                 await c.subscribe(ch)
     run(main())
@@ -308,7 +309,7 @@ def test_private_channels_need_auth(stack):
 def test_never_result_null(stack):
     async def main():
         async with RpcClient(stack.ws_url) as c:
-            frames = [await c.call("auth", {"bearer": "x"}),
+            frames = [await c.call("auth", {"bearer": "valid_mock_token"}),
                       await c.call("subscribe", {"channel": "markets_summary"}),
                       await c.call("unsubscribe", {"channel": "markets_summary"}),
                       await c.call("nope")]
@@ -346,8 +347,8 @@ def test_oversized_frame_closes_only_that_connection():
                 with pytest.raises(websockets.ConnectionClosed) as e:
                     await big.reply()
                 assert e.value.rcvd.code == 1009                 # message too big
-                r = await other.call("auth", {"bearer": "x" * 3000})
-                assert "node_id" in r["result"]
+                r = await other.call("auth", {"bearer": "x" * 3000})     # read and answered (refused)
+                assert r["error"]["code"] == 40110
             async with RpcClient(s.ws_url) as again:
-                assert "node_id" in (await again.call("auth", {"bearer": "x"}))["result"]
+                assert "node_id" in (await again.call("auth", {"bearer": "valid_mock_token"}))["result"]
         run(main())

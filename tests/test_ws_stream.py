@@ -1,6 +1,7 @@
 """Separate-process mode: the HTTP process's /_mock/stream and the WS server that follows it
 (resume, resnapshot, HTTP restart, WS started first)."""
 import asyncio
+import time
 import http.client as httpclient
 import json
 import socket
@@ -154,7 +155,7 @@ def test_remote_ws_agrees_with_rest(http):
     try:
         async def main():
             async with RpcClient(ws.url) as c:
-                await c.call("auth", {"bearer": "demo"})
+                await c.call("auth", {"bearer": "valid_mock_token"})
                 for ch in (BOOK, f"trades.{BTC}", "orders.ALL"):
                     await c.subscribe(ch)
                 snap = await c.notification(BOOK)
@@ -232,9 +233,15 @@ def test_ws_started_before_http():
         async def main():
             nonlocal h
             async with RpcClient(ws.url) as c:
-                await c.request("subscribe", {"channel": f"bbo.{BTC}"}, id=1)     # waits for the exchange
+                # no exchange yet: said at once (not after the readiness timeout), retried behind
+                reply = await c.call("subscribe", {"channel": f"bbo.{BTC}"}, id=1, timeout=3)
+                assert reply["error"]["data"] == "the exchange is unreachable"
                 h = await asyncio.to_thread(Http, port)
-                reply = await c.reply(timeout=10)
+                deadline = time.monotonic() + 10
+                while "result" not in reply:
+                    assert time.monotonic() < deadline, reply
+                    await asyncio.sleep(0.02)          # poll interval while the stream connects
+                    reply = await c.call("subscribe", {"channel": f"bbo.{BTC}"}, id=1, timeout=10)
                 assert reply["id"] == 1 and reply["result"] == {"channel": f"bbo.{BTC}"}
                 bbo = await c.notification(f"bbo.{BTC}")
                 assert bbo == rest(h.url, "GET", f"/v1/bbo/{BTC}")[1]

@@ -100,6 +100,8 @@ class EventBus:
 #   book             BookUpdate          yes      -
 #   summary          MarketStats         yes      -
 #   funding_data     FundingSample       yes      -
+#   transfer         Transfer            -        yes
+#   algo             Algo (a copy)       yes      yes
 
 @dataclass(frozen=True)
 class BookUpdate:
@@ -118,6 +120,7 @@ class PositionUpdate:
     funding_index: Decimal
     liquidation_price: Optional[Decimal]
     account_value: Decimal
+    leverage: int = 0            # the account's leverage setting for the market (cross margin)
 
 
 @dataclass(frozen=True)

@@ -15,18 +15,18 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..config import Config
 from . import candles as cdl
 from .book import OrderBook
 from .clock import Clock
-from .errors import ExchangeError
+from .errors import ExchangeError, excerpt, invalid, short
 from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, FundingSample, MarketStats,
                      PositionUpdate)
 from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
-                     Account, Fill, FundingPayment, Margin, Market, Order, Position, Trade)
+                     Account, Algo, Fill, FundingPayment, Margin, Market, Order, Position, Trade, Transfer)
 from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
 from .simulator import MINUTE_MS, MarketState, SimParams, backfill
 
@@ -37,7 +37,19 @@ log = logging.getLogger("paradex_mock.engine")
 DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
 DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
 DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
+DEMO_TOKEN = "valid_mock_token"   # the seed design's bearer: the demo account, in permissive mode, on REST and WS
 PUBLISHED_DEPTH = 1000    # book levels a side a BookUpdate carries (the deepest any venue serves)
+
+# Exchange states (GET /system/state): what each allows. Orders and cancels are refused in
+# maintenance; cancel_only takes cancels only; post_only takes post-only orders and cancels.
+# Stop/TP/SL triggers and liquidations run in "ok" only.
+SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
+# In cancel_only and post_only, orders priced through the external fair price (the index) by
+# more than this are cancelled on arrival (Paradex: +-5 bps price protection in those modes).
+RESTRICTED_PROTECTION = Decimal("0.0005")
+# Why an order was closed by the price rules. Paradex documents the rules, not these strings.
+PRICE_BAND_REASON = "PRICE_BAND"
+PRICE_PROTECTION_REASON = "PRICE_PROTECTION"
 
 
 @dataclass
@@ -67,9 +79,9 @@ def normalize_address(value) -> str:
         try:
             n = int(s, 16) if s.lower().startswith("0x") else int(s)
         except ValueError:
-            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}") from None
+            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}") from None
     if n < 0 or n >= 2 ** 251:
-        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {value!r}")
+        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}")
     return hex(n)
 
 
@@ -117,7 +129,8 @@ class Exchange:
             for d in self.market_defs:
                 m = d.market
                 params = SimParams.from_dict(d.sim, m)
-                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
+                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream),
+                                 depth_rng=self._rng(f"{d.stream}:depth:{m.symbol}"))
                 self.markets[m.symbol] = m
                 self.states[m.symbol] = st
                 self.books[m.symbol] = OrderBook(m.symbol)
@@ -130,9 +143,10 @@ class Exchange:
                     st.open_interest = params.open_interest
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
-            demo = self._ensure_account(DEMO_ACCOUNT)
-            demo.public_key = DEMO_PUBLIC_KEY
-            demo.onboarded = True
+            if self.config.auth_mode != "strict":   # strict: no account whose key is in the source
+                demo = self._ensure_account(DEMO_ACCOUNT, quiet=True)   # a reset publishes "reset" first
+                demo.public_key = DEMO_PUBLIC_KEY
+                demo.onboarded = True
             for sym in self.markets:
                 self._requote(sym, now)
                 self.books[sym].touch(now)
@@ -209,14 +223,30 @@ class Exchange:
         return self._last_seq
 
     # ------------------------------------------------------------------ accounts
-    def _ensure_account(self, address: str) -> Account:
+    def _ensure_account(self, address: str, quiet: bool = False) -> Account:
         acct = self.accounts.get(address)
         if acct is None:
             now = self.clock.now_ms()
-            acct = Account(address=address, balance=self.starting_balance, created_at=now,
-                           balance_updated_at=now)
+            acct = Account(address=address, balance=ZERO, created_at=now, balance_updated_at=now)
             self.accounts[address] = acct
+            if self.starting_balance:   # its starting balance is a deposit
+                self._transfer(acct, self.starting_balance, now, publish=not quiet)
         return acct
+
+    def _transfer(self, acct: Account, amount: Decimal, now: int, publish: bool = True) -> Transfer:
+        """Credit (amount > 0: a deposit) or debit (a withdrawal) collateral, on the record."""
+        acct.balance += amount
+        acct.balance_updated_at = now
+        # its own id space: the order/fill id counter must not move (replays stay byte-identical)
+        tid = hashlib.sha256(f"{acct.address}:{len(acct.transfers)}:{now}:{amount}".encode()).hexdigest()[:24]
+        t = Transfer(id=tid, account=acct.address, amount=abs(amount),
+                     kind="DEPOSIT" if amount > 0 else "WITHDRAWAL", direction="IN" if amount > 0 else "OUT",
+                     token="USDC", status="COMPLETED", created_at=now,
+                     txn_hash="0x" + hashlib.sha256(f"{acct.address}:{tid}".encode()).hexdigest()[:63])
+        acct.transfers.append(t)
+        if publish:
+            self.bus.publish("transfer", t, None, acct.address)
+        return t
 
     def account(self, address: str, create: bool = True) -> Account:
         with self.lock:
@@ -239,8 +269,8 @@ class Exchange:
         with self.lock:
             amount = to_decimal(amount)
             acct = self._ensure_account(normalize_address(address))
-            acct.balance += amount
-            acct.balance_updated_at = self.clock.now_ms()
+            if amount:
+                self._transfer(acct, amount, self.clock.now_ms())
             self._publish_account(acct)
             return acct
 
@@ -248,7 +278,7 @@ class Exchange:
     def market(self, symbol: str) -> Market:
         m = self.markets.get(symbol)
         if m is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found")
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found")
         return m
 
     def book_update(self, symbol: str, depth: int = PUBLISHED_DEPTH) -> BookUpdate:
@@ -413,28 +443,30 @@ class Exchange:
         """Apply the market's and the account's rules to an order request (an ``Order`` not yet
         accepted, as a venue parsed it). Raises ExchangeError; changes nothing. ``replacing``:
         the open order a modification replaces."""
+        self.check_trading_open()
         m = self.market(req.market)
         size, price, trigger, flags = req.size, req.price, req.trigger_price, req.flags
         is_tpsl = req.type.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size > m.max_order_size:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} exceeds max_order_size {fmt(m.max_order_size)}")
+                                f"size {short(fmt(size))} exceeds max_order_size {fmt(m.max_order_size)}")
         if size > 0 and not _on_grid(size, m.step):
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"size {fmt(size)} is not a multiple of order_size_increment {fmt(m.step)}")
+                                f"size {short(fmt(size))} is not a multiple of order_size_increment {fmt(m.step)}")
         if price > 0 and not _on_grid(price, m.tick):
-            raise ExchangeError("INVALID_PRICE_PRECISION",
-                                f"price {fmt(price)} is not a multiple of price_tick_size {fmt(m.tick)}")
+            raise ExchangeError("VALIDATION_ERROR",
+                                f"price {short(fmt(price))} is not a multiple of price_tick_size {fmt(m.tick)}")
         if req.type in TRIGGER_TYPES and not _on_grid(trigger, m.tick):
-            raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+            raise ExchangeError("VALIDATION_ERROR", f"invalid trigger_price {short(fmt(trigger))}: "
+                                f"a positive multiple of price_tick_size {fmt(m.tick)}")
         if req.client_id:
             prev = acct.client_ids.get(req.client_id)
             if prev is not None and prev.is_open:
-                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {req.client_id!r} is already used by an open order")
+                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {excerpt(req.client_id)} is already used by an open order")
         ref_price = price if price > 0 else (trigger if trigger > 0 else self.states[m.symbol].mark_price)
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
             raise ExchangeError("INVALID_ORDER_SIZE",
-                                f"order notional {fmt(size * ref_price)} is below min_notional {fmt(m.min_notional)}")
+                                f"order notional {short(fmt(size * ref_price))} is below min_notional {fmt(m.min_notional)}")
         open_in_market = acct.open_count.get(m.symbol, 0)
         if replacing is not None and replacing.market == m.symbol and replacing.id in acct.open_orders:
             open_in_market -= 1   # a modified order's own slot does not count against it
@@ -443,7 +475,7 @@ class Exchange:
                                 f"max_open_orders {m.max_open_orders} reached in {m.symbol}")
         if self.system_state == "cancel_only":
             raise ExchangeError("SYSTEM_STATUS_CANCEL_ONLY", "exchange is in cancel-only mode")
-        if self.system_state == "post_only" and req.instruction != "POST_ONLY":
+        if self.system_state == "post_only" and req.instruction not in ("POST_ONLY", "RPI"):
             raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
         order = copy.copy(req)
         order.account = acct.address
@@ -453,6 +485,12 @@ class Exchange:
         if not order.timestamp:
             order.timestamp = now
         return order
+
+    def check_trading_open(self) -> None:
+        """Maintenance ("trading unavailable", Paradex's system state docs): no order entry and no
+        cancels, which cancel_only is for; reads still answer."""
+        if self.system_state == "maintenance":
+            raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
 
     def submit_order(self, address: str, req: Order) -> Tuple[Order, Order]:
         """Place an order. Returns the order and a copy of it as acknowledged (status NEW); the
@@ -532,15 +570,17 @@ class Exchange:
             if mg.free_collateral < 0 and self._increases_exposure(acct, order):
                 return self._close(order, now, "NOT_ENOUGH_MARGIN")
         book = self.books[order.market]
+        if order.instruction == "POST_ONLY" and self.system_state in ("post_only", "cancel_only"):
+            fair = st.index_price
+            if order.price > fair * (ONE + RESTRICTED_PROTECTION) if order.is_buy \
+                    else order.price < fair * (ONE - RESTRICTED_PROTECTION):
+                return self._close(order, now, PRICE_PROTECTION_REASON)
         if order.instruction == "POST_ONLY" and self._crosses(book, order):
             return self._close(order, now, "POST_ONLY_WOULD_CROSS")
-        limit = order.price
-        if "MARKET" in order.type:
-            # market orders are protected by the market's max_slippage band around mark
-            slip = m.max_slippage
-            band = st.mark_price * (ONE + slip if order.is_buy else ONE - slip)
-            limit = round_step(band, m.tick)
-        self._match(order, book, limit, now)
+        limit, vwap = self._protection(acct, order, book)
+        if limit is None:
+            return self._close(order, now, PRICE_BAND_REASON)
+        self._match(order, book, limit, now, vwap)
         if order.status == "CLOSED":
             return
         if order.remaining == 0:
@@ -555,6 +595,39 @@ class Exchange:
             # nothing traded, and no other order of the account closed (self-trade prevention
             # could have): the margin of the risk check is the account's margin now
             self._publish_account(acct, mg if len(acct.open_orders) == mg_open else None)
+
+    def _protection(self, acct: Account, order: Order, book: OrderBook):
+        """(limit price, VWAP cap) an order trades under; limit None: refused by the price band.
+
+        Price band (width w around mark): an aggressive limit order priced outside it is
+        refused, a passive one rests; a market order gets the band's edge as its limit and its
+        unfilled rest is cancelled. VWAP protection (market orders, not TP/SL): the average fill
+        price may not pass the BBO moved by the account's max slippage for the market (else the
+        market's), the mark when that side of the book is empty."""
+        m = self.markets[order.market]
+        st = self.states[order.market]
+        mark = st.mark_price
+        is_market = "MARKET" in order.type
+        w = m.price_band_width
+        vwap = ZERO
+        if w <= 0:
+            if not is_market:
+                return order.price, vwap
+            # no band: market orders are protected by the market's max_slippage around mark
+            slip = m.max_slippage
+            return round_step(mark * (ONE + slip if order.is_buy else ONE - slip), m.tick), vwap
+        up, down = mark * (ONE + w), mark * (ONE - w)
+        if is_market:
+            limit = floor_step(up, m.tick) if order.is_buy else _ceil_step(down, m.tick)
+            if m.vwap_protection and not order.type.startswith(("TAKE_PROFIT", "STOP_LOSS")):
+                slip = acct.max_slippage.get(m.symbol, m.max_slippage)
+                best = book.best_ask() if order.is_buy else book.best_bid()
+                ref = best if best is not None else mark
+                vwap = ref * (ONE + slip) if order.is_buy else ref * (ONE - slip)
+            return limit, vwap
+        if self._crosses(book, order) and (order.price > up if order.is_buy else order.price < down):
+            return None, vwap
+        return order.price, vwap
 
     def _increases_exposure(self, acct: Account, order: Order) -> bool:
         pos = acct.positions.get(order.market)
@@ -577,9 +650,12 @@ class Exchange:
         best = book.best_bid()
         return best is not None and order.price <= best
 
-    def _match(self, taker: Order, book: OrderBook, limit: Decimal, now: int) -> None:
+    def _match(self, taker: Order, book: OrderBook, limit: Decimal, now: int, vwap: Decimal = ZERO) -> None:
+        """Match ``taker`` against the book up to ``limit``; ``vwap`` > 0 caps its average fill
+        price (it stops short of the level that would move the average past it)."""
         opp = book.opposite(taker)
         taker_acct = self.accounts.get(taker.account)
+        step = self.markets[taker.market].step if taker.market in self.markets else None
         for price in opp.iter_prices():
             if taker.remaining <= 0 or taker.status == "CLOSED":
                 break
@@ -599,6 +675,14 @@ class Exchange:
                         return
                     continue
                 qty = min(taker.remaining, maker.remaining)
+                if vwap > 0 and (price > vwap if taker.is_buy else price < vwap):
+                    filled, notional = taker.size - taker.remaining, taker.filled_notional
+                    room = (vwap * filled - notional) / (price - vwap) if taker.is_buy \
+                        else (notional - vwap * filled) / (vwap - price)
+                    room = floor_step(room, step) if step else room
+                    if room <= 0:
+                        return
+                    qty = min(qty, room)
                 if taker.reduce_only and taker_acct is not None:
                     qty = min(qty, self._reduce_capacity(taker_acct, taker))
                     if qty <= 0:
@@ -753,7 +837,8 @@ class Exchange:
             mg = self.margin(acct)
         liq = self.liquidation_price(acct, pos, mg) if pos.size else None
         return PositionUpdate(copy.copy(pos), st.mark_price, st.funding_index, liq,
-                              mg.account_value if mg is not None else ZERO)
+                              mg.account_value if mg is not None else ZERO,
+                              acct.leverage.get(pos.market) or int(ONE / st.market.imf_base))
 
     def _publish_account(self, acct: Account, mg: Optional[Margin] = None) -> None:
         self.bus.publish("account", self.account_update(acct, mg), None, acct.address)
@@ -774,7 +859,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             return o
 
     def get_order_by_client_id(self, address: str, client_id: str) -> Order:
@@ -782,11 +867,12 @@ class Exchange:
             acct = self.account(address)
             o = acct.client_ids.get(client_id)
             if o is None:
-                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found")
+                raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found")
             return o
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
         with self.lock:
+            self.check_trading_open()
             o = (self.get_order(address, order_id) if order_id is not None
                  else self.get_order_by_client_id(address, client_id))
             if not o.is_open:
@@ -804,6 +890,7 @@ class Exchange:
 
     def cancel_all(self, address: str, market: Optional[str] = None) -> List[Order]:
         with self.lock:
+            self.check_trading_open()
             acct = self.account(address)
             if market:
                 self.market(market)
@@ -816,6 +903,7 @@ class Exchange:
 
     def cancel_batch(self, address: str, order_ids: Iterable[str], client_ids: Iterable[str]) -> List[dict]:
         with self.lock:
+            self.check_trading_open()
             acct = self.account(address)
             now = self.clock.now_ms()
             results = []
@@ -845,7 +933,7 @@ class Exchange:
             acct = self.account(address)
             o = acct.orders.get(str(order_id))
             if o is None:
-                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {order_id} not found")
+                raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
             if not o.is_open:
                 raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
             now = self.clock.now_ms()
@@ -873,6 +961,83 @@ class Exchange:
                     self._order_changed(o, now)
             self._flush(now)
             return o
+
+    # ------------------------------------------------------------------ algos (TWAP)
+    def submit_twap(self, address: str, market: str, side: str, size: Decimal, duration_s: int,
+                    interval_s: int = 30) -> Algo:
+        """A TWAP parent: ``duration_s / interval_s`` MARKET child orders of equal size (the
+        last takes the rest), the first now and then one every ``interval_s`` on the exchange
+        clock (each tick places the ones due). Rules are checked on the first slice's size."""
+        with self.lock:
+            acct = self._ensure_account(normalize_address(address))
+            m = self.market(market)
+            now = self.clock.now_ms()
+            slices = max(1, duration_s // interval_s)
+            probe = Order(id="", account=acct.address, market=m.symbol, side=side, type="MARKET",
+                          size=size, price=ZERO, remaining=size)
+            self.check_order(acct, probe, now)
+            if floor_step(size / slices, m.step) < m.step:
+                raise ExchangeError("INVALID_ORDER_SIZE", f"size {fmt(size)} is too small for {slices} slices")
+            algo = Algo(id=self._new_id(now), account=acct.address, market=m.symbol, side=side, size=size,
+                        created_at=now, end_at=now + duration_s * 1000, interval_ms=interval_s * 1000,
+                        slices=slices, next_at=now, last_updated_at=now)
+            acct.algos[algo.id] = algo
+            self.bus.publish("algo", copy.copy(algo), algo.market, acct.address)
+            self._run_algo(acct, algo, now)
+            self._flush(now)
+            return algo
+
+    def cancel_algo(self, address: str, algo_id: str) -> Algo:
+        with self.lock:
+            self.check_trading_open()
+            acct = self.account(address)
+            algo = acct.algos.get(str(algo_id))
+            if algo is None:
+                raise ExchangeError("ALGO_ID_NOT_FOUND", f"algo order {algo_id} not found", 404)
+            if algo.status == "CLOSED":
+                raise ExchangeError("ORDER_IS_CLOSED", f"algo order {algo_id} is already closed")
+            self._close_algo(algo, self.clock.now_ms(), "USER_CANCELED")
+            return algo
+
+    def _close_algo(self, algo: Algo, now: int, reason: str) -> None:
+        algo.status = "CLOSED"
+        algo.cancel_reason = reason
+        algo.last_updated_at = now
+        self.bus.publish("algo", copy.copy(algo), algo.market, algo.account)
+
+    def _run_algos(self, now: int) -> None:
+        for acct in list(self.accounts.values()):
+            for algo in list(acct.algos.values()):
+                if algo.status != "CLOSED":
+                    self._run_algo(acct, algo, now)
+
+    def _run_algo(self, acct: Account, algo: Algo, now: int) -> None:
+        """Place every child order that is due by ``now`` (one per interval)."""
+        m = self.markets[algo.market]
+        while algo.status != "CLOSED" and algo.placed < algo.slices and algo.next_at <= now:
+            last = algo.placed == algo.slices - 1
+            size = algo.size - floor_step(algo.size / algo.slices, m.step) * (algo.slices - 1) if last \
+                else floor_step(algo.size / algo.slices, m.step)
+            algo.placed += 1
+            algo.next_at += algo.interval_ms
+            child = Order(id="", account=acct.address, market=algo.market, side=algo.side, type="MARKET",
+                          size=size, price=ZERO, remaining=size, instruction="IOC")
+            try:
+                child = self.check_order(acct, child, now)
+            except ExchangeError as e:
+                self._close_algo(algo, now, e.code)
+                return
+            self._accept(acct, child, now)
+            self._process(acct, child, now)
+            algo.child_ids.append(child.id)
+            algo.filled += child.filled
+            algo.filled_notional += child.filled_notional
+            algo.status = "OPEN"
+            algo.last_updated_at = now
+            if algo.placed >= algo.slices:
+                self._close_algo(algo, now, "" if algo.filled == algo.size else "REMAINING_IOC_CANCEL")
+            else:
+                self.bus.publish("algo", copy.copy(algo), algo.market, acct.address)
 
     def set_leverage(self, address: str, market: str, leverage: int) -> dict:
         with self.lock:
@@ -910,6 +1075,8 @@ class Exchange:
                 self._requote(sym, now)
                 self._synthetic_flow(sym, dt_s, now)
                 self._check_triggers(sym, now)
+            if self.system_state == "ok":
+                self._run_algos(now)
             if now >= self.next_funding_ms:
                 self._pay_funding(now)
                 interval = int(self.config.funding_interval * 1000)
@@ -982,6 +1149,8 @@ class Exchange:
             self._match(o, book, best, now)   # only the touch: flow does not sweep the book
 
     def _check_triggers(self, sym: str, now: int) -> None:
+        if self.system_state != "ok":      # TP/SL and stop triggers run in normal trading only
+            return
         mark = self.states[sym].mark_price
         for o in list(self.triggers[sym]):
             if self._triggered(o, mark):
@@ -1030,7 +1199,10 @@ class Exchange:
 
     # ------------------------------------------------------------------ liquidations
     def _check_liquidations(self, now: int) -> None:
-        """Liquidate every account whose value has fallen below its maintenance margin."""
+        """Liquidate every account whose value has fallen below its maintenance margin (in
+        normal trading only: not in maintenance, cancel_only or post_only)."""
+        if self.system_state != "ok":
+            return
         for acct in list(self.accounts.values()):
             if not any(p.size != 0 for p in acct.positions.values()):
                 continue
@@ -1081,7 +1253,7 @@ class Exchange:
             try:
                 p = to_decimal(price)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {price!r}") from None
+                raise ExchangeError("VALIDATION_ERROR", invalid("price", price, "not a decimal number")) from None
             if p <= 0:
                 raise ExchangeError("VALIDATION_ERROR", "price must be positive")
             now = self.clock.now_ms()
@@ -1106,7 +1278,7 @@ class Exchange:
                 try:
                     st.funding_rate_override = to_decimal(rate)
                 except ValueError:
-                    raise ExchangeError("VALIDATION_ERROR", f"invalid funding rate {rate!r}") from None
+                    raise ExchangeError("VALIDATION_ERROR", invalid("rate", rate, "not a decimal number")) from None
             st.update_funding_rate()
             return {"market": symbol, "funding_rate": fmt(st.funding_rate)}
 
@@ -1145,6 +1317,10 @@ def _rolling_24h(st: MarketState, now: int) -> tuple:
     if high is None:
         high = low = st.last_price
     return open_24h, high, low, base, quote, trades
+
+
+def _ceil_step(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).quantize(ONE, rounding=ROUND_CEILING) * step
 
 
 def _money(amount: Decimal) -> Decimal:

@@ -40,6 +40,8 @@ class Market:
     funding_period_hours: Decimal = Decimal(8)
     max_funding_rate: Decimal = Decimal("0.05")
     max_slippage: Decimal = Decimal("0.05")
+    price_band_width: Decimal = ZERO      # aggressive orders trade within mark * (1 ± width); 0: no band
+    vwap_protection: bool = False         # market orders' average price is capped (BBO ± max slippage)
     venue: str = "paradex"
     name: str = ""
     kind: str = "perpetual"           # "perpetual" (mark, index, funding) or "spot"
@@ -192,6 +194,9 @@ class Account:
     seq_no: int = 0
     used_signatures: Dict[str, int] = field(default_factory=dict)  # replay protection
     liquidations: List[dict] = field(default_factory=list)          # {"id": tx hash, "created_at": ms}
+    max_slippage: Dict[str, Decimal] = field(default_factory=dict)  # per market, the account's own setting
+    transfers: List["Transfer"] = field(default_factory=list)       # deposits and withdrawals, oldest first
+    algos: Dict[str, "Algo"] = field(default_factory=dict)          # TWAP parents, by id
     # Derived from open_orders and kept up to date by add_open/drop_open/hold, so the margin check
     # on every order costs O(markets), not O(open orders): per market, how many orders are open
     # and the summed remaining size of the open buys and sells that count for margin.
@@ -261,3 +266,39 @@ class Margin:
     free_collateral: Decimal
     margin_cushion: Decimal
     status: str                  # ACTIVE or LIQUIDATION
+
+
+@dataclass
+class Transfer:
+    """Collateral moving in or out of an account (a deposit, a withdrawal)."""
+    id: str
+    account: str
+    amount: Decimal              # positive
+    kind: str                    # DEPOSIT or WITHDRAWAL
+    direction: str               # IN or OUT
+    token: str
+    status: str
+    created_at: int
+    txn_hash: str = ""
+
+
+@dataclass
+class Algo:
+    """A TWAP parent order: ``slices`` MARKET child orders, one every ``interval_ms``."""
+    id: str
+    account: str
+    market: str
+    side: str
+    size: Decimal
+    created_at: int
+    end_at: int
+    interval_ms: int
+    slices: int
+    status: str = "NEW"          # NEW, OPEN, CLOSED
+    cancel_reason: str = ""
+    placed: int = 0              # child orders placed so far
+    next_at: int = 0
+    filled: Decimal = ZERO
+    filled_notional: Decimal = ZERO
+    last_updated_at: int = 0
+    child_ids: List[str] = field(default_factory=list)

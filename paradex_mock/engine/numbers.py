@@ -1,10 +1,12 @@
 """Decimal helpers: money and sizes are Decimal inside, strings on the wire."""
+import re
 from decimal import Decimal, InvalidOperation, ROUND_DOWN, ROUND_HALF_EVEN, getcontext
 
 getcontext().prec = 40
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def to_decimal(value) -> Decimal:
@@ -12,18 +14,23 @@ def to_decimal(value) -> Decimal:
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, bool) or value is None:
-        raise ValueError(f"not a number: {value!r}")
-    elif isinstance(value, (int, str)):
+        raise ValueError("not a number")
+    elif isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, str):
+        # plain ASCII decimals only: Decimal() also reads "١٢", "５００００", "1_000" and " 1 "
+        if not _DECIMAL.fullmatch(value):
+            raise ValueError("not a decimal number")
         try:
-            d = Decimal(str(value).strip())
+            d = Decimal(value)
         except InvalidOperation:
-            raise ValueError(f"not a number: {value!r}") from None
+            raise ValueError("not a decimal number") from None
     elif isinstance(value, float):
         d = Decimal(repr(value))
     else:
-        raise ValueError(f"not a number: {value!r}")
+        raise ValueError("not a number")
     if not d.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
+        raise ValueError("not a finite number")
     return d
 
 

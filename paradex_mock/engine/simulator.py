@@ -31,6 +31,9 @@ class SimParams:
     trade_size: Decimal
     funding_rate: Decimal      # baseline rate per funding period
     open_interest: Decimal
+    depth_levels: int = 0      # levels quoted beyond the near ladder, depth_gap_bps apart
+    depth_gap_bps: Decimal = Decimal(5)
+    depth_level_size: Decimal = ZERO   # their mean size (0: four times level_size)
 
     @classmethod
     def from_dict(cls, d: dict, market: Market) -> "SimParams":
@@ -45,6 +48,9 @@ class SimParams:
             trade_size=to_decimal(d.get("trade_size", "0.1")),
             funding_rate=to_decimal(d.get("funding_rate", "0.00001")),
             open_interest=to_decimal(d.get("open_interest", "1000")),
+            depth_levels=int(d.get("depth_levels", 0)),
+            depth_gap_bps=to_decimal(d.get("depth_gap_bps", "5")),
+            depth_level_size=to_decimal(d.get("depth_level_size", "0")),
         )
 
 
@@ -62,6 +68,7 @@ class MarketState:
     total_volume: Decimal = ZERO
     open_interest: Decimal = ZERO
     rng: random.Random = field(default_factory=random.Random, repr=False)   # the venue's random source
+    depth_rng: Optional[random.Random] = field(default=None, repr=False)    # the deep levels' sizes
     candles: Candles = field(default_factory=Candles)          # last trade prices
     second_candles: Candles = field(default_factory=lambda: Candles(1000, SECONDS_KEPT_MS))
     mark_candles: Candles = field(default_factory=Candles)     # mark, sampled every tick
@@ -141,6 +148,18 @@ class MarketState:
                 factor = Decimal(repr(round(0.5 + rng.random() * (1 + i * 0.25), 3)))
                 size = max(floor_step(self.params.level_size * factor, m.step), m.step)
                 side.append((base, size))
+        p = self.params
+        if p.depth_levels and bids and asks:
+            # the deep book, drawn from its own stream so the near ladder stays what it was
+            deep_rng = self.depth_rng or rng
+            deep_gap = max(round_step(mid * p.depth_gap_bps / Decimal(10000), m.tick), m.tick)
+            mean = p.depth_level_size or p.level_size * 4
+            for i in range(1, p.depth_levels + 1):
+                for side, base in ((bids, bids[-1][0] - deep_gap), (asks, asks[-1][0] + deep_gap)):
+                    if base <= 0:
+                        continue
+                    factor = Decimal(repr(round(0.5 + deep_rng.random(), 3)))
+                    side.append((base, max(floor_step(mean * factor, m.step), m.step)))
         return bids, asks
 
 
@@ -200,7 +219,42 @@ def backfill(state: MarketState, rng: random.Random, now_ms: int, hours: float,
     state.last_price = trades[-1].price if trades else state.index_price
     state.total_volume = volume
     state.trade_seq = k
-    # the backfill's trades follow its price path, which stands for index and mark (no premium
-    # was simulated back then); from the first tick on they are sampled separately
-    state.index_candles = candles.copy_prices()
-    state.mark_candles = candles.copy_prices()
+    state.index_candles, state.mark_candles = _backfill_marks(state, path, per_min, first_min, minutes)
+
+
+def _backfill_marks(state: MarketState, path: list, per_min: int, first_min: int, minutes: int):
+    """Index and mark candles of the backfilled history. The index is the trade path smoothed (an
+    oracle averages several venues, so it lags the last trade) and the mark is the index with a
+    small mean-reverting premium, as from the first tick on. Their randomness comes from a
+    generator derived from the path, not from the market's stream, which stays as it was."""
+    m = state.market
+    tick, tick_f = m.tick, float(m.tick)
+    rnd = random.Random(f"{m.symbol}:{path[0]!r}:marks")
+    cache: dict = {}
+
+    def dec(x: float) -> Decimal:
+        n = max(1, round(x / tick_f))
+        d = cache.get(n)
+        if d is None:
+            d = cache[n] = tick * n
+        return d
+
+    index, mark = Candles(), Candles()
+    ema = path[0]
+    premium = 0.0
+    k = 0
+    for mi in range(minutes):
+        pts = []
+        for _ in range(per_min):
+            ema += 0.3 * (path[k] - ema)
+            pts.append(ema)
+            k += 1
+        premium += -0.2 * premium + 0.00004 * rnd.gauss(0, 1)
+        premium = max(-0.005, min(0.005, premium))
+        b = first_min + mi * MINUTE_MS
+        lo, hi = min(pts), max(pts)
+        for series, scale in ((index, 1.0), (mark, 1.0 + premium)):
+            series.minutes.append(b)
+            series.data[b] = [dec(pts[0] * scale), dec(hi * scale), dec(lo * scale), dec(pts[-1] * scale),
+                              ZERO, ZERO, 0, ZERO, ZERO]
+    return index, mark

@@ -88,12 +88,16 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     cfg = config or config_mod.from_env()
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if cfg.log_level.upper() != "DEBUG":   # one line per request is the journal's job (/_mock/journal)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     venues = venues_mod.load(cfg.venues)
     defs = [d for v in venues for d in v.markets(cfg.fixtures_dir)]
     ex = exchange or Exchange(cfg, defs)
     app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False
+    for v in venues:
+        app.url_map.converters.update(v.url_converters())   # before any of their routes is registered
     CORS(app)
     faults = FaultPlan(cfg.seed)
     # the WS side (in-process or over the stream) learns of fault changes from the event bus

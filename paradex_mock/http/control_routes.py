@@ -34,7 +34,7 @@ def body() -> dict:
         return {}
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: absurdly deep nesting
         raise ExchangeError("BINDING_ERROR", "request body is not valid JSON") from None
     if not isinstance(doc, dict):
         raise ExchangeError("BINDING_ERROR", "request body must be a JSON object")
@@ -158,7 +158,7 @@ def add_faults():
     raw = request.get_data(cache=True)
     try:
         doc = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ExchangeError("BINDING_ERROR", "request body is not valid JSON") from None
     if isinstance(doc, dict) and "faults" in doc:
         doc = doc["faults"]

@@ -58,7 +58,11 @@ def register(app) -> None:
 
     @app.errorhandler(405)
     def _method(e):
-        return venue_error(405, "Method Not Allowed")
+        # Paradex's HTTP framework (echo: its JWT middleware's 401 is the same one-key body)
+        # answers a known path with another method this way, naming the methods it has
+        resp = venue_error(405, "Method Not Allowed")
+        resp.headers["Allow"] = ", ".join(sorted(set(getattr(e, "valid_methods", None) or ()) | {"OPTIONS"}))
+        return resp
 
     @app.errorhandler(400)
     def _bad_request(e):

@@ -17,6 +17,7 @@ The WSGI layer stores what the journal needs in the WSGI environ (``ACCOUNT_KEY`
 """
 from __future__ import annotations
 
+import io
 import socket
 import time
 
@@ -59,6 +60,30 @@ def _content_length(environ) -> int:
         return 0
 
 
+def _within_cap(environ) -> bool:
+    """A chunked body (no Content-Length) is de-chunked by the server as it is read: read at most
+    one byte past the cap, so a body too large is refused without reading the rest, and give the
+    route the body read so far with its length (False: over the cap)."""
+    if environ.get("CONTENT_LENGTH") or "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return True
+    parts, size = [], 0
+    while size <= MAX_API_BODY:
+        part = stream.read(min(64 << 10, MAX_API_BODY + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > MAX_API_BODY:
+        return False
+    body = b"".join(parts)
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return True
+
+
 class RequestHooks:
     """The WSGI layer around Flask's ``wsgi_app`` (see the module docstring)."""
 
@@ -77,7 +102,7 @@ class RequestHooks:
         drop = lost_reply = False
         venue = state.venue_for(path)
         if method != "OPTIONS":
-            if _content_length(environ) > MAX_API_BODY:
+            if _content_length(environ) > MAX_API_BODY or not _within_cap(environ):
                 environ[EARLY_KEY] = error_for(state, path, 413, "request body too large")
             # faults first: an injected error or drop is what the client sees, limits or not
             elif state.faults.rules:       # nothing to match when no rule is loaded
@@ -85,13 +110,11 @@ class RequestHooks:
                     faults.append(rule.kind)
                     if rule.kind == "latency":
                         time.sleep(state.faults.jitter(rule))
-                    elif rule.kind == "error":
+                    elif rule.kind == "error":   # http_faults: at most one error or drop, never with a lost_reply
                         environ[EARLY_KEY] = fault_response(state, path, rule.status)
-                        break
                     elif rule.kind == "drop":
                         drop = True        # the route never runs; the socket closes after journaling
                         environ[EARLY_KEY] = json_response({"message": "connection dropped (injected fault)"}, 503)
-                        break
                     elif rule.kind == "lost_reply":
                         lost_reply = True
         # CORS fast path. flask-cors (CORS(app), default options) answers a request that has no

@@ -171,7 +171,7 @@ class _Stream:
 def stream():
     state = current_app.extensions["paradex_mock"]
     if state.config.control != "on" and not _loopback(request.remote_addr):
-        raise ExchangeError("FORBIDDEN", "the event stream is served to loopback clients only "
+        raise ExchangeError("REQUEST_NOT_ALLOWED", "the event stream is served to loopback clients only "
                                          "(set control=on to open it)", 403)
     after = _int("after")
     epoch = _int("epoch")

@@ -10,6 +10,8 @@ from .base import Venue
 REGISTRY: Dict[str, str] = {
     "paradex": "paradex_mock.venues.paradex:ParadexVenue",
     "binance": "paradex_mock.venues.binance:BinanceVenue",
+    "hyperliquid": "paradex_mock.venues.hyperliquid:HyperliquidVenue",
+    "kraken": "paradex_mock.venues.kraken:KrakenVenue",
     "coinbase": "paradex_mock.venues.coinbase:CoinbaseVenue",
     "kucoin": "paradex_mock.venues.kucoin:KucoinVenue",
 }

@@ -41,6 +41,10 @@ class Venue:
     def blueprints(self) -> list:
         raise NotImplementedError
 
+    def url_converters(self) -> dict:
+        """Flask URL converters its routes use, by name."""
+        return {}
+
     @property
     def mount(self) -> str:
         """Where its blueprints are registered (their routes hold the venue's real paths)."""
@@ -98,7 +102,7 @@ class Venue:
         """The venue's WS protocol on the shared server (``ws.server.WsContext``), or None."""
         return None
 
-    def describe(self, http_base: str, ws_base: Optional[str]) -> str:
-        """One start-up log line: where the venue is served."""
-        ws = f", WS {ws_base}{self.ws_root}" if ws_base and self.ws_root else ""
-        return f"{self.name}: REST {http_base}{self.rest_root}{ws}"
+    def describe(self, with_ws: bool) -> str:
+        """One start-up line: where the venue is served, as paths below the servers' addresses."""
+        ws = f"; WS {self.ws_root}{self.ws_entry}" if with_ws and self.ws_root else ""
+        return f"{self.name}: REST {self.rest_root}{ws}"

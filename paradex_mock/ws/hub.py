@@ -21,6 +21,12 @@ log = logging.getLogger("paradex_mock.ws")
 # such events with seq <= S are stale and skipped. Everything else (trades, private events) is
 # forwarded once, by seq.
 STATE_KINDS = frozenset({"book", "summary", "funding_data"})
+class Binary(bytes):
+    """A binary WebSocket frame. ``Conn.push`` takes ``str`` and plain ``bytes`` (UTF-8) as text
+    frames and a ``Binary`` as a binary one (a venue's SBE frames)."""
+    __slots__ = ()
+
+
 SEQ_GAP = 10              # sequence numbers a ws_seq_gap fault skips on its channel
 FAULT_CLOSE_CODE = 1011   # ws_disconnect: "internal error", as a crashing server would close
 
@@ -32,6 +38,7 @@ def build_snapshot(ex) -> dict:
         markets[sym] = {"book": ex.book_update(sym), "summary": ex.stats(sym),
                         "funding_data": ex.funding_now(sym) if st.market.is_perpetual else None,
                         "candles": ex.open_candles(sym), "last_trade": st.trade_seq,
+                        "tick": str(st.market.tick),
                         "venue": st.market.venue}
     return {"seq": ex.bus.seq, "epoch": ex.bus.epoch, "now_ms": ex.clock.now_ms(),
             "clock": "manual" if ex.clock.manual else "real", "markets": markets}
@@ -46,6 +53,7 @@ class Hub:
         self.funding: Dict[str, object] = {}     # market -> FundingSample
         self.candles: Dict[str, dict] = {}       # market -> {width: open candle row} as of the snapshot
         self.last_trade: Dict[str, int] = {}     # market -> the last trade's seq as of the snapshot
+        self.ticks: Dict[str, str] = {}          # market -> its price tick (order-book groupings offered)
         self.last_seq = 0          # highest event seq applied (de-duplication)
         self.snap_seq = 0          # seq of the latest snapshot (state events up to it are stale)
         self.epoch = None
@@ -78,6 +86,7 @@ class Hub:
         self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
         self.candles = {m: v.get("candles") or {} for m, v in markets.items()}
         self.last_trade = {m: v.get("last_trade", 0) for m, v in markets.items()}
+        self.ticks = {m: v["tick"] for m, v in markets.items() if v.get("tick")}
         seq = int(snap.get("seq", 0))
         self.snap_seq = seq
         if not continuous:
@@ -149,7 +158,9 @@ class Hub:
         """Send ``data`` to each subscription ``sub`` (``sub.conn``, ``sub.channel.name``,
         ``sub.account``) as ``frame(channel name, data)``, applying the WS fault rules that match
         the channel. ``sequenced(data, skipped)``: the payload with its sequence number moved on by
-        ``skipped`` (channels whose messages carry one; ws_seq_gap faults use it)."""
+        ``skipped`` (channels whose messages carry one; ws_seq_gap faults use it). A frame function
+        with a ``describe(frame) -> dict`` (binary encodings) has the frames that faults hit
+        journaled readably, as ``"frame"``."""
         plan = self.fault_plan
         if plan is None or (not plan.rules and not self.seq_offsets):
             frames: Dict[str, object] = {}
@@ -161,10 +172,11 @@ class Hub:
                 sub.conn.push(f)
             return
         loop = asyncio.get_running_loop()
+        describe = getattr(frame, "describe", None)
         # a stable order, so the seeded draws land on the same clients run after run
         for sub in sorted(subs, key=lambda x: (getattr(x.conn, "serial", 0), x.channel.name)):
             name = sub.channel.name
-            fired = ({r.kind: r for r in plan.ws_faults(name, sub.account, self.now_ms)}
+            fired = ({r.kind: r for r in plan.ws_faults(name, sub.account, self.now_ms, journal=describe is None)}
                      if plan.rules else {})
             if "ws_seq_gap" in fired:
                 self.seq_offsets[name] = self.seq_offsets.get(name, 0) + SEQ_GAP
@@ -173,6 +185,8 @@ class Hub:
             if offset and sequenced is not None:
                 payload = sequenced(data, offset)
             f = frame(name, payload)
+            if fired and describe is not None:
+                plan.journal_ws(name, sub.account, self.now_ms, list(fired), frame=describe(f))
             conn = sub.conn
             if "ws_disconnect" in fired:
                 asyncio.ensure_future(conn.close(FAULT_CLOSE_CODE, "injected disconnect"))

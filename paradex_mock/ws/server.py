@@ -27,6 +27,7 @@ import itertools
 import logging
 import os
 import signal
+import sys
 import threading
 from http import HTTPStatus
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from websockets.protocol import OPEN
 
 from .. import config as config_mod
 from .. import venues as venues_mod
-from .hub import Hub
+from .hub import Binary, Hub
 from .sources import LocalSource, RemoteSource
 
 log = logging.getLogger("paradex_mock.ws")
@@ -47,6 +48,7 @@ log = logging.getLogger("paradex_mock.ws")
 SLOW_CLOSE_CODE = 1008                  # policy violation: the client does not read its messages
 SLOW_CLOSE_REASON = "slow consumer: outbound queue full"
 SHUTDOWN_CLOSE_CODE = 1001              # going away
+SHUTDOWN_TIMEOUT = 0.8                  # ws_server.py stops within a second of SIGTERM/SIGINT
 WS_FLAGS = {"host", "http_port", "ws_port", "upstream", "auth_mode", "log_level", "ws_queue_size", "ws_max_frame",
             "ws_ping_interval", "ws_ping_timeout", "venues"}
 
@@ -71,7 +73,7 @@ class WsContext:
 
 
 _SERIALS = itertools.count(1)
-Frame = Union[str, bytes]     # a text frame, as str or already UTF-8 encoded
+Frame = Union[str, bytes]     # a text frame, as str or already UTF-8 encoded; a hub.Binary is a binary one
 
 
 class Conn:
@@ -115,9 +117,12 @@ class Conn:
         self.sent = 0
         self.serial = next(_SERIALS)
         self.held: Optional[Frame] = None     # a frame a ws_reorder fault holds back
+        self.sbe_version: Optional[int] = None   # Paradex: the SBE schema version negotiated (None: JSON)
+        self.binary = False                   # may get binary frames (hub.Binary); set by the venue at open
 
     def push(self, frame: Frame) -> None:
-        """Send a frame (``str`` or UTF-8 ``bytes``) after those pushed before it; never blocks.
+        """Send a frame (``str`` or UTF-8 ``bytes``: text; ``hub.Binary``: binary, on a connection
+        with ``binary`` set) after those pushed before it; never blocks.
         A backlog overflow disconnects this client (and only it)."""
         if self.closing:
             return
@@ -148,8 +153,15 @@ class Conn:
                 self._queue(frames)
                 return
             protocol = self.protocol
-            for frame in frames:
-                protocol.send_text(frame)
+            if self.binary:
+                for frame in frames:
+                    if frame.__class__ is Binary:
+                        protocol.send_binary(frame)
+                    else:
+                        protocol.send_text(frame)
+            else:                               # the text-only path stays as it was
+                for frame in frames:
+                    protocol.send_text(frame)
             self.transport.write(b"".join(protocol.data_to_send()))
             self.sent += len(frames)
         except Exception as e:                  # the socket failed: websockets notices it too
@@ -190,7 +202,8 @@ class Conn:
         backlog = self.backlog
         try:
             while backlog:
-                await self.ws.send(backlog[0], text=True)
+                frame = backlog[0]
+                await self.ws.send(frame, text=frame.__class__ is not Binary)
                 backlog.popleft()
                 self.sent += 1
         except ConnectionClosed:
@@ -392,7 +405,7 @@ class WsHandle:
             self._error = e
             self._started.set()
             return
-        log.info("Paradex mock WS on %s", self.url)
+        log.debug("Paradex mock WS on %s", self.url)   # the launcher prints where it listens
         self._started.set()
         await self._stop_event.wait()
         await self.server.stop()
@@ -481,16 +494,26 @@ def main(argv=None) -> int:
         "server (UPSTREAM, default http://HOST:HTTP_PORT) over its /_mock/stream, and requests that act "
         "(Paradex's order.*) go to its REST API; start them in any order.", only=WS_FLAGS)
     ns = parser.parse_args(argv)
-    cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    try:
+        cfg = config_mod.from_env().replace(**{k: v for k, v in vars(ns).items() if v is not None})
+    except ValueError as e:
+        parser.error(str(e))
     config_mod.validate(cfg, parser)
     explicit_auth = ns.auth_mode is not None or bool(os.environ.get(config_mod.env_name("auth_mode")))
     logging.basicConfig(level=getattr(logging, cfg.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upstream = cfg.upstream or cfg.http_url
+    loop = asyncio.new_event_loop()
     try:
-        asyncio.run(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
+        loop.run_until_complete(_serve_forever(cfg, upstream, cfg.auth_mode if explicit_auth else None))
     except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C
         pass
+    finally:
+        loop.close()   # not asyncio.run: it would wait for order.* calls still blocked on the upstream
+    if threading.active_count() > 1:   # such a call's worker thread would hold the exit until its timeout
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 
@@ -509,8 +532,19 @@ async def _serve_forever(cfg: config_mod.Config, upstream: str, auth_mode_overri
     base = f"ws://{host}:{server.port}"
     print(f"paradex-mock WS listening on {base}/v1 (events from {upstream})", flush=True)
     for app in server.apps:
-        print(f"  {app.venue.name}: {base}{app.venue.ws_root or '/v1'}", flush=True)
+        print(f"  {app.venue.name}: {app.venue.ws_root}{app.venue.ws_entry}", flush=True)
     await stop.wait()
+    for sig in (signal.SIGINT, signal.SIGTERM):   # a second signal ends the process at once
+        try:
+            loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover
+            pass
     log.info("shutting down: closing %d WS connection(s)", len(server.conns))
-    await server.stop()
-    await source.stop()
+
+    async def shutdown():
+        await source.stop()      # first: no reconnecting while the clients are closed
+        await server.stop()
+    try:   # whatever the upstream is doing (gone, hung), the process ends within a second
+        await asyncio.wait_for(shutdown(), SHUTDOWN_TIMEOUT)
+    except asyncio.TimeoutError:
+        log.warning("shutdown took longer than %.1f s: exiting anyway", SHUTDOWN_TIMEOUT)

@@ -177,6 +177,7 @@ class RemoteSource:
         self._jwks_task: Optional[asyncio.Task] = None
         self.on_instance_change = None         # callback(instance): e.g. drop cached JWKS
         self._warned = False
+        self.down = asyncio.Event()            # set while the upstream cannot be followed
 
     async def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
@@ -204,6 +205,7 @@ class RemoteSource:
             try:
                 async for _ in self._follow():
                     got_data = True
+                    self.down.clear()
                     backoff = self.min_backoff
                     failures = 0
                 reason = "stream ended"
@@ -215,6 +217,8 @@ class RemoteSource:
                 log.exception("error while following the upstream stream")
                 reason = f"{type(e).__name__}: {e}"
             self.hub.connected = False
+            if not got_data:       # requests waiting for a first snapshot learn it at once
+                self.down.set()
             failures += 1
             log_fn = log.info if (got_data or failures in (1, 10) or failures % 100 == 0) else log.debug
             log_fn("upstream stream %s (%s); reconnecting", self.upstream, reason)

@@ -4,6 +4,13 @@
         await c.call("auth", {"bearer": token})
         await c.call("subscribe", {"channel": "trades.BTC-USD-PERP"})
         note = await c.notification("trades.BTC-USD-PERP")
+
+With ``RpcClient(url + "?sbeSchemaId=1&sbeSchemaVersion=3")`` the data channels arrive as
+Paradex SBE binary frames; the client decodes them (``decode_sbe``) into the same notification
+shape, so ``notification(channel)`` works unchanged: ``data`` holds the frame's fields under the
+JSON payload's keys (decimals as strings, timestamps in ms), and the frame itself, decoded with
+the schema's own field names, is the message's ``"sbe"`` (``sbe.decode``'s dict, with ``raw``:
+the bytes). Binary frames are counted in ``binary_frames``.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from typing import Any, Callable, Optional
 import websockets
 
 from ..testing import MockParadex
+from ..venues.paradex.ws import sbe as sbe_codec
 from .rest import http_call
 
 AUTO = object()
@@ -57,6 +65,8 @@ class RpcClient:
         self.ws = None
         self.notifications: deque = deque()
         self.replies: deque = deque()
+        self.subscribed: list = []        # channel names asked for, in order (SBE frames name none)
+        self.binary_frames = 0
 
     async def __aenter__(self) -> "RpcClient":
         self.ws = await websockets.connect(self.url, **self.connect_options)
@@ -70,6 +80,9 @@ class RpcClient:
 
     async def _read(self, timeout: float) -> dict:
         raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        if isinstance(raw, bytes):          # a binary frame: SBE channel data
+            self.binary_frames += 1
+            return decode_sbe(raw, self.subscribed)
         msg = json.loads(raw)
         return msg
 
@@ -101,8 +114,14 @@ class RpcClient:
         msg["id"] = id
         if params is not None:
             msg["params"] = params
+        self._note_subscribe(method, params)
         await self.send(msg)
         return id
+
+    def _note_subscribe(self, method: str, params) -> None:
+        if method == "subscribe" and isinstance(params, dict) and isinstance(params.get("channel"), str):
+            if params["channel"] not in self.subscribed:
+                self.subscribed.append(params["channel"])
 
     async def call(self, method: str, params: Optional[dict] = None, id: Any = AUTO, timeout: float = 5.0,
                    omit_id: bool = False) -> dict:
@@ -111,6 +130,7 @@ class RpcClient:
             msg = {"jsonrpc": "2.0", "method": method}
             if params is not None:
                 msg["params"] = params
+            self._note_subscribe(method, params)
             await self.send(msg)
         else:
             await self.request(method, params, id)
@@ -164,6 +184,57 @@ class RpcClient:
                 out.append(msg)
             else:
                 self.replies.append(msg)
+
+
+def sbe_channel(message: str, market: Optional[str], subscribed=(), book_feed: Optional[str] = None) -> str:
+    """The subscription an SBE frame belongs to (frames name their market, not their channel):
+    the first of ``subscribed`` it fits (``trades.{market}`` before ``trades.ALL``, any
+    ``order_book.{market}.*``, that of ``book_feed`` first), else ``{kind}.{market}`` (bare for
+    positions and account). Two order-book subscriptions of one market with the same feed
+    cannot be told apart: the first is named."""
+    kind = sbe_codec.BY_NAME[message].channel
+    exact = f"{kind}.{market}"
+    if kind == "order_book" and book_feed is not None:
+        for name in subscribed:
+            if name.startswith(f"order_book.{market}.{book_feed}@"):
+                return name
+    for name in subscribed:
+        if name == exact or (kind == "order_book" and (name.startswith(f"order_book.{market}.")
+                                                      or name == f"orderbook.{market}")):
+            return name
+    for name in subscribed:
+        if name in (f"{kind}.ALL", kind):
+            return name
+    return kind if kind in ("positions", "account") or market is None else exact
+
+
+def decode_sbe(frame: bytes, subscribed=()) -> dict:
+    """An SBE frame as a notification: ``{"jsonrpc", "method": "subscription", "params":
+    {"channel", "data"}, "sbe": <sbe.decode(frame)> + raw}``; ``data`` has the JSON payload's keys
+    for every field the frame carries (see the module docstring)."""
+    d = sbe_codec.decode(frame)
+    msg = sbe_codec.BY_TEMPLATE[d["template"]]
+    fields = d["fields"]
+    data = {}
+    for f in msg.fields + msg.data:
+        if isinstance(f.src, str) and f.name in fields and f.src not in data:
+            data[f.src] = fields[f.name]
+    if msg.name == "PositionEvent":           # absolute on the wire, signed in JSON
+        data["size"] = fields["size"] if fields["side"] != "SHORT" or fields["size"] == "0" else "-" + fields["size"]
+    elif msg.name == "FillEvent":
+        data["trade_id"] = fields.get("tradeId")
+    elif msg.name == "BookEvent":
+        data["bids"], data["asks"] = d["bids"], d["asks"]
+        if data["update_type"] == "s":
+            data["inserts"] = ([{"side": "BUY", "price": p, "size": q} for p, q in d["bids"]]
+                               + [{"side": "SELL", "price": p, "size": q} for p, q in d["asks"]])
+    feed = None
+    if msg.name == "BookEvent":   # the interactive feed's frames carry best levels, a delta is a delta
+        feed = ("interactive" if fields["bestBidApiPrice"] is not None or fields["bestAskApiPrice"] is not None
+                else "deltas" if fields["pkgType"] == "d" else None)
+    channel = sbe_channel(msg.name, d["market"], subscribed, feed)
+    return {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": channel, "data": data},
+            "sbe": dict(d, raw=frame)}
 
 
 class Stack(MockParadex):

@@ -99,9 +99,9 @@ class BinanceVenue(Venue):
         from .ws import BinanceWs
         return BinanceWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/binance/ws and {ws_base}/binance/stream?streams=..." if ws_base else ""
-        return f"binance: REST {http_base}/binance/api/v3{ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = "; WS /binance/ws, /binance/ws/<stream>, /binance/stream?streams=a/b" if with_ws else ""
+        return f"binance: REST /binance/api/v3{ws}"
 
 
 def _empty(status: int):

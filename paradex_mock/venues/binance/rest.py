@@ -41,7 +41,7 @@ class Params:
         self.read = set()
         for name in self.args:
             if len(self.args.getlist(name)) > 1:
-                raise BinanceError(-1101, f"Duplicate values for a parameter detected.")
+                raise BinanceError(-1101, "Duplicate values for a parameter detected.")
 
     def str(self, name: str, required: bool = False) -> Optional[str]:
         self.read.add(name)

@@ -14,7 +14,6 @@ import json
 import logging
 import re
 from collections import defaultdict
-from decimal import Decimal
 from http import HTTPStatus
 from typing import Dict, List, Optional, Set
 

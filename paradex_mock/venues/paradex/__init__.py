@@ -45,6 +45,7 @@ class ParadexVenue(Venue):
     rate_limits = RATE_LIMITS
     duration_header = "Paradigm-Request-Duration"
     mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
+    ws_entry = "/v1"
 
     def __init__(self):
         self.system_config: dict = {}
@@ -59,8 +60,13 @@ class ParadexVenue(Venue):
         return name          # Paradex's engine keys are its symbols (they predate venues)
 
     def blueprints(self) -> list:
-        from . import auth_routes, private, public
-        return [public.bp, auth_routes.bp, private.bp]
+        from . import algos, auth_routes, extras, keys, private, public, transfers
+        return [public.bp, auth_routes.bp, private.bp, algos.bp, transfers.bp, keys.bp, extras.public_bp,
+                extras.private_bp]
+
+    def url_converters(self) -> dict:
+        from .params import OrderIdConverter
+        return {"order_id": OrderIdConverter}
 
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self
@@ -75,8 +81,8 @@ class ParadexVenue(Venue):
             return json_response(rate_limit_body(), 429, {"Retry-After": "1"})
         if status == 404:
             return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 404)
-        if status == 405:
-            return json_response({"error": "NOT_FOUND", "message": message, "data": None}, 405)
+        if status == 405:   # echo's own answer (Paradex's HTTP framework; its JWT 401 is alike)
+            return json_response({"message": message}, 405)
         if status == 413:
             return api_error("BINDING_ERROR", message, 413)
         return api_error("INVALID_REQUEST_PARAMETER" if status < 500 else "INTERNAL_ERROR", message, status)
@@ -103,7 +109,7 @@ class ParadexVenue(Venue):
             return ["auth"]
         if not private:
             return ["public"]
-        if path.startswith("/v1/orders") and method in ("POST", "PUT", "DELETE"):
+        if path.startswith(("/v1/orders", "/v1/algo/orders")) and method in ("POST", "PUT", "DELETE"):
             return ["orders", "private_ip"]
         return ["private_get", "private_ip"]
 
@@ -116,7 +122,7 @@ class ParadexVenue(Venue):
             return None   # the route itself answers the auth error
 
     def is_private(self, blueprint: str) -> bool:
-        return blueprint in ("private", "paradex_private")
+        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private")
 
     # ---------------------------------------------------------------- WebSocket
     def owns_ws_path(self, path: str) -> bool:
@@ -126,6 +132,6 @@ class ParadexVenue(Venue):
         from .ws.rpc import ParadexWs
         return ParadexWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/v1 (also {ws_base}{PREFIX}/v1)" if ws_base else ""
-        return f"paradex: REST {http_base}/v1 (also {http_base}{PREFIX}/v1){ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = f"; WS /v1 (also / and {PREFIX}/v1)" if with_ws else ""
+        return f"paradex: REST /v1 (also {PREFIX}/v1){ws}"

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, request
 from .auth import derive_address, parse_signature, recover_public_keys, verify
 from .auth.stark import SignatureFormatError
 from .auth.typed_data import auth_message_hash, onboarding_message_hash
-from ...engine.errors import ExchangeError
+from ...engine.errors import ExchangeError, excerpt, short
 from ...engine.exchange import normalize_address
 from ...http.errors import json_response
 from .private import json_body
@@ -57,7 +57,7 @@ def _signed_request():
     try:
         r, s = parse_signature(raw_sig)
     except SignatureFormatError as e:
-        raise ExchangeError("INVALID_STARKNET_SIGNATURE", f"malformed signature: {e}") from None
+        raise ExchangeError("INVALID_STARKNET_SIGNATURE", f"malformed signature: {short(str(e))}") from None
     return address, r, s
 
 
@@ -65,9 +65,9 @@ def _public_key(value: str) -> int:
     try:
         key = int(value, 16) if value.lower().startswith("0x") else int(value)
     except ValueError:
-        raise ExchangeError("PUBLIC_KEY_INVALID", f"invalid public key {value!r}") from None
+        raise ExchangeError("PUBLIC_KEY_INVALID", f"invalid public key {excerpt(value)}") from None
     if not 0 < key < 2 ** 252:
-        raise ExchangeError("PUBLIC_KEY_INVALID", f"invalid public key {value!r}")
+        raise ExchangeError("PUBLIC_KEY_INVALID", f"invalid public key {excerpt(value)}")
     return key
 
 
@@ -86,16 +86,16 @@ def auth(public_key=None):
     ts = _header_int("PARADEX-TIMESTAMP", "INVALID_TIMESTAMP")
     if ts is None:
         raise ExchangeError("INVALID_TIMESTAMP", "PARADEX-TIMESTAMP header is required")
-    exp = _header_int("PARADEX-SIGNATURE-EXPIRATION", "INVALID_SIGNATURE_EXPIRATION")
+    exp = _header_int("PARADEX-SIGNATURE-EXPIRATION", "INVALID_TIMESTAMP")
     signed_exp = exp if exp is not None else ts + DEFAULT_EXPIRATION_S
     nows = [n // 1000 for n in ex.clock.candidates_ms()]
     if all(ts > now + FUTURE_SKEW_S for now in nows):
-        raise ExchangeError("INVALID_TIMESTAMP", f"PARADEX-TIMESTAMP {ts} is in the future")
+        raise ExchangeError("INVALID_TIMESTAMP", f"PARADEX-TIMESTAMP {short(str(ts))} is in the future")
     if signed_exp <= ts or signed_exp - ts > MAX_EXPIRATION_S:
-        raise ExchangeError("INVALID_SIGNATURE_EXPIRATION",
+        raise ExchangeError("INVALID_TIMESTAMP",
                             "PARADEX-SIGNATURE-EXPIRATION must be after the timestamp and within a week of it")
     if all(signed_exp < now for now in nows):
-        raise ExchangeError("INVALID_SIGNATURE_EXPIRATION", "the auth signature has expired", 401)
+        raise ExchangeError("INVALID_TIMESTAMP", "the auth signature has expired", 401)
     # the signed message carries the expiration header as sent (0 when absent, as clients sign it)
     h = auth_message_hash(int(address, 16), state.chain_id, ts, exp if exp is not None else 0)
     path_key = _public_key(public_key) if public_key else None
@@ -103,9 +103,16 @@ def auth(public_key=None):
         acct = ex.accounts.get(address)
         registered = int(acct.public_key, 16) if acct is not None and acct.public_key else None
     if registered is not None:
+        from .keys import active_subkeys, subkey_refusal
         if path_key is not None and path_key != registered:
-            raise ExchangeError("INVALID_SUBKEY", "the public key in the path is not this account's key", 401)
-        if not verify(h, r, s, registered):
+            # a subkey (paradex-py's ParadexSubkey names it in the path): registered, active, from an allowed address
+            refusal = subkey_refusal(state, address, path_key)
+            if refusal is not None:
+                raise refusal
+            if not verify(h, r, s, path_key):
+                raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
+        elif not verify(h, r, s, registered) and not (
+                path_key is None and any(verify(h, r, s, k) for k in active_subkeys(state, address))):
             raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "auth signature does not verify", 401)
     else:
         if not state.config.auto_onboard:   # as Paradex: an account must have called /onboarding

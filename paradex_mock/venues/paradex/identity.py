@@ -14,8 +14,8 @@ from flask import current_app, request
 from .auth import InvalidJwt, parse_signature, verify
 from .auth.typed_data import modify_order_message_hash, order_message_hash
 from .auth.stark import SignatureFormatError
-from ...engine.errors import ExchangeError
-from ...engine.exchange import DEMO_ACCOUNT
+from ...engine.errors import ExchangeError, short
+from ...engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN
 from ...http.middleware import ACCOUNT_KEY
 
 AUTHENTICATED_KEY = "paradex_mock.authenticated"   # WSGI environ: the account came from a JWT
@@ -55,6 +55,13 @@ def current_account() -> str:
     parts = header.split(None, 1)
     if len(parts) != 2 or parts[0].lower() != "bearer" or not parts[1].strip():
         raise JwtRefused("missing or malformed jwt")
+    if parts[1].strip() == DEMO_TOKEN and st.config.auth_mode != "strict":   # as the WS auth method takes it
+        environ[ACCOUNT_KEY] = DEMO_ACCOUNT
+        environ[AUTHENTICATED_KEY] = False
+        return DEMO_ACCOUNT
+    ks = st.venue_state.get("paradex_keys")
+    if ks is not None and ks.revoked and parts[1].strip() in ks.revoked:
+        raise JwtRefused("invalid or expired jwt: token revoked")
     try:
         claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
     except InvalidJwt as e:
@@ -81,7 +88,9 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     replay key for ``signatures_claimed`` (None when nothing was signed).
 
     Clients that sign with whole-second timestamps (ccxt) produce the same signed message for two
-    identical orders in the same second; the second one is refused as a replay."""
+    identical orders in the same second. Paradex accepts both (its replay protection is the receive
+    window, and a duplicate ``client_id`` of an open order); only with ``strict_order_replay`` does
+    the mock refuse the second as a replay."""
     if not isinstance(body, dict):
         raise ExchangeError("BINDING_ERROR", "order must be a JSON object")
     signed = body.get("signature") not in (None, "")
@@ -104,13 +113,13 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
             break
     else:
         raise ExchangeError("INVALID_TIMESTAMP",
-                            f"signature_timestamp {ts} is outside the receive window of {window} ms")
+                            f"signature_timestamp {short(str(ts))} is outside the receive window of {short(str(window))} ms")
     # a modification signs its defaults for what the body leaves out; an order signs its body
     merged = dict(defaults, **{k: v for k, v in body.items() if v is not None}) if defaults else body
     try:
         r, s = parse_signature(body["signature"])
     except SignatureFormatError as e:
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"malformed signature: {e}") from None
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"malformed signature: {short(str(e))}") from None
     with ex.lock:
         acct = ex.accounts.get(address)
         pub = acct.public_key if acct else None
@@ -126,9 +135,11 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
         h = (modify_order_message_hash(*args, str(merged.get("id"))) if modify
              else order_message_hash(*args))
     except (ValueError, TypeError, KeyError) as e:
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {e}") from None
+        raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {short(str(e))}") from None
     if not verify(h, r, s, int(pub, 16)):
-        raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
+        from .keys import active_subkeys      # a registered, unrevoked subkey signs for its account
+        if not any(verify(h, r, s, k) for k in active_subkeys(st, address)):
+            raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
     # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built
     # from the signature would let a replayer through by flipping s.
     return ReplayKey(f"{'m' if modify else 'o'}{h:x}", ts + window)
@@ -158,7 +169,8 @@ class signatures_claimed:
 
     def __init__(self, address: str, keys):
         self.address = address
-        self.keys = [k for k in keys if k]
+        # off by default: Paradex accepts the same signed message twice (config strict_order_replay)
+        self.keys = [k for k in keys if k] if state().config.strict_order_replay else []
 
     def __enter__(self):
         ex = state().exchange

@@ -32,6 +32,8 @@ def market_from_spec(spec: dict) -> Market:
         funding_period_hours=to_decimal(spec.get("funding_period_hours", 8)),
         max_funding_rate=to_decimal(spec.get("max_funding_rate", "0.05")),
         max_slippage=to_decimal(spec.get("max_slippage") or "0.05"),
+        price_band_width=to_decimal(spec.get("price_bands_width") or "0"),
+        vwap_protection=True,
     )
 
 

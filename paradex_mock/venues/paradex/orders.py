@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ...engine.errors import ExchangeError
+from ...engine.errors import ExchangeError, excerpt, invalid, short
 from ...engine.models import INSTRUCTIONS, ORDER_FLAGS, ORDER_TYPES, STP_MODES, TRIGGER_TYPES, Order
 from ...engine.numbers import ZERO, fmt, to_decimal
 
@@ -20,27 +20,27 @@ def order_request(body, known: Callable[[str], bool]) -> Order:
         raise ExchangeError("VALIDATION_ERROR", "order request must be a JSON object")
     sym = body.get("market")
     if not isinstance(sym, str) or not sym:
-        raise ExchangeError("VALIDATION_ERROR", "market is required")
+        raise ExchangeError("VALIDATION_ERROR", invalid("market", sym, "must be a string"))
     if not known(sym):
-        raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found")
+        raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(sym)} not found")
     side = body.get("side")
     if side not in ("BUY", "SELL"):
-        raise ExchangeError("VALIDATION_ERROR", f"invalid side {side!r}: must be BUY or SELL")
+        raise ExchangeError("VALIDATION_ERROR", invalid("side", side, "must be BUY or SELL"))
     otype = body.get("type") or body.get("order_type")   # order_type: the seed's curl example
     if otype not in ORDER_TYPES:
-        raise ExchangeError("VALIDATION_ERROR", f"invalid order type {otype!r}")
+        raise ExchangeError("VALIDATION_ERROR", invalid("type", otype, "not an order type"))
     instruction = body.get("instruction") or "GTC"
     if instruction not in INSTRUCTIONS:
-        raise ExchangeError("VALIDATION_ERROR", f"invalid instruction {instruction!r}")
+        raise ExchangeError("VALIDATION_ERROR", invalid("instruction", instruction, "one of GTC, POST_ONLY, IOC, RPI"))
     if instruction == "RPI":
         raise ExchangeError("RPI_ACCOUNT_NOT_WHITELISTED", "account is not whitelisted for RPI orders")
     try:
         size = to_decimal(body.get("size"))
     except ValueError:
-        raise ExchangeError("INVALID_ORDER_SIZE", f"invalid size {body.get('size')!r}") from None
+        raise ExchangeError("INVALID_ORDER_SIZE", invalid("size", body.get("size"), "not a decimal number")) from None
     flags = body.get("flags") or []
     if not isinstance(flags, list) or any(f not in ORDER_FLAGS for f in flags):
-        raise ExchangeError("VALIDATION_ERROR", f"invalid flags {flags!r}")
+        raise ExchangeError("VALIDATION_ERROR", "invalid flags: an array of " + ", ".join(ORDER_FLAGS))
     is_tpsl = otype.startswith(("TAKE_PROFIT", "STOP_LOSS"))
     if size < 0 or (size == 0 and not is_tpsl):
         raise ExchangeError("INVALID_ORDER_SIZE", "size must be positive")
@@ -52,27 +52,34 @@ def order_request(body, known: Callable[[str], bool]) -> Order:
             try:
                 to_decimal(raw_price)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+                raise ExchangeError("VALIDATION_ERROR", invalid("price", raw_price, "not a decimal number")) from None
     else:
         try:
             price = to_decimal(raw_price)
         except ValueError:
-            raise ExchangeError("VALIDATION_ERROR", f"invalid price {raw_price!r}") from None
+            raise ExchangeError("VALIDATION_ERROR", invalid("price", raw_price, "not a decimal number")) from None
         if price <= 0:
             raise ExchangeError("VALIDATION_ERROR", "price must be positive for limit orders")
     if instruction == "POST_ONLY" and is_market:
         raise ExchangeError("VALIDATION_ERROR", "POST_ONLY is not allowed for market orders")
     trigger = ZERO
+    raw_trigger = body.get("trigger_price")
+    if otype not in TRIGGER_TYPES and raw_trigger not in (None, "", 0):
+        try:        # not used by this order type, but it must still be a number
+            to_decimal(raw_trigger)
+        except ValueError:
+            raise ExchangeError("VALIDATION_ERROR", invalid("trigger_price", raw_trigger, "not a decimal number")) from None
     if otype in TRIGGER_TYPES:
         try:
-            trigger = to_decimal(body.get("trigger_price"))
+            trigger = to_decimal(raw_trigger)
         except ValueError:
             raise ExchangeError("VALIDATION_ERROR", "trigger_price is required for trigger orders") from None
         if trigger <= 0:
-            raise ExchangeError("INVALID_PRICE_PRECISION", f"invalid trigger_price {fmt(trigger)}")
+            raise ExchangeError("VALIDATION_ERROR", f"invalid trigger_price {short(fmt(trigger))}: "
+                                "a positive multiple of price_tick_size")
     stp = body.get("stp") or "EXPIRE_TAKER"
     if stp not in STP_MODES:
-        raise ExchangeError("VALIDATION_ERROR", f"invalid stp {stp!r}")
+        raise ExchangeError("VALIDATION_ERROR", invalid("stp", stp, "one of " + ", ".join(STP_MODES)))
     client_id = body.get("client_id") or ""
     if not isinstance(client_id, str) or len(client_id) > 64:
         raise ExchangeError("VALIDATION_ERROR", "client_id must be a string of at most 64 characters")

@@ -4,12 +4,16 @@ import json
 from flask import Blueprint, current_app, request
 
 from . import views
-from ...engine.errors import ExchangeError
+from ...engine.errors import ExchangeError, excerpt
 from ...http.errors import json_response
 from .identity import current_account, signatures_claimed, verify_order_signature
 from .markets import is_paradex
 from .orders import modification, order_request
-from .params import int_arg, paginate, str_arg
+from .params import _arg, bad_param, int_arg, paginate, str_arg
+
+# GET /orders-history's type filter (the spec's enum)
+HISTORY_TYPES = ("LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "STOP_LOSS_LIMIT", "STOP_LOSS_MARKET",
+                 "TAKE_PROFIT_LIMIT", "TAKE_PROFIT_MARKET")
 
 bp = Blueprint("private", __name__)
 
@@ -96,14 +100,14 @@ def account_margin():
     with e.lock:
         a = e.account(addr)
         if not is_paradex(e, sym):
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(sym)} not found", 404)
         lev = e.leverage_of(a, sym)
         return json_response({"account": a.address, "margin_methodology": "cross_margin",
                               "configs": [{"market": sym, "leverage": lev, "margin_type": "CROSS",
                                            "isolated_margin_leverage": lev}]})
 
 
-@bp.post("/v1/account/margin/<path:market>")
+@bp.post("/v1/account/margin/<market>")
 def set_account_margin(market):
     addr = current_account()
     body = json_body()
@@ -159,12 +163,16 @@ def funding_payments():
     return json_response(paginate(rows, lambda p: [p.created_at, p.id], views.funding_payment))
 
 
-@bp.get("/v1/transfers")
-@bp.get("/v1/tradebusts")
-@bp.get("/v1/transactions")
+@bp.get("/v1/tradebusts")              # no trade is ever busted here (transfers: transfers.py)
 def empty_paginated():
     current_account()
-    int_arg("page_size", 100, 1, 1000)
+    int_arg("page_size", 100, 1, 5000)
+    int_arg("start_at", lo=0)
+    int_arg("end_at", lo=0)
+    if request.path == "/v1/transfers":
+        str_arg("status", choices=("PENDING", "AVAILABLE", "COMPLETED", "FAILED"))
+    if _arg("cursor"):      # nothing was ever issued here
+        raise bad_param("cursor", "not a cursor this server issued")
     return json_response({"next": None, "prev": None, "results": []})
 
 
@@ -197,7 +205,7 @@ def orders_history():
     cid = str_arg("client_id")
     side = str_arg("side", choices=("BUY", "SELL"))
     status = str_arg("status", choices=("OPEN", "CLOSED", "NEW", "UNTRIGGERED"))
-    otype = str_arg("type")
+    otype = str_arg("type", choices=HISTORY_TYPES)
     start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
     with e.lock:
         a = e.account(addr)
@@ -275,12 +283,12 @@ def cancel_by_client_id(client_id):
     with e.lock:
         o = e.get_order_by_client_id(addr, client_id)
         if sym and o.market != sym:
-            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {client_id!r} not found in {sym}")
+            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found in {excerpt(sym)}")
         e.cancel_order(addr, order_id=o.id)
     return "", 204
 
 
-@bp.get("/v1/orders/<order_id>")
+@bp.get("/v1/orders/<order_id:order_id>")
 def get_order(order_id):
     e = ex()
     addr = current_account()
@@ -288,7 +296,7 @@ def get_order(order_id):
         return json_response(views.order(e.get_order(addr, order_id)))
 
 
-@bp.put("/v1/orders/<order_id>")
+@bp.put("/v1/orders/<order_id:order_id>")
 def modify_order(order_id):
     e = ex()
     addr = current_account()
@@ -302,7 +310,7 @@ def modify_order(order_id):
         return json_response(modified)
 
 
-@bp.delete("/v1/orders/<order_id>")
+@bp.delete("/v1/orders/<order_id:order_id>")
 def cancel_order(order_id):
     ex().cancel_order(current_account(), order_id=order_id)
     return "", 204

@@ -4,7 +4,7 @@ import json
 from flask import Blueprint, Response, current_app
 
 from . import views
-from ...engine.errors import ExchangeError
+from ...engine.errors import ExchangeError, excerpt
 from ...http.errors import json_response
 from .markets import is_paradex, paradex_markets
 from .params import int_arg, paginate, str_arg
@@ -52,16 +52,16 @@ def markets():
     sym = str_arg("market")
     if sym:
         if not is_paradex(e, sym):
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {sym!r} not found", 404)
+            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(sym)} not found", 404)
         return json_response({"results": [e.markets[sym].spec]})
     return json_response({"results": [m.spec for m in paradex_markets(e)]})
 
 
-@bp.get("/v1/instruments/<path:symbol>")   # the seed design's path: one market object
+@bp.get("/v1/instruments/<symbol>")   # the seed design's path: one market object
 def instrument(symbol):
     e = ex()
     if not is_paradex(e, symbol):
-        raise ExchangeError("MARKET_NOT_FOUND", f"market {symbol!r} not found", 404)
+        raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found", 404)
     return json_response(e.markets[symbol].spec)
 
 
@@ -90,7 +90,7 @@ def klines():
         res = -1
     if res not in RESOLUTIONS:
         raise ExchangeError("INVALID_REQUEST_PARAMETER",
-                            f"invalid resolution {resolution!r}: one of {', '.join(map(str, RESOLUTIONS))}")
+                            f"invalid resolution {excerpt(resolution)}: one of {', '.join(map(str, RESOLUTIONS))}")
     start = int_arg("start_at", required=True, lo=0)
     end = int_arg("end_at", required=True, lo=0)
     if end < start:
@@ -125,14 +125,14 @@ def _book_json(e, market: str, depth: int) -> str:
         return text
 
 
-@bp.get("/v1/orderbook/<path:market>")
+@bp.get("/v1/orderbook/<market>")
 def orderbook(market):
     depth = int_arg("depth", 20, 1, 1000)
     str_arg("price_tick")
     return Response(_book_json(ex(), market, depth), content_type="application/json")   # as json_response
 
 
-@bp.get("/v1/bbo/<path:market>")
+@bp.get("/v1/bbo/<market>")
 def bbo(market):
     e = ex()
     return json_response(views.bbo(e.book_update(_market(e, market), 1)))
@@ -148,11 +148,11 @@ def trades():
             raise ExchangeError("INVALID_REQUEST_PARAMETER", "invalid market: market or baseAsset is required")
         sym = next((m.symbol for m in paradex_markets(e) if m.spec.get("base_currency") == base), None)
         if sym is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {base!r}")
+            raise ExchangeError("MARKET_NOT_FOUND", f"no market with base asset {excerpt(base)}")
     start = int_arg("start_at", lo=0)
     end = int_arg("end_at", lo=0)
     rows = e.trades_between(_market(e, sym), start, end)
-    return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade))
+    return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.trade, max_page=1000))   # the spec's cap here
 
 
 @bp.get("/v1/funding/data")

@@ -10,9 +10,25 @@ from typing import TYPE_CHECKING
 
 from ...engine.numbers import ZERO, fmt
 
+Q8 = Decimal("1e-8")
+
+
+def q8(d) -> str:
+    """A derived amount (an average price, an unrealized PnL, a margin figure: quotients and
+    products with up to 40 digits inside) as Paradex prints it: at most 8 decimal places. Ledger
+    amounts (balance, fees, realized PnL, funding payments) are exact already and print as kept."""
+    if d is None:
+        return ""
+    return fmt(d.quantize(Q8))
+
+
+def q12(d) -> str:
+    """A funding index (Paradex prints up to 12 decimal places of it)."""
+    return fmt(d.quantize(Decimal("1e-12")))
+
 if TYPE_CHECKING:  # pragma: no cover
     from ...engine.events import AccountUpdate, BalanceChange, BookUpdate, FundingSample, MarketStats, PositionUpdate
-    from ...engine.models import Account, Fill, FundingPayment, Order, Position, Trade
+    from ...engine.models import Account, Fill, FundingPayment, Order, Trade
 
 
 def order(o: "Order") -> dict:
@@ -26,7 +42,7 @@ def order(o: "Order") -> dict:
         "size": fmt(o.size),
         "remaining_size": fmt(o.remaining),
         "price": fmt(o.price),
-        "avg_fill_price": fmt(o.filled_notional / filled) if filled > 0 else "",   # Order.avg_fill_price
+        "avg_fill_price": q8(o.filled_notional / filled) if filled > 0 else "",   # Order.avg_fill_price
         "status": o.status,
         "cancel_reason": o.cancel_reason,
         "client_id": o.client_id,
@@ -73,17 +89,17 @@ def position(u: "PositionUpdate") -> dict:
         "status": p.status,
         "side": "SHORT" if p.size < 0 else "LONG",
         "size": fmt(p.size),
-        "average_entry_price": fmt(p.avg_entry) if p.size else "0",
-        "average_entry_price_usd": fmt(p.avg_entry) if p.size else "0",
-        "average_exit_price": fmt(p.avg_exit),
-        "cost": fmt(cost),
-        "cost_usd": fmt(cost),
-        "unrealized_pnl": fmt(unrealized),
-        "unrealized_funding_pnl": fmt(unrealized_funding),
+        "average_entry_price": q8(p.avg_entry) if p.size else "0",
+        "average_entry_price_usd": q8(p.avg_entry) if p.size else "0",
+        "average_exit_price": q8(p.avg_exit),
+        "cost": q8(cost),
+        "cost_usd": q8(cost),
+        "unrealized_pnl": q8(unrealized),
+        "unrealized_funding_pnl": q8(unrealized_funding),
         "realized_positional_pnl": fmt(p.realized_pnl),
         "realized_positional_funding_pnl": fmt(p.realized_funding),
-        "cached_funding_index": fmt(p.cached_funding_index),
-        "leverage": fmt(_leverage(u.account_value, p, mark)),
+        "cached_funding_index": q12(p.cached_funding_index),
+        "leverage": str(u.leverage) if p.size and u.leverage else "0",
         "liquidation_price": fmt(liq) if liq is not None else "",
         "last_fill_id": p.last_fill_id,
         "created_at": p.created_at,
@@ -91,15 +107,6 @@ def position(u: "PositionUpdate") -> dict:
         "last_updated_at": p.last_updated_at,
         "seq_no": p.seq_no,
     }
-
-
-def _leverage(value: Decimal, p: "Position", mark: Decimal) -> Decimal:
-    """Position notional over account value, as Paradex reports it (0 when flat)."""
-    if p.size == 0:
-        return ZERO
-    if value <= 0:
-        return ZERO
-    return (abs(p.size) * mark / value).quantize(Decimal("0.01"))
 
 
 def balance(acct: "Account") -> dict:
@@ -110,12 +117,12 @@ def account_summary(u: "AccountUpdate") -> dict:
     mg = u.margin
     return {
         "account": u.address,
-        "account_value": fmt(mg.account_value),
-        "free_collateral": fmt(mg.free_collateral),
-        "initial_margin_requirement": fmt(mg.initial_margin_requirement),
-        "maintenance_margin_requirement": fmt(mg.maintenance_margin_requirement),
-        "margin_cushion": fmt(mg.margin_cushion),
-        "total_collateral": fmt(mg.total_collateral),
+        "account_value": q8(mg.account_value),
+        "free_collateral": q8(mg.free_collateral),
+        "initial_margin_requirement": q8(mg.initial_margin_requirement),
+        "maintenance_margin_requirement": q8(mg.maintenance_margin_requirement),
+        "margin_cushion": q8(mg.margin_cushion),
+        "total_collateral": q8(mg.total_collateral),
         "settlement_asset": "USDC",
         "status": mg.status,
         "updated_at": u.updated_at,
@@ -131,7 +138,7 @@ def balance_event(c: "BalanceChange") -> dict:
         "settlement_asset_name": "USDC",
         "settlement_asset_address": "0x6f373b346561036d98ea10fb3e60d2f459c872b1933b50b21fe6ef4fda3b75e",
         "settlement_asset_balance_before": fmt(c.before), "settlement_asset_balance_after": fmt(c.after),
-        "settlement_asset_price": "1", "funding_index": fmt(c.funding_index),
+        "settlement_asset_price": "1", "funding_index": q12(c.funding_index),
         "realized_pnl": fmt(f.realized_pnl), "fees": fmt(f.fee), "realized_funding": fmt(f.realized_funding),
         "created_at": f.created_at,
     }
@@ -139,7 +146,7 @@ def balance_event(c: "BalanceChange") -> dict:
 
 def funding_payment(fp: "FundingPayment") -> dict:
     return {"id": fp.id, "account": fp.account, "market": fp.market, "payment": fmt(fp.payment),
-            "index": fmt(fp.index), "fill_id": fp.fill_id, "created_at": fp.created_at}
+            "index": q12(fp.index), "fill_id": fp.fill_id, "created_at": fp.created_at}
 
 
 def funding_data(f: "FundingSample") -> dict:
@@ -242,6 +249,36 @@ def _summary_entry(s: "MarketStats") -> list:
     entry = [summary, None]
     _summaries[s] = entry
     return entry
+
+
+def algo(a) -> dict:
+    return {
+        "id": a.id, "account": a.account, "market": a.market, "side": a.side, "algo_type": "TWAP",
+        "size": fmt(a.size), "remaining_size": fmt(a.size - a.filled),
+        "avg_fill_price": q8(a.filled_notional / a.filled) if a.filled > 0 else "",
+        "status": a.status, "cancel_reason": a.cancel_reason, "created_at": a.created_at,
+        "last_updated_at": a.last_updated_at, "end_at": a.end_at,
+        "algo_params": {"duration_seconds": str((a.end_at - a.created_at) // 1000),
+                        "frequency": str(a.interval_ms // 1000)},
+    }
+
+
+def transfer(t) -> dict:
+    return {
+        "id": t.id, "account": t.account, "kind": t.kind, "direction": t.direction, "status": t.status,
+        "token": t.token, "amount": fmt(t.amount), "txn_hash": t.txn_hash, "created_at": t.created_at,
+        "last_updated_at": t.created_at, "bridge": "", "counterparty": "", "external_account": "",
+        "external_chain": "", "external_txn_hash": "", "failure_reason": "", "auto_withdrawal_fee": "0",
+        "socialized_loss_factor": "0", "vault_address": "", "vault_unwind_completion_percentage": "0",
+    }
+
+
+def transaction_of_fill(f) -> dict:
+    """A fill's settlement transaction on Paradex Chain (``GET /transactions``)."""
+    import hashlib
+    return {"id": f.id, "hash": "0x" + hashlib.sha256(f"fill:{f.id}".encode()).hexdigest()[:63],
+            "type": "TRANSACTION_LIQUIDATE" if f.fill_type == "LIQUIDATION" else "TRANSACTION_FILL",
+            "state": "ACCEPTED_ON_L2", "created_at": f.created_at, "completed_at": f.created_at}
 
 
 def render(kind: str, data):

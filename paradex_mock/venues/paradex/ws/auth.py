@@ -1,7 +1,7 @@
 """The ``auth`` method: a bearer JWT (issued by the REST server's ``POST /v1/auth``) to an account.
 
-* A bearer that is not JWT-shaped at all (e.g. the seed example's ``"valid_mock_token"``) is the
-  demo account in permissive mode and error 40110 in strict mode.
+* The seed example's bearer ``"valid_mock_token"`` is the demo account in permissive mode (REST
+  takes it too); any other bearer that is not JWT-shaped, and that one in strict mode, is 40110.
 * A JWT-shaped bearer is always verified (ES384 against the REST server's JWKS, at the exchange's
   clock): forged, expired or unknown-key tokens get 40111, never the demo account, as on REST.
 * In-process the verifier comes straight from the JWT issuer; the separate WS process fetches
@@ -21,7 +21,7 @@ from .protocol import INTERNAL_ERROR, INVALID_BEARER, MALFORMED_BEARER, RpcError
 
 log = logging.getLogger("paradex_mock.ws")
 
-from ....engine.exchange import DEMO_ACCOUNT   # the account permissive mode answers as
+from ....engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN   # the account permissive mode answers as
 
 
 def jwt_shaped(token: str) -> bool:
@@ -82,7 +82,7 @@ class Authenticator:
     async def account_for(self, bearer: str) -> str:
         strict = self._auth_mode() == "strict"
         if not jwt_shaped(bearer):
-            if strict:
+            if strict or bearer != DEMO_TOKEN:     # only the seed's token is the demo account, as on REST
                 raise RpcError(MALFORMED_BEARER, "malformed bearer token", "bearer is not a JWT")
             return DEMO_ACCOUNT
         from ..auth.jwt_tokens import InvalidJwt

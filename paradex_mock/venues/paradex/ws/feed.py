@@ -3,7 +3,9 @@
 ``ParadexFeed`` follows the shared ``ws.hub.Hub`` (fed by a source, in-process or from the HTTP
 process's stream). It never computes prices of its own: it renders events in Paradex's shapes,
 forwards, throttles (order books) and diffs (order-book deltas). Subscribers are reached through
-``conn.push(text)``, which never blocks.
+``conn.push(frame)``, which never blocks: a JSON text frame, or, for a connection that negotiated
+SBE (``conn.sbe_version``), a binary frame of the same payload (``sbe.py``) on the channels that
+have an SBE message; the others stay JSON there too.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Dict, List, Optional, Set, Tuple
 
 from ....engine.numbers import fmt
-from ....ws.hub import Hub
+from ....ws.hub import Binary, Hub
 from .. import views
+from . import sbe
 from .protocol import ORDER_BOOK_DEPTH, Channel, notification_frame
 
 log = logging.getLogger("paradex_mock.ws")
@@ -149,7 +152,7 @@ class BookFeed:
         self.resync = False
         self.last_emit = asyncio.get_running_loop().time()
         self.emitted_at.append(self.last_emit)
-        self.hub.send(self.subs, data)
+        self.hub.send(self.subs, data, "book")
 
     def initial(self, sub: Sub) -> None:
         """A new subscriber's first message: a full snapshot. For the deltas feed it is the state
@@ -167,7 +170,7 @@ class BookFeed:
                 # nobody has had anything from this feed yet: its deltas continue from here. (After
                 # a resync the pending emission sends every subscriber a fresh "s" instead.)
                 self.levels, self.meta, self.resync = levels, (view["seq_no"], view["last_updated_at"]), False
-        self.hub.send([sub], data)
+        self.hub.send([sub], data, "book")
 
     def close(self) -> None:
         if self.handle is not None:
@@ -182,6 +185,25 @@ def _sequenced(data, skipped: int):
     return data
 
 
+# bus event kind -> the SBE message its channel is sent as (kinds not here stay JSON on SBE connections)
+SBE_TEMPLATE = {"trade": 1, "bbo": 2, "book": 3, "summary": 4, "funding_data": 5, "order": 20, "fill": 21,
+                "position": 22, "account": 23}
+
+
+class SbeFrames:
+    """``hub.deliver``'s frame function for one SBE message at one schema version."""
+    __slots__ = ("layout", "ctx")
+
+    def __init__(self, layout: sbe.Layout, ctx: dict):
+        self.layout = layout
+        self.ctx = ctx
+
+    def __call__(self, name: str, data: dict) -> Binary:
+        return Binary(self.layout.encode(data, self.ctx))
+
+    describe = staticmethod(sbe.describe)      # the journal's account of a frame a fault hit
+
+
 class ParadexFeed:
     """Paradex's channels on the shared ``ws.hub.Hub``: renders the hub's events in Paradex's
     shapes (``views``) and sends them to the channels' subscribers."""
@@ -193,6 +215,7 @@ class ParadexFeed:
         self._index: Dict[tuple, Set[Sub]] = defaultdict(set)
         self._feeds: Dict[tuple, BookFeed] = {}
         self._subs: Set[Sub] = set()
+        self._sbe_subs = 0                        # subscriptions of SBE connections (0: the all-JSON path)
         hub.feeds.append(self)
 
     @property
@@ -211,8 +234,35 @@ class ParadexFeed:
         self._views[market] = (update, view)
         return view
 
-    def send(self, subs, data: dict) -> None:
-        self.hub.deliver(subs, data, notification_frame, _sequenced)
+    def send(self, subs, data: dict, kind: Optional[str] = None, ev: Optional[dict] = None) -> None:
+        """Deliver ``data`` (a ``kind`` event's payload, rendered by ``views``) to ``subs``: JSON
+        text frames, and SBE frames to the subscribers whose connection negotiated SBE."""
+        template = SBE_TEMPLATE.get(kind) if self._sbe_subs else None
+        if template is None:
+            self.hub.deliver(subs, data, notification_frame, _sequenced)
+            return
+        plain, by_version = [], {}
+        for sub in subs:
+            v = getattr(sub.conn, "sbe_version", None)
+            if v is None:
+                plain.append(sub)
+            else:
+                by_version.setdefault(v, []).append(sub)
+        if plain:
+            self.hub.deliver(plain, data, notification_frame, _sequenced)
+        ctx = self._sbe_context(kind, data, ev)
+        for v, group in by_version.items():
+            self.hub.deliver(group, data, SbeFrames(sbe.layout(template, v), ctx), _sequenced)
+
+    def _sbe_context(self, kind: str, data: dict, ev: Optional[dict]) -> dict:
+        """What an SBE message carries that its JSON payload does not (see sbe.py)."""
+        ctx = {"seq": ev["seq"] if ev is not None else self.hub.last_seq, "book_seq": 0, "trade_id": ""}
+        if kind == "trade":
+            book = self.hub.books.get(data.get("market"))
+            ctx["book_seq"] = book.seq_no if book is not None else 0
+        elif kind == "fill" and ev is not None:
+            ctx["trade_id"] = getattr(ev["data"], "trade_id", "") or ""
+        return ctx
 
     # ------------------------------------------------------------------ events in
     def on_snapshot(self) -> None:
@@ -223,7 +273,7 @@ class ParadexFeed:
         self.bbos = {m: views.bbo(u) for m, u in self.hub.books.items() if self.hub.venue_of.get(m) == "paradex"}
         for m, bbo in self.bbos.items():
             if old.get(m) != bbo:
-                self._dispatch("bbo", m, None, bbo)
+                self._dispatch("bbo", m, None, bbo, None)
 
     def on_event(self, ev: dict) -> None:
         kind = ev.get("kind")
@@ -235,28 +285,31 @@ class ParadexFeed:
                 if feed.market == market:
                     feed.changed()
             bbo = self.bbos[market] = views.bbo(ev["data"])
-            self._dispatch("bbo", market, None, bbo)
+            self._dispatch("bbo", market, None, bbo, ev)
             return
         if kind == "reset":
             for feed in self._feeds.values():
                 feed.resync = True
             return
         if kind in DISPATCHED:
-            self._dispatch(kind, market, ev.get("account"), views.render(kind, ev["data"]))
+            self._dispatch(kind, market, ev.get("account"), views.render(kind, ev["data"]), ev)
 
-    def _dispatch(self, kind: str, market: Optional[str], account: Optional[str], data: dict) -> None:
+    def _dispatch(self, kind: str, market: Optional[str], account: Optional[str], data: dict,
+                  ev: Optional[dict]) -> None:
         subs = self._index.get((kind, market, account)) if market is not None else None
         subs_all = self._index.get((kind, None, account))
         if subs:
-            self.send(subs, data)
+            self.send(subs, data, kind, ev)
         if subs_all:
-            self.send(subs_all, data)
+            self.send(subs_all, data, kind, ev)
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account: Optional[str]) -> Sub:
         """Register a subscription and send its initial state (book, bbo, summaries, funding)."""
         sub = Sub(conn, channel, account if channel.private else None)
         self._subs.add(sub)
+        if getattr(conn, "sbe_version", None) is not None:
+            self._sbe_subs += 1
         if channel.kind == "order_book":
             feed = self._feeds.get(channel.book_key)
             if feed is None:
@@ -275,10 +328,12 @@ class ParadexFeed:
             store, render = latest
             for m in ([channel.market] if channel.market else self.markets):
                 if m in store:
-                    self.send([sub], render(store[m]) if render else store[m])
+                    self.send([sub], render(store[m]) if render else store[m], channel.event)
         return sub
 
     def remove(self, sub: Sub) -> None:
+        if sub in self._subs and getattr(sub.conn, "sbe_version", None) is not None:
+            self._sbe_subs -= 1
         self._subs.discard(sub)
         if sub.feed is not None:
             sub.feed.subs.discard(sub)

@@ -10,8 +10,13 @@ import asyncio
 import json
 import logging
 import secrets
+from decimal import Decimal
 from http import HTTPStatus
+from typing import Optional
+from urllib.parse import parse_qs, urlsplit
 
+from ....engine.errors import short
+from . import sbe
 from .auth import Authenticator
 from .feed import ParadexFeed
 from .orders import OrderGateway
@@ -22,7 +27,16 @@ from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORME
 log = logging.getLogger("paradex_mock.ws")
 
 SBE_SCHEMA_IDS = ("1",)
-SBE_SCHEMA_VERSIONS = ("0", "1", "2", "3")
+SBE_SCHEMA_VERSIONS = tuple(str(v) for v in sbe.VERSIONS)     # "0".."3": see sbe.py on 1:3
+MAX_SUBSCRIPTIONS = 1000                # per connection
+# order_book groupings Paradex names (its AsyncAPI spec's price_tick enum)
+PRICE_TICKS = ("0_0000001", "0_0000005", "0_000001", "0_00001", "0_0001", "0_001", "0_01", "0_1", "1", "10", "100")
+
+
+def sbe_version(query: dict) -> Optional[int]:
+    """The SBE schema version a handshake's query asks for (None: JSON). Call after ``refuse``."""
+    ver = query.get("sbeSchemaVersion")
+    return int(ver[-1]) if ver else None
 
 
 class ParadexWs:
@@ -36,6 +50,7 @@ class ParadexWs:
         if ctx.source is not None and ctx.jwt_verifier is None:
             ctx.source.on_instance_change = self.auth.forget_keys
         self.gateway = OrderGateway(ctx.rest) if ctx.rest is not None else None
+        self.source = ctx.source                # tells when a separate process's upstream is down
         self.ready_timeout = 10.0
         self.node_id = secrets.token_hex(8)
         self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
@@ -47,15 +62,20 @@ class ParadexWs:
 
     # ------------------------------------------------------------------ connections
     def refuse(self, path: str, query: dict):
-        """(status, body) to refuse the handshake with, or None."""
+        """(status, body) to refuse the handshake with, or None. Asking for SBE takes both
+        ``sbeSchemaId`` and ``sbeSchemaVersion``; a schema or version the server does not serve is
+        refused with HTTP 400 at connect, as Paradex does ("no silent fallback to JSON")."""
         sid, ver = query.get("sbeSchemaId"), query.get("sbeSchemaVersion")
         if sid is not None or ver is not None:
-            if sid is None or sid[-1] not in SBE_SCHEMA_IDS or (ver is not None and ver[-1] not in SBE_SCHEMA_VERSIONS):
+            if sid is None or ver is None or sid[-1] not in SBE_SCHEMA_IDS or ver[-1] not in SBE_SCHEMA_VERSIONS:
                 return HTTPStatus.BAD_REQUEST, "unsupported sbeSchemaId/sbeSchemaVersion\n"
         return None
 
     async def opened(self, conn) -> None:
-        pass
+        version = sbe_version(parse_qs(urlsplit(conn.ws.request.path).query))
+        if version is not None:        # the data channels go as SBE frames of this version
+            conn.sbe_version = version
+            conn.binary = True
 
     def closed(self, conn, close_code) -> None:
         # a client that closes normally (1000) meant to go; any other end cancels its orders,
@@ -85,6 +105,8 @@ class ParadexWs:
                 msg = json.loads(raw)
             except ValueError as e:
                 raise RpcError(PARSE_ERROR, "parse error", str(e)) from None
+            except RecursionError:   # absurdly deep nesting: not JSON this server parses
+                raise RpcError(PARSE_ERROR, "parse error", "nested too deeply") from None
             if isinstance(msg, list):
                 raise RpcError(INVALID_REQUEST, "invalid request", "batch requests are not supported")
             if not isinstance(msg, dict):
@@ -113,7 +135,7 @@ class ParadexWs:
         except RpcError as e:
             conn.push(error_frame(rid, e, us_in))
         except Exception:
-            log.exception("internal error handling %r", raw if isinstance(raw, str) else "<binary>")
+            log.exception("internal error handling a frame starting %r", raw[:64] if isinstance(raw, str) else "<binary>")
             conn.push(error_frame(rid, RpcError(INTERNAL_ERROR, "internal error"), us_in))
 
     # ------------------------------------------------------------------ methods
@@ -169,30 +191,55 @@ class ParadexWs:
     async def _wait_ready(self) -> None:
         if self.hub.ready.is_set():
             return
+        # a separate process's source says when the upstream is down: no reason to wait then
+        down = getattr(self.source, "down", None)
+        waits = [asyncio.ensure_future(self.hub.ready.wait())]
+        if down is not None:
+            waits.append(asyncio.ensure_future(down.wait()))
         try:
-            await asyncio.wait_for(self.hub.ready.wait(), self.ready_timeout)
-        except asyncio.TimeoutError:
-            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable") from None
+            await asyncio.wait(waits, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        if not self.hub.ready.is_set():
+            raise RpcError(INTERNAL_ERROR, "internal error", "the exchange is unreachable")
 
     async def _subscribe(self, conn, params, rid):
         name = self._channel_param(params)
         await self._wait_ready()
         try:
             channel = parse_channel(name, self.feed.markets)
+            if channel.tick is not None:
+                self._check_grouping(channel, name.rsplit("@", 1)[1])
         except ChannelError as e:
-            log.info("subscribe %r refused: %s", name, e)
-            raise RpcError(INVALID_REQUEST, "invalid subscribe request", "invalid channel") from None
+            reason = short(str(e), 160)   # channel names are at most 200 characters (parse_channel)
+            log.info("subscribe %r refused: %s", name[:64], reason)
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request", f"invalid channel: {reason}") from None
         if channel.private and conn.account is None:
             raise RpcError.auth_required()
         if name in conn.subs:
             if rid is NO_ID:     # ccxt re-sends id-less subscribes (and stops reading on any error)
                 return {"channel": name}, None
             raise RpcError(INVALID_REQUEST, "invalid subscribe request", "already subscribed")
+        if len(conn.subs) >= MAX_SUBSCRIPTIONS:
+            raise RpcError(INVALID_REQUEST, "invalid subscribe request",
+                           f"too many subscriptions: at most {MAX_SUBSCRIPTIONS} per connection")
 
         def register():          # after the ack, so the ack precedes the channel's first message
             if not conn.closing:
                 conn.subs[name] = self.feed.add(conn, channel, conn.account)
         return {"channel": name}, register
+
+    def _check_grouping(self, channel, text: str) -> None:
+        """An order_book price grouping must be one Paradex names (``0_1``, ``1``, ``10``...) and
+        one the market offers: a whole multiple of its price_tick_size."""
+        if text not in PRICE_TICKS:
+            raise ChannelError(f"unknown price tick {short(text)!r}; one of {', '.join(PRICE_TICKS)}")
+        tick = self.hub.ticks.get(channel.market)
+        if tick is not None:
+            step = Decimal(tick)
+            if channel.tick < step or channel.tick % step:
+                raise ChannelError(f"{channel.market} has no price grouping {text}: its price_tick_size is {tick}")
 
     async def _unsubscribe(self, conn, params, rid):
         name = self._channel_param(params)

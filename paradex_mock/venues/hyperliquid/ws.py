@@ -1,0 +1,308 @@
+"""Hyperliquid's WebSocket at ``/hyperliquid/ws``.
+
+Requests: ``{"method": "subscribe" | "unsubscribe", "subscription": {...}}``, acknowledged with
+``{"channel": "subscriptionResponse", "data": <the request>}``; ``{"method": "ping"}`` ->
+``{"channel": "pong"}``. Refusals are ``{"channel": "error", "data": "<text>"}``.
+
+Subscriptions: ``{"type": "candle", "coin", "interval"}``, ``trades``, ``l2Book`` (optional
+``nSigFigs``/``mantissa``; every message is the whole book, up to 20 levels a side, sent at most
+every 0.5 s while it changes), ``allMids``, ``activeAssetCtx``, ``bbo``. Each but ``trades`` starts
+with the current state (the open candle, the book, the mids, the context, the top); trades
+follow as they print (the WS side keeps no trade history to replay).
+Messages are ``{"channel": <type>, "data": ...}``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from http import HTTPStatus
+from typing import Dict, Optional, Set
+
+from ...ws.market import OpenCandles, Throttle
+from . import views
+from .markets import VENUE
+
+log = logging.getLogger("paradex_mock.ws")
+
+BOOK_EVERY_S = 0.5          # Hyperliquid publishes books and mids once a block at most
+TYPES = ("candle", "trades", "l2Book", "allMids", "activeAssetCtx", "bbo")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+class Channel:
+    __slots__ = ("name", "kind", "market", "coin", "width", "sig", "mantissa", "request", "private")
+
+    def __init__(self, name, kind, market=None, coin="", width="", sig=None, mantissa=None, request=None):
+        self.name, self.kind, self.market, self.coin, self.width = name, kind, market, coin, width
+        self.sig, self.mantissa, self.request, self.private = sig, mantissa, request, False
+
+
+class Sub:
+    __slots__ = ("conn", "channel", "account")
+
+    def __init__(self, conn, channel):
+        self.conn, self.channel, self.account = conn, channel, None
+
+
+class WsError(Exception):
+    pass
+
+
+def parse(subscription, known: Dict[str, str]) -> Channel:
+    """``known``: coin -> market key. Raises WsError with Hyperliquid's text."""
+    text = _dumps(subscription)
+    if not isinstance(subscription, dict) or subscription.get("type") not in TYPES:
+        raise WsError(f"Error parsing JSON into valid websocket request: {text}")
+    kind = subscription["type"]
+    if kind == "allMids":
+        return Channel("allMids", kind, request=subscription)
+    coin = subscription.get("coin")
+    if not isinstance(coin, str):
+        raise WsError(f"Error parsing JSON into valid websocket request: {text}")
+    if coin not in known:
+        raise WsError(f"Invalid subscription {text}")
+    market = known[coin]
+    if kind == "candle":
+        interval = subscription.get("interval")
+        if interval not in views.INTERVALS:
+            raise WsError(f"Error parsing JSON into valid websocket request: {text}")
+        return Channel(f"candle:{coin}:{interval}", kind, market, coin, width=interval, request=subscription)
+    if kind == "l2Book":
+        sig, mantissa = subscription.get("nSigFigs"), subscription.get("mantissa")
+        if sig is not None and sig not in (2, 3, 4, 5) or mantissa is not None and (sig != 5 or mantissa not in (1, 2, 5)):
+            raise WsError(f"Invalid subscription {text}")
+        return Channel(f"l2Book:{coin}:{sig}:{mantissa}", kind, market, coin, sig=sig, mantissa=mantissa,
+                       request=subscription)
+    return Channel(f"{kind}:{coin}", kind, market, coin, request=subscription)
+
+
+def _frame(name: str, data) -> str:
+    return _dumps({"channel": name.split(":", 1)[0], "data": data})
+
+
+class BookFeed:
+    """Whole-book messages of one market at one aggregation, throttled."""
+
+    def __init__(self, feed: "HyperliquidFeed", market: str, coin: str, sig, mantissa):
+        self.feed, self.market, self.coin, self.sig, self.mantissa = feed, market, coin, sig, mantissa
+        self.subs: Set[Sub] = set()
+        self.sent_seq = -1
+        self.throttle = Throttle(BOOK_EVERY_S, self.emit)
+
+    def render(self):
+        book = self.feed.hub.books.get(self.market)
+        if book is None:
+            return None
+        return views.l2_book(self.coin, book, self.feed.hub.now_ms, self.sig, self.mantissa)
+
+    def emit(self) -> None:
+        book = self.feed.hub.books.get(self.market)
+        if book is None or not self.subs or book.seq_no == self.sent_seq:
+            return
+        self.sent_seq = book.seq_no
+        self.feed.send(self.subs, self.render())
+
+
+class HyperliquidFeed:
+    def __init__(self, hub):
+        self.hub = hub
+        self.candles = OpenCandles(hub)
+        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, width) -> subs
+        self.books: Dict[tuple, BookFeed] = {}                   # (market, sig, mantissa) -> feed
+        self.best: Dict[str, tuple] = {}
+        self.mids_throttle = Throttle(BOOK_EVERY_S, self._send_mids)
+        self.mids_sent: Optional[dict] = None
+        self.subs: Set[Sub] = set()
+        hub.feeds.append(self)
+
+    def known(self) -> Dict[str, str]:
+        return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
+
+    def coin(self, market: str) -> str:
+        return market.split(":", 1)[1]
+
+    def send(self, subs, data) -> None:
+        self.hub.deliver(subs, data, _frame)
+
+    # ------------------------------------------------------------------ events in
+    def on_snapshot(self) -> None:
+        self.candles.load()
+
+    def on_event(self, ev: dict) -> None:
+        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
+        if kind == "tick":
+            self.candles.tick(self.hub.now_ms)
+            return
+        if kind == "reset":
+            self.candles.load()
+            return
+        if market is None or self.hub.venue_of.get(market) != VENUE:
+            return
+        if kind == "trade":
+            self.candles.trade(data)
+            coin = self.coin(market)
+            subs = self.index.get(("trades", market, ""))
+            if subs:
+                self.send(subs, [views.trade(coin, data)])
+            for (k, m, width), subs in list(self.index.items()):
+                if k == "candle" and m == market and subs:
+                    self.send(subs, views.candle(coin, width, self.candles.row(market, width)))
+        elif kind == "book":
+            for (m, _, _), f in self.books.items():
+                if m == market:
+                    f.throttle.poke()
+            if self.index.get(("allMids", None, "")):
+                self.mids_throttle.poke()
+            top = (data.bids[:1], data.asks[:1])
+            subs = self.index.get(("bbo", market, ""))
+            if subs and self.best.get(market) != top:
+                self.send(subs, self._bbo(market))
+            self.best[market] = top
+        elif kind == "summary":
+            subs = self.index.get(("activeAssetCtx", market, ""))
+            if subs:
+                self.send(subs, self._ctx(market))
+
+    def _ctx(self, market: str) -> dict:
+        return {"coin": self.coin(market), "ctx": views.asset_ctx(self.hub.stats[market], self.hub.books.get(market))}
+
+    def _bbo(self, market: str) -> dict:
+        book = self.hub.books.get(market)
+        bid = views.level(*book.bids[0]) if book and book.bids else None
+        ask = views.level(*book.asks[0]) if book and book.asks else None
+        return {"coin": self.coin(market), "time": self.hub.now_ms, "bbo": [bid, ask]}
+
+    def _mids(self) -> dict:
+        out = {}
+        for m in self.hub.markets_of(VENUE):
+            book = self.hub.books.get(m)
+            mid = views.mid(book) if book is not None else None
+            if mid is not None:
+                out[self.coin(m)] = views.num(mid)
+        return {"mids": out}
+
+    def _send_mids(self) -> None:
+        subs = self.index.get(("allMids", None, ""))
+        mids = self._mids()
+        if subs and mids != self.mids_sent:
+            self.mids_sent = mids
+            self.send(subs, mids)
+
+    # ------------------------------------------------------------------ subscribers
+    def first(self, ch: Channel):
+        """What a new subscription starts with, or None."""
+        m = ch.market
+        if ch.kind == "candle":
+            row = self.candles.row(m, ch.width)
+            return views.candle(ch.coin, ch.width, row) if row else None
+        if ch.kind == "l2Book":
+            return self.books[(m, ch.sig, ch.mantissa)].render()
+        if ch.kind == "allMids":
+            return self._mids()
+        if ch.kind == "activeAssetCtx":
+            return self._ctx(m) if m in self.hub.stats else None
+        if ch.kind == "bbo":
+            return self._bbo(m)
+        return None
+
+    def add(self, conn, ch: Channel) -> Sub:
+        sub = Sub(conn, ch)
+        self.subs.add(sub)
+        if ch.kind == "l2Book":
+            k = (ch.market, ch.sig, ch.mantissa)
+            f = self.books.get(k)
+            if f is None:
+                f = self.books[k] = BookFeed(self, ch.market, ch.coin, ch.sig, ch.mantissa)
+            f.subs.add(sub)
+        else:
+            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+        return sub
+
+    def remove(self, sub: Sub) -> None:
+        self.subs.discard(sub)
+        ch = sub.channel
+        if ch.kind == "l2Book":
+            k = (ch.market, ch.sig, ch.mantissa)
+            f = self.books.get(k)
+            if f is not None:
+                f.subs.discard(sub)
+                if not f.subs:
+                    f.throttle.close()
+                    del self.books[k]
+        else:
+            subs = self.index.get((ch.kind, ch.market, ch.width))
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.index[(ch.kind, ch.market, ch.width)]
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return sum(1 for s in self.subs if name is None or s.channel.name == name)
+
+    def close(self) -> None:
+        for f in self.books.values():
+            f.throttle.close()
+        self.mids_throttle.close()
+
+
+class HyperliquidWs:
+    def __init__(self, venue, ctx):
+        self.venue = venue
+        self.server = None
+        self.hub = ctx.hub
+        self.feed = HyperliquidFeed(ctx.hub)
+
+    def refuse(self, path: str, query: dict):
+        if path == self.venue.ws_root + "/ws":
+            return None
+        return HTTPStatus.NOT_FOUND, "unknown path: connect to /hyperliquid/ws\n"
+
+    async def opened(self, conn) -> None:
+        pass
+
+    def closed(self, conn, close_code) -> None:
+        pass
+
+    async def _wait_ready(self) -> None:
+        import asyncio
+        if not self.hub.ready.is_set():
+            try:
+                await asyncio.wait_for(self.hub.ready.wait(), 10)
+            except asyncio.TimeoutError:
+                raise WsError("Exchange unavailable") from None
+
+    async def handle(self, conn, raw, us_in: int) -> None:
+        try:
+            try:
+                msg = json.loads(raw)
+            except (ValueError, RecursionError):
+                raise WsError(f"Error parsing JSON into valid websocket request: {raw if isinstance(raw, str) else ''}") from None
+            if not isinstance(msg, dict) or msg.get("method") not in ("subscribe", "unsubscribe", "ping"):
+                raise WsError(f"Error parsing JSON into valid websocket request: {_dumps(msg)}")
+            method = msg["method"]
+            if method == "ping":
+                conn.push(_dumps({"channel": "pong"}))
+                return
+            await self._wait_ready()
+            subscription = msg.get("subscription")
+            ch = parse(subscription, self.feed.known())
+            if method == "subscribe":
+                if ch.name in conn.subs:
+                    raise WsError(f"Already subscribed: {_dumps(subscription)}")
+                conn.subs[ch.name] = self.feed.add(conn, ch)
+                conn.push(_dumps({"channel": "subscriptionResponse", "data": msg}))
+                first = self.feed.first(ch)
+                if first is not None:
+                    conn.push(_frame(ch.name, first))
+            else:
+                sub = conn.subs.pop(ch.name, None)
+                if sub is None:
+                    raise WsError(f"Already unsubscribed: {_dumps(subscription)}")
+                self.feed.remove(sub)
+                conn.push(_dumps({"channel": "subscriptionResponse", "data": msg}))
+        except WsError as e:
+            conn.push(_dumps({"channel": "error", "data": str(e)}))

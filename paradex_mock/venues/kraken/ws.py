@@ -1,0 +1,400 @@
+"""Kraken's WebSocket v2 at ``/kraken/v2``.
+
+On connect a ``status`` message; requests ``{"method": "subscribe" | "unsubscribe", "params":
+{"channel", "symbol": [...], ...}, "req_id"}`` are answered once per symbol with
+``{"method", "result": {...}, "success": true, "time_in", "time_out", "req_id"}`` (or
+``"success": false`` and an ``error`` text); ``{"method": "ping"}`` -> ``{"method": "pong"}``; a
+``{"channel": "heartbeat"}`` each second while subscribed.
+
+Channels (symbols as ``BTC/USD``): ``ticker`` (snapshot, then an update on each trade, or on each
+best bid/offer change with ``event_trigger: "bbo"``), ``trade`` (the trades the server has seen,
+then each trade), ``book`` (``depth`` 10, 25, 100, 500 or 1000: a snapshot, then updates with the
+levels that changed within that depth, a level that left the book as ``qty`` 0, and Kraken's
+CRC32 ``checksum`` of the top ten levels after the update), ``ohlc`` (``interval`` in minutes: the
+open candle, then its updates as trades print). Messages are ``{"channel", "type": "snapshot" |
+"update", "data": [...]}``.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict, deque
+from http import HTTPStatus
+from typing import Dict, Optional, Set
+
+from ...ws.market import OpenCandles, Throttle
+from . import views
+from .markets import VENUE
+
+CHANNELS = ("ticker", "trade", "book", "ohlc")
+DEPTHS = (10, 25, 100, 500, 1000)
+TRADES_KEPT = 50              # the trade channel's snapshot: the last 50 trades
+_CONNECTION_IDS = itertools.count(1)
+
+
+class WsError(Exception):
+    def __init__(self, text: str, symbol: Optional[str] = None):
+        super().__init__(text)
+        self.text, self.symbol = text, symbol
+
+
+class Channel:
+    __slots__ = ("name", "kind", "market", "symbol", "depth", "minutes", "trigger", "snapshot", "private")
+
+    def __init__(self, name, kind, market, symbol, depth=0, minutes=0, trigger="trades", snapshot=True):
+        self.name, self.kind, self.market, self.symbol = name, kind, market, symbol
+        self.depth, self.minutes, self.trigger, self.snapshot, self.private = depth, minutes, trigger, snapshot, False
+
+
+class Sub:
+    __slots__ = ("conn", "channel", "account")
+
+    def __init__(self, conn, channel):
+        self.conn, self.channel, self.account = conn, channel, None
+
+
+def _frame(name: str, data) -> str:
+    return views.dumps(data)
+
+
+class BookFeed:
+    """One market at one depth: what the subscribers hold (the top ``depth`` levels as last sent)
+    and the update that brings them to the book now."""
+
+    def __init__(self, feed: "KrakenFeed", market: str, depth: int):
+        self.feed, self.market, self.depth = feed, market, depth
+        self.subs: Set[Sub] = set()
+        self.sent = self._top()
+        self.throttle = Throttle(0.0, self.emit)      # every change of one exchange step in one message
+
+    def _top(self):
+        book = self.feed.hub.books.get(self.market)
+        if book is None:
+            return (), ()
+        return tuple(book.bids[: self.depth]), tuple(book.asks[: self.depth])
+
+    def emit(self) -> None:
+        now = self._top()
+        if now == self.sent:
+            return
+        book = self.feed.hub.books.get(self.market)
+        changes = []
+        for side in (0, 1):
+            old, new = dict(self.sent[side]), dict(now[side])
+            full = dict(book.bids if side == 0 else book.asks)
+            rows = [(p, q) for p, q in now[side] if old.get(p) != q]
+            # a level that left the book goes out as qty 0; one only pushed below the depth does not
+            # (the subscriber truncates its book to the depth)
+            rows += [(p, views.ZERO) for p in old if p not in new and p not in full]
+            changes.append(sorted(rows, reverse=(side == 0)))
+        self.sent = now
+        if not self.subs:
+            return
+        spec, symbol = self.feed.spec(self.market), self.feed.symbol(self.market)
+        data = {"symbol": symbol, "bids": views.ws_levels(spec, changes[0]), "asks": views.ws_levels(spec, changes[1]),
+                "checksum": views.checksum(spec, now[0], now[1]), "timestamp": views.rfc3339(self.feed.hub.now_ms)}
+        self.feed.send(self.subs, {"channel": "book", "type": "update", "data": [data]})
+
+    def snapshot(self) -> dict:
+        spec, symbol = self.feed.spec(self.market), self.feed.symbol(self.market)
+        bids, asks = self.sent
+        data = {"symbol": symbol, "bids": views.ws_levels(spec, bids), "asks": views.ws_levels(spec, asks),
+                "checksum": views.checksum(spec, bids, asks), "timestamp": views.rfc3339(self.feed.hub.now_ms)}
+        return {"channel": "book", "type": "snapshot", "data": [data]}
+
+
+class KrakenFeed:
+    def __init__(self, hub):
+        self.hub = hub
+        self.candles = OpenCandles(hub)
+        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, minutes, trigger) -> subs
+        self.books: Dict[tuple, BookFeed] = {}
+        self.trades: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
+        self.best: Dict[str, tuple] = {}
+        self.specs: Dict[str, dict] = {}
+        self.subs: Set[Sub] = set()
+        self.conns: Set[object] = set()
+        self.beat_s = 0
+        hub.feeds.append(self)
+
+    def spec(self, market: str) -> Optional[dict]:
+        """The pair's AssetPairs entry: listed in this process (markets.SPECS), or read from the
+        fixtures by a WS server in a process of its own."""
+        from . import markets
+        s = markets.SPECS.get(market)
+        if s is None and not self.specs:
+            from ...config import Config
+            self.specs = {d.market.symbol: d.market.spec for d in markets.load(Config().fixtures_dir)}
+        return s or self.specs.get(market)
+
+    def known(self) -> Dict[str, str]:
+        out = {}
+        for m in self.hub.markets_of(VENUE):
+            s = self.spec(m)
+            if s is not None:
+                out[s["ws_v2"]] = m
+        return out
+
+    def symbol(self, market: str) -> str:
+        return self.spec(market)["ws_v2"]
+
+    def send(self, subs, data) -> None:
+        self.hub.deliver(subs, data, _frame)
+
+    # ------------------------------------------------------------------ events in
+    def on_snapshot(self) -> None:
+        self.candles.load()
+
+    def on_event(self, ev: dict) -> None:
+        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
+        if kind == "tick":
+            self.candles.tick(self.hub.now_ms)
+            s = self.hub.now_ms // 1000
+            if s != self.beat_s:
+                self.beat_s = s
+                beat = views.dumps({"channel": "heartbeat"})
+                for conn in list(self.conns):
+                    if conn.subs:
+                        conn.push(beat)
+            return
+        if kind == "reset":
+            self.candles.load()
+            self.trades.clear()
+            return
+        if market is None or self.hub.venue_of.get(market) != VENUE:
+            return
+        if kind == "trade":
+            self.candles.trade(data)
+            self.trades[market].append(data)
+            spec, symbol = self.spec(market), self.symbol(market)
+            subs = self.index.get(("trade", market, 0, ""))
+            if subs:
+                self.send(subs, {"channel": "trade", "type": "update", "data": [views.ws_trade(spec, symbol, data)]})
+            for (k, m, minutes, _), subs in list(self.index.items()):
+                if k == "ohlc" and m == market and subs:
+                    row = self.candles.row(market, views.WS_WIDTHS[minutes])
+                    self.send(subs, {"channel": "ohlc", "type": "update", "timestamp": views.rfc3339(self.hub.now_ms, 9),
+                                     "data": [views.ws_ohlc(spec, symbol, minutes, row)]})
+        elif kind == "book":
+            for (m, _), f in self.books.items():
+                if m == market:
+                    f.throttle.poke()
+            top = (data.bids[:1], data.asks[:1])
+            if self.best.get(market) != top:
+                self.best[market] = top
+                self._ticker(market, "bbo")
+        elif kind == "summary":
+            self._ticker(market, "trades")
+
+    def _ticker(self, market: str, trigger: str) -> None:
+        subs = self.index.get(("ticker", market, 0, trigger))
+        if not subs or market not in self.hub.stats:
+            return
+        if trigger == "trades":
+            # an update per trade: the summary that follows a print
+            last = self.hub.last_trade.get(market, 0)
+            if self.best.get(("t", market)) == last:
+                return
+            self.best[("t", market)] = last
+        self.send(subs, self.ticker_msg(market, "update"))
+
+    def ticker_msg(self, market: str, type_: str) -> dict:
+        data = views.ws_ticker(self.spec(market), self.symbol(market), self.hub.stats[market], self.hub.books.get(market))
+        return {"channel": "ticker", "type": type_, "data": [data]}
+
+    # ------------------------------------------------------------------ subscribers
+    def first(self, ch: Channel) -> Optional[dict]:
+        m = ch.market
+        if ch.kind == "book":
+            return self.books[(m, ch.depth)].snapshot()
+        if ch.kind == "ticker":
+            return self.ticker_msg(m, "snapshot") if m in self.hub.stats else None
+        if ch.kind == "trade":
+            spec, symbol = self.spec(m), self.symbol(m)
+            trades = list(self.trades.get(m, ()))
+            if not trades:
+                return None
+            return {"channel": "trade", "type": "snapshot", "data": [views.ws_trade(spec, symbol, t) for t in trades]}
+        if ch.kind == "ohlc":
+            row = self.candles.row(m, views.WS_WIDTHS[ch.minutes])
+            if row is None:
+                return None
+            return {"channel": "ohlc", "type": "snapshot", "timestamp": views.rfc3339(self.hub.now_ms, 9),
+                    "data": [views.ws_ohlc(self.spec(m), self.symbol(m), ch.minutes, row)]}
+        return None
+
+    def add(self, conn, ch: Channel) -> Sub:
+        sub = Sub(conn, ch)
+        self.subs.add(sub)
+        if ch.kind == "book":
+            k = (ch.market, ch.depth)
+            f = self.books.get(k)
+            if f is None:
+                f = self.books[k] = BookFeed(self, ch.market, ch.depth)
+            else:
+                f.emit()        # bring the others up to now, so the new snapshot and the next update agree
+            f.subs.add(sub)
+        else:
+            trig = ch.trigger if ch.kind == "ticker" else ""
+            self.index[(ch.kind, ch.market, ch.minutes, trig)].add(sub)
+        return sub
+
+    def remove(self, sub: Sub) -> None:
+        self.subs.discard(sub)
+        ch = sub.channel
+        if ch.kind == "book":
+            k = (ch.market, ch.depth)
+            f = self.books.get(k)
+            if f is not None:
+                f.subs.discard(sub)
+                if not f.subs:
+                    f.throttle.close()
+                    del self.books[k]
+        else:
+            trig = ch.trigger if ch.kind == "ticker" else ""
+            subs = self.index.get((ch.kind, ch.market, ch.minutes, trig))
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.index[(ch.kind, ch.market, ch.minutes, trig)]
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return sum(1 for s in self.subs if name is None or s.channel.name == name)
+
+    def close(self) -> None:
+        for f in self.books.values():
+            f.throttle.close()
+
+
+class KrakenWs:
+    def __init__(self, venue, ctx):
+        self.venue = venue
+        self.server = None
+        self.hub = ctx.hub
+        self.feed = KrakenFeed(ctx.hub)
+
+    def refuse(self, path: str, query: dict):
+        if path == self.venue.ws_root + "/v2":
+            return None
+        return HTTPStatus.NOT_FOUND, "unknown path: connect to /kraken/v2\n"
+
+    async def opened(self, conn) -> None:
+        self.feed.conns.add(conn)
+        conn.push(views.dumps({"channel": "status", "type": "update", "data": [
+            {"version": "2.0.10", "system": "online", "api_version": "v2", "connection_id": next(_CONNECTION_IDS)}]}))
+
+    def closed(self, conn, close_code) -> None:
+        self.feed.conns.discard(conn)
+
+    def _stamp(self, us_in: int) -> dict:
+        from ...ws.server import now_us
+        t_in = views.rfc3339(us_in // 1000)
+        return {"time_in": t_in, "time_out": views.rfc3339(now_us() // 1000)}
+
+    async def handle(self, conn, raw, us_in: int) -> None:
+        try:
+            msg = json.loads(raw)
+        except (ValueError, RecursionError):
+            conn.push(views.dumps(dict({"error": "Malformed request", "success": False}, **self._stamp(us_in))))
+            return
+        if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
+            conn.push(views.dumps(dict({"error": "Malformed request", "success": False}, **self._stamp(us_in))))
+            return
+        method, rid = msg["method"], msg.get("req_id")
+        base = {"method": method}
+
+        def answer(body: dict) -> None:
+            out = dict(base, **body)
+            out.update(self._stamp(us_in))
+            if rid is not None:
+                out["req_id"] = rid
+            conn.push(views.dumps(out))
+
+        if method == "ping":
+            base["method"] = "pong"
+            answer({})
+            return
+        if method not in ("subscribe", "unsubscribe"):
+            answer({"error": f"Method not found: {method}", "success": False})
+            return
+        params = msg.get("params")
+        if not isinstance(params, dict) or params.get("channel") not in CHANNELS:
+            channel = params.get("channel") if isinstance(params, dict) else None
+            answer({"error": "Channel not found" if isinstance(channel, str) else "Malformed request",
+                    "success": False})
+            return
+        channel = params["channel"]
+        symbols = params.get("symbol")
+        if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
+            answer({"error": "Malformed request: symbol must be a non-empty array of strings", "success": False})
+            return
+        try:
+            depth, minutes, trigger, snapshot = self._options(channel, params)
+        except WsError as e:
+            answer({"error": e.text, "success": False})
+            return
+        if not self.hub.ready.is_set():
+            answer({"error": "EService:Unavailable", "success": False})
+            return
+        known = self.feed.known()
+        for symbol in symbols:
+            market = known.get(symbol)
+            result = {"channel": channel, "symbol": symbol}
+            if channel == "book":
+                result.update(depth=depth, snapshot=snapshot)
+            elif channel == "ohlc":
+                result.update(interval=minutes, snapshot=snapshot)
+            elif channel == "ticker":
+                result.update(event_trigger=trigger, snapshot=snapshot)
+            else:
+                result.update(snapshot=snapshot)
+            if market is None:
+                answer({"error": f"Currency pair not supported {symbol}", "success": False, "symbol": symbol})
+                continue
+            name = f"{channel}:{symbol}:{depth or minutes or ''}:{trigger if channel == 'ticker' else ''}"
+            ch = Channel(name, channel, market, symbol, depth, minutes, trigger, snapshot)
+            if method == "subscribe":
+                if name in conn.subs:
+                    answer({"error": "Already subscribed", "success": False, "symbol": symbol})
+                    continue
+                conn.subs[name] = self.feed.add(conn, ch)
+                answer({"result": result, "success": True})
+                first = self.feed.first(ch) if snapshot or channel == "book" else None
+                if first is not None:
+                    conn.push(views.dumps(first))
+            else:
+                sub = conn.subs.pop(name, None)
+                if sub is None:
+                    answer({"error": "Subscription Not Found", "success": False, "symbol": symbol})
+                    continue
+                self.feed.remove(sub)
+                result.pop("snapshot", None)
+                answer({"result": result, "success": True})
+
+    @staticmethod
+    def _options(channel: str, params: dict):
+        depth = minutes = 0
+        trigger = "trades"
+        snapshot = params.get("snapshot", True)
+        if not isinstance(snapshot, bool):
+            raise WsError("Malformed request: snapshot must be a boolean")
+        if channel == "book":
+            depth = params.get("depth", 10)
+            if depth not in DEPTHS or isinstance(depth, bool):
+                raise WsError("Subscription depth not supported")
+        elif channel == "ohlc":
+            minutes = params.get("interval")
+            if minutes is None:
+                raise WsError("Subscription ohlc requires interval")
+            if isinstance(minutes, bool) or not isinstance(minutes, int):
+                raise WsError("Subscription ohlc interval must be an integer")
+            if minutes not in views.INTERVALS:
+                raise WsError("Subscription ohlc interval not supported")
+            if minutes not in views.WS_WIDTHS:
+                raise WsError("Subscription ohlc interval not supported by this mock (weekly and 15-day candles "
+                              "are served over REST only)")
+        elif channel == "ticker":
+            trigger = params.get("event_trigger", "trades")
+            if trigger not in ("trades", "bbo"):
+                raise WsError("Malformed request: event_trigger must be trades or bbo")
+        return depth, minutes, trigger, snapshot

@@ -1,0 +1,96 @@
+"""Behaviour behind the operations added for issue 14: TWAP child orders over the manual clock,
+deposits on the record, subkeys that trade and are revoked, API tokens that are revoked."""
+from decimal import Decimal
+
+from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.auth import StarkSigner
+from test_auth_rest import bearer, get_token, limit_body, new_app, now_ms, now_s
+from test_trading_support import BTC, trading_app
+
+D = Decimal
+
+
+def test_twap_slices_into_market_orders_every_30_seconds():
+    app = trading_app()
+    c = app.test_client()
+    ex = app.extensions["paradex_mock"].exchange
+    algo = c.post("/v1/algo/orders", json={"algo_type": "TWAP", "market": BTC, "side": "BUY", "size": "0.04",
+                                           "type": "MARKET", "duration_seconds": 120}).get_json()
+    assert algo["status"] == "OPEN" and algo["algo_type"] == "TWAP" and algo["size"] == "0.04"
+    acct = ex.accounts[DEMO_ACCOUNT]
+    assert len(acct.fills) == 1 and acct.fills[0].size == D("0.01")       # the first slice, at once
+    ex.advance(seconds=29)
+    assert len(acct.fills) == 1
+    ex.advance(seconds=1)
+    assert len(acct.fills) == 2
+    ex.advance(seconds=60)
+    got = c.get(f"/v1/algo/orders/{algo['id']}").get_json()
+    assert got["status"] == "CLOSED" and got["remaining_size"] == "0" and got["cancel_reason"] == ""
+    assert [f.size for f in acct.fills] == [D("0.01")] * 4
+    assert D(got["avg_fill_price"]) == (sum(f.price * f.size for f in acct.fills) / D("0.04")).quantize(D("1e-8"))
+    assert c.get("/v1/algo/orders").get_json()["results"] == []
+    assert [o["type"] for o in c.get("/v1/orders-history").get_json()["results"]] == ["MARKET"] * 4
+    # a cancelled TWAP places nothing more
+    algo = c.post("/v1/algo/orders", json={"algo_type": "TWAP", "market": BTC, "side": "SELL", "size": "0.02",
+                                           "type": "MARKET", "duration_seconds": 60}).get_json()
+    assert c.delete(f"/v1/algo/orders/{algo['id']}").status_code == 204
+    ex.advance(seconds=60)
+    assert len(acct.fills) == 5
+    assert c.get(f"/v1/algo/orders/{algo['id']}").get_json()["cancel_reason"] == "USER_CANCELED"
+    assert c.get("/v1/algo/orders/404").get_json()["error"] == "ALGO_ID_NOT_FOUND"
+
+
+def test_deposits_are_on_the_record():
+    app = trading_app()
+    c = app.test_client()
+    ex = app.extensions["paradex_mock"].exchange
+    ex.fund(DEMO_ACCOUNT, "250")
+    ex.fund(DEMO_ACCOUNT, "-50")
+    rows = c.get("/v1/transfers").get_json()["results"]
+    assert [(r["kind"], r["direction"], r["amount"]) for r in rows] == [
+        ("WITHDRAWAL", "OUT", "50"), ("DEPOSIT", "IN", "250"), ("DEPOSIT", "IN", "100000")]
+    assert all(r["status"] == "COMPLETED" and r["token"] == "USDC" for r in rows)
+
+
+def test_a_subkey_trades_for_its_account_until_revoked():
+    client = new_app(auth_mode="strict").test_client()
+    main = StarkSigner(0x5A5A5A5A0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234)
+    sub = StarkSigner(0x0C0C0C0C0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234)
+    sub.address = main.address               # the subkey signs for the main account
+    auth = bearer(get_token(client, main))
+    assert client.post("/v1/account/keys/subkeys", headers=auth,
+                       json={"name": "bot", "public_key": hex(sub.public_key)}).status_code == 201
+    # /auth signed by the subkey (paradex-py's ParadexSubkey names it in the path): the main account's JWT
+    sub_auth = bearer(get_token(client, sub, f"/v1/auth/{hex(sub.public_key)}"))
+    placed = client.post("/v1/orders", headers=sub_auth, json=sub.sign_order(limit_body(), now_ms(client)))
+    assert placed.status_code == 201 and placed.get_json()["account"] == main.address_hex
+    # only from its allowed CIDRs
+    client.put(f"/v1/account/keys/subkeys/{hex(sub.public_key)}/allowed-cidrs", headers=auth,
+               json={"allowed_cidrs": ["10.0.0.0/8"]})
+    ts = now_s(client)
+    resp = client.post(f"/v1/auth/{hex(sub.public_key)}", headers=sub.auth_headers(ts, ts + 180))
+    assert (resp.status_code, resp.get_json()["error"]) == (403, "IP_NOT_ALLOWED")
+    client.put(f"/v1/account/keys/subkeys/{hex(sub.public_key)}/allowed-cidrs", headers=auth,
+               json={"allowed_cidrs": []})
+    # revoked: neither its /auth nor its orders are accepted
+    assert client.delete(f"/v1/account/keys/subkeys/{hex(sub.public_key)}", headers=auth).get_json() == \
+        {"public_key": hex(sub.public_key)}
+    resp = client.post(f"/v1/auth/{hex(sub.public_key)}", headers=sub.auth_headers(now_s(client), now_s(client) + 180))
+    assert (resp.status_code, resp.get_json()["error"]) == (401, "INVALID_SUBKEY")
+    refused = client.post("/v1/orders", headers=auth, json=sub.sign_order(limit_body(price="49000"), now_ms(client)))
+    assert refused.get_json()["error"] == "INVALID_ORDER_SIGNATURE"
+    assert client.get(f"/v1/account/keys/subkeys/{hex(sub.public_key)}", headers=auth).get_json()["state"] == "revoked"
+
+
+def test_revoked_api_token_is_refused():
+    client = new_app(auth_mode="strict").test_client()
+    main = StarkSigner(0x5A5A5A5A0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234)
+    auth = bearer(get_token(client, main))
+    made = client.post("/v1/account/tokens", headers=auth,
+                       json={"name": "ro", "token_type": "read", "expiry_duration": 3600}).get_json()
+    token = bearer(made["token"])
+    assert client.get("/v1/balance", headers=token).status_code == 200
+    lookup = made["api_token"]["lookup_id"]
+    assert client.delete(f"/v1/account/tokens/{lookup}", headers=auth).get_json() == {"lookup_id": lookup}
+    assert client.get("/v1/balance", headers=token).status_code == 401
+    assert client.get("/v1/account/tokens", headers=auth).get_json()["results"][0]["revoked_at"] > 0
