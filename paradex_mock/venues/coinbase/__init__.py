@@ -73,6 +73,6 @@ class CoinbaseVenue(Venue):
         from .ws import CoinbaseWs
         return CoinbaseWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/coinbase" if ws_base else ""
-        return f"coinbase: REST {http_base}/coinbase/api/v3/brokerage{ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = "; WS /coinbase" if with_ws else ""
+        return f"coinbase: REST /coinbase/api/v3/brokerage (and /coinbase/v2){ws}"

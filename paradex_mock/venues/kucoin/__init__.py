@@ -89,6 +89,6 @@ class KucoinVenue(Venue):
         from .ws import KucoinWs
         return KucoinWs(self, ctx)
 
-    def describe(self, http_base: str, ws_base) -> str:
-        ws = f", WS {ws_base}/kucoin (via POST /kucoin/api/v1/bullet-public)" if ws_base else ""
-        return f"kucoin: REST {http_base}/kucoin/api{ws}"
+    def describe(self, with_ws: bool) -> str:
+        ws = "; WS /kucoin?token=... (endpoint and token from POST /kucoin/api/v1/bullet-public)" if with_ws else ""
+        return f"kucoin: REST /kucoin/api{ws}"
