@@ -219,6 +219,8 @@ class ExchangeType(str, Enum):
     OKX_PERPETUAL = "okx"              # the same venue: SPOT and SWAP share one root
     HYPERLIQUID_PERPETUAL = "hyperliquid"
     KRAKEN_SPOT = "kraken"
+    COINBASE_ADVANCED_TRADE = "coinbase"
+    KUCOIN_SPOT = "kucoin"
 
 
 class MockServer(MockParadex):

@@ -49,6 +49,7 @@ class MockState:
     controller: Any = None
     _verifier: Any = None
     book_cache: dict = field(default_factory=dict)   # GET /orderbook's JSON per book version (venues/paradex/public.py)
+    ws_port: Optional[int] = None    # the in-process WS server's port once it listens (a venue may name its URL)
 
     @property
     def jwt_verifier(self):

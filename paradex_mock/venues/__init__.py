@@ -14,6 +14,8 @@ REGISTRY: Dict[str, str] = {
     "okx": "paradex_mock.venues.okx:OkxVenue",
     "hyperliquid": "paradex_mock.venues.hyperliquid:HyperliquidVenue",
     "kraken": "paradex_mock.venues.kraken:KrakenVenue",
+    "coinbase": "paradex_mock.venues.coinbase:CoinbaseVenue",
+    "kucoin": "paradex_mock.venues.kucoin:KucoinVenue",
 }
 
 

@@ -460,7 +460,9 @@ def start_in_process(state, host: str, port: int, wsgi_app: Optional[Callable] =
                         source=source)
         return hub, source, _server(state.venues, ctx)
 
-    return WsHandle(build, host, port)
+    handle = WsHandle(build, host, port)
+    state.ws_port = handle.port     # where it listens, for venues whose REST names their WS URL
+    return handle
 
 
 def _remote_parts(cfg: config_mod.Config, upstream: str, auth_mode_override: Optional[str], **source_options):

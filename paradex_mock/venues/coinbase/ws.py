@@ -1,0 +1,313 @@
+"""Coinbase Advanced Trade market data over WebSocket at ``/coinbase`` (the venue's WS root).
+
+A client sends ``{"type": "subscribe", "product_ids": [...], "channel": NAME}`` (and
+``"unsubscribe"``); the server answers with the channel's snapshot, then a ``subscriptions``
+message listing everything the connection is subscribed to. Every message is
+``{"channel", "client_id": "", "timestamp", "sequence_num", "events": [...]}``, ``sequence_num``
+counting the connection's messages from 0, so a client sees a dropped message as a gap.
+
+Channels: ``heartbeats`` (one a second of the mock's clock, with a counter), ``candles`` (the
+five-minute candle of each product, every second it changed), ``market_trades`` (the last trades,
+then each trade), ``ticker`` (snapshot, then an update every second), ``ticker_batch`` (every five
+seconds), ``level2`` (sent on channel ``l2_data``: the whole book, then every level that changed,
+``new_quantity`` "0" for a level gone; a level added and removed between two messages goes out as
+"0"). Refusals are ``{"type": "error", "message": ...}``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict, deque
+from http import HTTPStatus
+from typing import Dict, Optional, Set
+
+from ...ws.market import OpenCandles, Throttle, book_diff
+from . import views
+from .markets import VENUE
+
+log = logging.getLogger("paradex_mock.ws")
+
+CHANNELS = ("heartbeats", "candles", "market_trades", "ticker", "ticker_batch", "level2", "status")
+PRODUCTLESS = ("heartbeats", "status")
+L2_RATE_S = 0.05              # level2 updates: at most one message per product every 50 ms
+TRADES_KEPT = 50              # market_trades' snapshot
+CANDLE_WIDTH = "5m"           # the candles channel is five-minute candles
+TICKER_BATCH_MS = 5000
+
+
+class Channel:
+    __slots__ = ("name", "kind", "market", "product", "private")
+
+    def __init__(self, kind: str, market: Optional[str], product: str):
+        self.kind, self.market, self.product, self.private = kind, market, product, False
+        self.name = f"{kind}:{product}" if product else kind
+
+
+class Sub:
+    __slots__ = ("conn", "channel", "account")
+
+    def __init__(self, conn, channel: Channel):
+        self.conn, self.channel, self.account = conn, channel, None
+
+
+class L2Feed:
+    """The level2 updates of one product: every book change since the last message, folded."""
+
+    def __init__(self, feed: "CoinbaseFeed", market: str):
+        self.feed, self.market = feed, market
+        self.subs: Set[Sub] = set()
+        book = feed.hub.books.get(market)
+        self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
+        self.seen = book.seq_no if book else 0
+        self.pending = ({}, {})
+        self.throttle = Throttle(L2_RATE_S, self.emit)
+
+    def absorb(self, book) -> None:
+        if book.seq_no <= self.seen:
+            return
+        for side, old, new in ((0, self.levels[0], book.bids), (1, self.levels[1], book.asks)):
+            for p, q in book_diff(old, list(new)):
+                self.pending[side][p] = q
+        self.levels, self.seen = (list(book.bids), list(book.asks)), book.seq_no
+        self.throttle.poke()
+
+    def snapshot(self) -> dict:
+        return {"type": "snapshot", "product_id": self.feed.name_of(self.market),
+                "updates": views.l2_updates(self.levels[0], self.levels[1], views.iso(self.feed.hub.now_ms))}
+
+    def emit(self) -> None:
+        if not (self.pending[0] or self.pending[1]) or not self.subs:
+            self.pending = ({}, {})
+            return
+        bids = sorted(self.pending[0].items(), reverse=True)
+        asks = sorted(self.pending[1].items())
+        self.pending = ({}, {})
+        event = {"type": "update", "product_id": self.feed.name_of(self.market),
+                 "updates": views.l2_updates(bids, asks, views.iso(self.feed.hub.now_ms))}
+        self.feed.send(self.subs, "l2_data", [event])
+
+
+class CoinbaseFeed:
+    def __init__(self, hub):
+        self.hub = hub
+        self.candles = OpenCandles(hub)
+        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)     # (kind, market) -> subs
+        self.l2: Dict[str, L2Feed] = {}
+        self.recent: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
+        self.sent_candle: Dict[str, list] = {}
+        self.last_second = 0
+        self.heartbeat_counter = 0
+        self.last_batch_ms = 0
+        self.subs: Set[Sub] = set()
+        hub.feeds.append(self)
+
+    # ------------------------------------------------------------------ names
+    def known(self) -> Dict[str, str]:
+        return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
+
+    def name_of(self, market: str) -> str:
+        return market.split(":", 1)[1]
+
+    def frame(self, conn, channel: str, events: list) -> str:
+        n = getattr(conn, "cb_sequence", 0)
+        conn.cb_sequence = n + 1
+        return json.dumps({"channel": channel, "client_id": "", "timestamp": views.iso(self.hub.now_ms),
+                           "sequence_num": n, "events": events}, separators=(",", ":"))
+
+    def send(self, subs, channel: str, events: list) -> None:
+        """Through the hub (WS faults apply); each connection numbers its own messages."""
+        for sub in list(subs):
+            self.hub.deliver([sub], events, lambda name, data, conn=sub.conn: self.frame(conn, channel, data))
+
+    # ------------------------------------------------------------------ events in
+    def on_snapshot(self) -> None:
+        self.candles.load()
+
+    def on_event(self, ev: dict) -> None:
+        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
+        if kind == "tick":
+            self.candles.tick(self.hub.now_ms)
+            self._on_tick()
+            return
+        if kind == "reset":
+            self.candles.load()
+            self.recent.clear()
+            return
+        if market is None or self.hub.venue_of.get(market) != VENUE:
+            return
+        if kind == "trade":
+            self.candles.trade(data)
+            self.recent[market].append(data)
+            subs = self.index.get(("market_trades", market))
+            if subs:
+                self.send(subs, "market_trades", [{"type": "update", "trades": [views.trade(self.name_of(market), data)]}])
+        elif kind == "book":
+            f = self.l2.get(market)
+            if f is not None:
+                f.absorb(data)
+        elif kind == "summary":
+            subs = self.index.get(("ticker", market))
+            if subs:
+                self.send(subs, "ticker", [{"type": "update", "tickers": [views.ws_ticker(self.name_of(market), data)]}])
+
+    def _on_tick(self) -> None:
+        now = self.hub.now_ms
+        second = now // 1000
+        if second == self.last_second:
+            return
+        self.last_second = second
+        subs = self.index.get(("heartbeats", None))
+        self.heartbeat_counter += 1
+        if subs:
+            t = views.iso(now)
+            self.send(subs, "heartbeats", [{"current_time": t[:10] + " " + t[11:-1] + " +0000 UTC",
+                                            "heartbeat_counter": self.heartbeat_counter}])
+        for (kind, market), subs in list(self.index.items()):
+            if kind == "candles" and subs:
+                row = self.candles.row(market, CANDLE_WIDTH)
+                if row is not None and row != self.sent_candle.get(market):
+                    self.sent_candle[market] = list(row)
+                    self.send(subs, "candles", [{"type": "update", "candles": [views.ws_candle(self.name_of(market), row)]}])
+        if now - self.last_batch_ms >= TICKER_BATCH_MS:
+            self.last_batch_ms = now
+            for (kind, market), subs in list(self.index.items()):
+                if kind == "ticker_batch" and subs and market in self.hub.stats:
+                    self.send(subs, "ticker_batch", [{"type": "update", "tickers": [
+                        views.ws_ticker(self.name_of(market), self.hub.stats[market])]}])
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self, conn, ch: Channel) -> Optional[str]:
+        m = ch.market
+        name = ch.product
+        if ch.kind == "level2":
+            f = self.l2.get(m)
+            return self.frame(conn, "l2_data", [f.snapshot()]) if f else None
+        if ch.kind == "market_trades":
+            trades = [views.trade(name, t) for t in reversed(self.recent.get(m, ()))]
+            return self.frame(conn, "market_trades", [{"type": "snapshot", "trades": trades}])
+        if ch.kind in ("ticker", "ticker_batch") and m in self.hub.stats:
+            return self.frame(conn, ch.kind, [{"type": "snapshot", "tickers": [views.ws_ticker(name, self.hub.stats[m])]}])
+        if ch.kind == "candles":
+            row = self.candles.row(m, CANDLE_WIDTH)
+            if row is not None:
+                return self.frame(conn, "candles", [{"type": "snapshot", "candles": [views.ws_candle(name, row)]}])
+        return None
+
+    # ------------------------------------------------------------------ subscribers
+    def add(self, conn, channel: Channel, account=None) -> Sub:
+        sub = Sub(conn, channel)
+        self.subs.add(sub)
+        if channel.kind == "level2":
+            f = self.l2.get(channel.market)
+            if f is None:
+                f = self.l2[channel.market] = L2Feed(self, channel.market)
+            f.subs.add(sub)
+        else:
+            self.index[(channel.kind, channel.market)].add(sub)
+        return sub
+
+    def remove(self, sub: Sub) -> None:
+        self.subs.discard(sub)
+        ch = sub.channel
+        if ch.kind == "level2":
+            f = self.l2.get(ch.market)
+            if f is not None:
+                f.subs.discard(sub)
+                if not f.subs:
+                    f.throttle.close()
+                    del self.l2[ch.market]
+        else:
+            subs = self.index.get((ch.kind, ch.market))
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self.index[(ch.kind, ch.market)]
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return sum(1 for s in self.subs if name is None or s.channel.name == name)
+
+    def close(self) -> None:
+        for f in self.l2.values():
+            f.throttle.close()
+
+
+class CoinbaseWs:
+    def __init__(self, venue, ctx):
+        self.venue = venue
+        self.server = None
+        self.hub = ctx.hub
+        self.feed = CoinbaseFeed(ctx.hub)
+
+    def refuse(self, path: str, query: dict):
+        if path.rstrip("/") == self.venue.ws_root:
+            return None
+        return HTTPStatus.NOT_FOUND, "unknown path: connect to /coinbase\n"
+
+    async def opened(self, conn) -> None:
+        conn.cb_sequence = 0
+
+    def closed(self, conn, close_code) -> None:
+        pass
+
+    def _error(self, conn, message: str) -> None:
+        conn.push(json.dumps({"type": "error", "message": message}, separators=(",", ":")))
+
+    async def handle(self, conn, raw, us_in: int) -> None:
+        try:
+            msg = json.loads(raw)
+        except (ValueError, RecursionError):
+            return self._error(conn, "failure to parse message: invalid JSON")
+        if not isinstance(msg, dict):
+            return self._error(conn, "failure to parse message: expected an object")
+        mtype = msg.get("type")
+        if mtype not in ("subscribe", "unsubscribe"):
+            return self._error(conn, f"unknown message type {mtype!r}: expected subscribe or unsubscribe")
+        channel = msg.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return self._error(conn, "channel is required")
+        if channel == "user" or channel == "futures_balance_summary":
+            return self._error(conn, "authentication failure")
+        if channel not in CHANNELS:
+            return self._error(conn, f"Failed to subscribe: unknown channel {channel!r}")
+        ids = msg.get("product_ids", [])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return self._error(conn, "product_ids must be a list of strings")
+        if not self.hub.ready.is_set():
+            import asyncio
+            try:
+                await asyncio.wait_for(self.hub.ready.wait(), 10)
+            except asyncio.TimeoutError:
+                return self._error(conn, "the exchange is unreachable")
+        known = self.feed.known()
+        if channel in PRODUCTLESS:
+            targets = [(None, "")]
+        else:
+            if not ids:
+                return self._error(conn, "Failed to subscribe: product_ids is required")
+            bad = [i for i in ids if i not in known]
+            if bad:
+                return self._error(conn, f"Failed to subscribe: invalid product_id {bad[0]!r}")
+            targets = [(known[i], i) for i in dict.fromkeys(ids)]
+        for market, product in targets:
+            ch = Channel(channel, market, product)
+            if mtype == "subscribe":
+                if ch.name in conn.subs or conn.closing:
+                    continue
+                conn.subs[ch.name] = self.feed.add(conn, ch)
+                snap = self.feed.snapshot(conn, ch)
+                if snap is not None:
+                    conn.push(snap)
+            else:
+                sub = conn.subs.pop(ch.name, None)
+                if sub is not None:
+                    self.feed.remove(sub)
+        conn.push(self.feed.frame(conn, "subscriptions", [{"subscriptions": self._listing(conn)}]))
+
+    def _listing(self, conn) -> dict:
+        out: Dict[str, list] = {}
+        for sub in conn.subs.values():
+            ch = sub.channel
+            out.setdefault(ch.kind, [])
+            if ch.product:
+                out[ch.kind].append(ch.product)
+        return out
