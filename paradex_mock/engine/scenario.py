@@ -1,6 +1,6 @@
 """Market scenarios: the test author directs a market on the exchange clock.
 
-A scenario is, per market (engine key: ``BTC-USD-PERP``, ``binance:BTCUSDT``...), a list of
+A scenario is, per market (engine key: ``BTC-USD-PERP``, ``<venue>:<symbol>``...), a list of
 segments that follow one another from the scenario's start::
 
     {"start_ms": 1767225600000,                      # optional; default: now when installed
@@ -203,7 +203,7 @@ def _parse_replay(where: str, d: dict, seg: Segment) -> None:
 
 
 def parse_candles(where: str, rows: list) -> List[Candle]:
-    """Rows ``[timestamp, open, high, low, close, volume, ...]`` (Binance's kline rows qualify:
+    """Rows ``[timestamp, open, high, low, close, volume, ...]`` (the common exchange kline rows qualify:
     the extra columns are ignored) or objects with those keys. Timestamps in ms (or s: below 1e11)."""
     if not rows:
         raise ScenarioError(f"{where}: no candles")
@@ -238,7 +238,7 @@ def parse_candles(where: str, rows: list) -> List[Candle]:
 
 def read_candle_file(path: str, where: str = "replay") -> list:
     """Rows of a CSV (``timestamp,open,high,low,close,volume``; a header line is skipped) or a
-    JSON file (a list of rows or objects, e.g. Binance's klines answer)."""
+    JSON file (a list of rows or objects, e.g. an exchange's klines answer)."""
     p = Path(path)
     if not p.is_file():
         raise ScenarioError(f"{where}: file {path[:200]} does not exist")
