@@ -58,7 +58,7 @@ _HELP = {
     "host": "interface to bind (default 127.0.0.1)",
     "http_port": "REST port (default 8080)",
     "ws_port": "WebSocket port (default 8081)",
-    "fixtures_dir": "folder with markets.json, simulation.json, system_config.json",
+    "fixtures_dir": "folder with markets.json, simulation.json, system_config.json (Paradex) and a folder per venue",
     "seed": "seed of the one random source: same seed, same market data",
     "tick_interval": "seconds between market-data ticks (default 1.0, min 0.05)",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
