@@ -1,4 +1,4 @@
-"""order.* over the WebSocket: carried out as the REST requests they stand for (ws/orders.py),
+"""order.* over the WebSocket: carried out as the REST requests they stand for (venues/paradex/ws/orders.py),
 in the single-process server and in the separate ws_server.py."""
 import asyncio
 import time

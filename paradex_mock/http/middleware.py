@@ -154,7 +154,7 @@ class RequestHooks:
                 "latency_ms": seen[1],
                 "faults": faults,
                 "ip": environ.get("REMOTE_ADDR"),
-                "via": "ws" if environ.get("HTTP_X_PARADEX_MOCK_VIA") == "ws" else "http",   # ws/orders.py
+                "via": "ws" if environ.get("HTTP_X_PARADEX_MOCK_VIA") == "ws" else "http",   # ws/rest.py
             })
         # journal first, then cut: a client that reconnects at once is journaled after this one
         if drop or lost_reply:
