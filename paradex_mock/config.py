@@ -25,6 +25,7 @@ class Config:
     fixtures_dir: str = str(DEFAULT_FIXTURES)
     seed: int = 42
     tick_interval: float = 1.0          # seconds of clock time between market-data ticks
+    fast_forward_step: float = 60.0     # clock/advance beyond 10 minutes steps this long (0: never)
     log_level: str = "INFO"
     clock: str = "real"                 # "real" or "manual" (nothing moves unless told)
     start_time_ms: Optional[int] = None  # manual clock start; default: wall clock at start
@@ -61,6 +62,8 @@ _HELP = {
     "fixtures_dir": "folder with markets.json, simulation.json, system_config.json (Paradex) and a folder per venue",
     "seed": "seed of the one random source: same seed, same market data",
     "tick_interval": "seconds between market-data ticks (default 1.0, min 0.05)",
+    "fast_forward_step": "a manual clock advanced more than 10 minutes at once steps this many seconds at a time "
+                         "(default 60; 0: tick by tick)",
     "log_level": "DEBUG, INFO, WARNING, ERROR",
     "clock": "'real' (wall clock) or 'manual' (time moves only via the control API)",
     "start_time_ms": "manual clock start, unix ms (default: the wall clock at start; fix it, "
@@ -225,6 +228,8 @@ def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> N
         problems.append("control must be 'on', 'loopback' or 'off'")
     if cfg.tick_interval < 0.05:
         problems.append("tick_interval must be at least 0.05 s")
+    if not 0 <= cfg.fast_forward_step <= 3600:
+        problems.append("fast_forward_step must be from 0 to 3600 s")
     if not Path(cfg.fixtures_dir, "markets.json").is_file():
         problems.append(f"no markets.json in fixtures dir {cfg.fixtures_dir}")
     from . import venues

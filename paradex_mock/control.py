@@ -13,7 +13,7 @@ from typing import Optional
 
 from .engine import snapshot as snapshot_mod
 from .engine.errors import ExchangeError, invalid, short
-from .engine.exchange import normalize_address
+from .engine.exchange import FAST_FORWARD_AFTER_S, normalize_address
 from .engine.numbers import fmt, to_decimal
 from .engine.scenario import Scenario, ScenarioError, load_file as load_scenario_file
 from .faults import FaultError
@@ -253,6 +253,9 @@ class Controller:
                 if not s >= 0:
                     raise ValueError
                 n = s / ex.config.tick_interval
+                ff = ex.config.fast_forward_step
+                if s > FAST_FORWARD_AFTER_S and ff > ex.config.tick_interval:
+                    n = s / ff          # a fast-forward: its steps are what it runs
         except (TypeError, ValueError, OverflowError):
             raise _bad("seconds and ticks must be non-negative numbers") from None
         if n > MAX_ADVANCE_TICKS or (s if s is not None else n * ex.config.tick_interval) > MAX_ADVANCE_S:

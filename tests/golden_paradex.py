@@ -57,7 +57,7 @@ def record() -> dict:
                                                     "size": "0.2", "price": str(round(float(bbo["ask"]) * 1.001, 1))})
                     mock.advance(seconds=30)
                     mock.set_price("BTC-USD-PERP", round(float(bbo["ask"]) * 1.003, 1))
-                    mock.advance(seconds=3700)
+                    mock.advance(ticks=3700)      # tick by tick (a longer move in seconds fast-forwards)
                 await loop.run_in_executor(None, act)
                 await asyncio.sleep(1.0)
                 frames = []

@@ -12,6 +12,7 @@ month on the 1st (the calendar grid the venues use).
 from __future__ import annotations
 
 import bisect
+import collections
 import calendar
 import datetime as _dt
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class Candles:
         self.keep_ms = keep_ms
         self.minutes: List[int] = []                 # ascending bucket starts (ms)
         self.data: Dict[int, list] = {}              # start -> row (see the module docstring)
+        self.version = 0                             # moves when buckets change other than at the end
 
     def add(self, ts_ms: int, price: Decimal, size: Decimal, taker_buy: bool = False) -> None:
         b = ts_ms - ts_ms % self.width
@@ -121,6 +123,7 @@ class Candles:
                     self._trim(b - self.keep_ms)     # in batches: a trim per bucket is a list shift
             else:
                 bisect.insort(self.minutes, b)
+                self.version += 1            # a bucket before the last: windows over it start over
         else:
             if price > c[H]:
                 c[H] = price
@@ -137,6 +140,7 @@ class Candles:
                     c[TBQV] += q
 
     def _trim(self, before: int) -> None:
+        self.version += 1
         i = bisect.bisect_left(self.minutes, before)
         for b in self.minutes[:i]:
             del self.data[b]
@@ -201,3 +205,68 @@ def _fill(out: list, interval: Interval, prev: list, until: int, first: int) -> 
     while t < until:
         out.append([t, [close, close, close, close, ZERO, ZERO, 0, ZERO, ZERO]])
         t = interval.next(t)
+
+
+class RollingWindow:
+    """Open, high, low, base and quote volume and trade count of the closed buckets of a series
+    in [current - span, current) (``current``: the bucket that holds now), kept as sums and
+    monotonic queues: each call adds the
+    buckets closed since the last and drops those that left, instead of re-summing a day.
+    Closed buckets do not change (trades print at the exchange's now); a series whose buckets
+    changed otherwise (``Candles.version``) is summed afresh."""
+
+    def __init__(self, series: "Candles", span_ms: int):
+        self.series = series
+        self.version = series.version
+        self.span = span_ms
+        self.upto = None                    # the current bucket when last moved (exclusive end)
+        self.next = 0                       # index in series.minutes of the next bucket to take
+        self.buckets: collections.deque = collections.deque()
+        self.highs: collections.deque = collections.deque()     # (bucket, high), highs falling
+        self.lows: collections.deque = collections.deque()      # (bucket, low), lows rising
+        self.base = self.quote = Decimal(0)
+        self.trades = 0
+
+    def valid(self, series: "Candles", current: int) -> bool:
+        return series is self.series and series.version == self.version and \
+            (self.upto is None or current >= self.upto)
+
+    def move(self, current: int) -> None:
+        """Take the buckets before ``current``; drop those before ``current - span``."""
+        minutes, data = self.series.minutes, self.series.data
+        lo = current - self.span
+        i = self.next
+        while i < len(minutes) and minutes[i] < current:
+            b = minutes[i]
+            i += 1
+            if b < lo:
+                continue
+            r = data[b]
+            self.buckets.append(b)
+            self.base += r[V]
+            self.quote += r[V] * r[C]
+            self.trades += r[N]
+            while self.highs and self.highs[-1][1] <= r[H]:
+                self.highs.pop()
+            self.highs.append((b, r[H]))
+            while self.lows and self.lows[-1][1] >= r[L]:
+                self.lows.pop()
+            self.lows.append((b, r[L]))
+        self.next = i
+        self.upto = current
+        while self.buckets and self.buckets[0] < lo:
+            b = self.buckets.popleft()
+            r = data[b]
+            self.base -= r[V]
+            self.quote -= r[V] * r[C]
+            self.trades -= r[N]
+            if self.highs[0][0] == b:
+                self.highs.popleft()
+            if self.lows[0][0] == b:
+                self.lows.popleft()
+
+    def high(self):
+        return self.highs[0][1] if self.highs else None
+
+    def low(self):
+        return self.lows[0][1] if self.lows else None

@@ -66,6 +66,7 @@ class MarketDef:
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
 TRADES_KEPT = 200_000             # per market; older trades are dropped (candles stay)
+FAST_FORWARD_AFTER_S = 600        # advance(seconds=...) beyond this steps fast_forward_step at a time
 # Realized PnL and funding are rounded to this before they touch a balance. Average entry prices
 # and the funding index are quotients with up to 40 digits; summed into a balance unrounded, the
 # balance would drift from the sum of the fills' own amounts in the last digit.
@@ -1063,63 +1064,84 @@ class Exchange:
         """Advance the market by the time since the last tick: prices, quotes, synthetic trades,
         stops, funding. Called by the ticker thread (real clock) or by advance() (manual)."""
         with self.lock:
-            now = self.clock.now_ms()
-            dt_s = max(0.0, (now - self.last_tick_ms) / 1000.0)
-            self.last_tick_ms = now
-            scenario = self.scenario
-            for sym, st in self.states.items():
-                seg = None
-                if scenario is not None and not st.frozen:    # a price held by set_price wins
-                    seg, passed = scenario.current(sym, now)
-                    for old in passed:
-                        self._finish_segment(sym, old, now)
-                    if seg is not None and seg.anchor is None:
-                        seg.anchor = st.index_price
+            self._step(lean=frozenset())
+
+    def _step(self, lean) -> None:
+        """One tick. ``lean``: markets a fast-forward step may move without their books (no
+        client order, stop or TWAP there): their quotes are not re-laid and the flow prints at
+        the touch the ladder would quote; the step's feeds (summary, funding data, tick) are
+        left to the fast-forward's last step, an ordinary tick."""
+        now = self.clock.now_ms()
+        dt_s = max(0.0, (now - self.last_tick_ms) / 1000.0)
+        self.last_tick_ms = now
+        scenario = self.scenario
+        for sym, st in self.states.items():
+            seg = None
+            if scenario is not None and not st.frozen:    # a price held by set_price wins
+                seg, passed = scenario.current(sym, now)
+                for old in passed:
+                    self._finish_segment(sym, old, now, sym not in lean)
+                if seg is not None and seg.anchor is None:
+                    seg.anchor = st.index_price
+            if seg is None:
+                st.step_price(st.rng, dt_s)
+            else:
+                st.step_price(st.rng, dt_s, seg, now)
+            st.sample_prices(now)
+            if st.market.is_perpetual:
+                st.update_funding_rate()
+                period_ms = st.market.funding_period_hours * 3600 * 1000
+                st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
+                last_row = st.funding_history[-1].created_at if st.funding_history else 0
+                if now - last_row >= FUNDING_DATA_EVERY_MS:
+                    st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
+            volume = st.volume_factor(now) if st.params.realistic else 1.0
+            if seg is not None and seg.kind == "halt":
+                pass                                   # the book frozen, no synthetic trades
+            elif seg is not None and seg.kind in PATH_KINDS:
+                self._path_prints(sym, seg, dt_s, now, requote=sym not in lean)
+            elif sym in lean:
+                self._lean_flow(sym, dt_s, now, volume if seg is None else seg.volume * volume)
+            else:
+                self._requote(sym, now)
                 if seg is None:
-                    st.step_price(st.rng, dt_s)
+                    self._synthetic_flow(sym, dt_s, now, volume)
                 else:
-                    st.step_price(st.rng, dt_s, seg, now)
-                st.sample_prices(now)
-                if st.market.is_perpetual:
-                    st.update_funding_rate()
-                    period_ms = st.market.funding_period_hours * 3600 * 1000
-                    st.funding_index += st.funding_rate * st.mark_price * Decimal(int(dt_s * 1000)) / period_ms
-                    last_row = st.funding_history[-1].created_at if st.funding_history else 0
-                    if now - last_row >= FUNDING_DATA_EVERY_MS:
-                        st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
-                if seg is None:
-                    self._requote(sym, now)
-                    self._synthetic_flow(sym, dt_s, now, st.volume_factor(now) if st.params.realistic else 1.0)
-                elif seg.kind == "halt":
-                    pass                                   # the book frozen, no synthetic trades
-                elif seg.kind in PATH_KINDS:
-                    self._path_prints(sym, seg, dt_s, now)
-                else:
-                    self._requote(sym, now)
-                    self._synthetic_flow(sym, dt_s, now, seg.volume * (st.volume_factor(now) if st.params.realistic else 1.0))
-                self._check_triggers(sym, now)
-            if self.system_state == "ok":
-                self._run_algos(now)
-            if now >= self.next_funding_ms:
-                self._pay_funding(now)
-                interval = int(self.config.funding_interval * 1000)
-                while self.next_funding_ms <= now:
-                    self.next_funding_ms += interval
-            self._check_liquidations(now)
-            self._flush(now)
-            for sym, st in self.states.items():
-                self.bus.publish("summary", self.stats(sym), sym)
-                if st.market.is_perpetual:
-                    self.bus.publish("funding_data", self._funding_sample(st, now, st.funding_rate,
-                                                                          st.funding_index), sym)
-            self.bus.publish("tick", {"at": now})
+                    self._synthetic_flow(sym, dt_s, now, seg.volume * volume)
+            self._check_triggers(sym, now)
+        if self.system_state == "ok":
+            self._run_algos(now)
+        if now >= self.next_funding_ms:
+            self._pay_funding(now)
+            interval = int(self.config.funding_interval * 1000)
+            while self.next_funding_ms <= now:
+                self.next_funding_ms += interval
+        self._check_liquidations(now)
+        self._flush(now)
+        if lean:
+            return
+        for sym, st in self.states.items():
+            self.bus.publish("summary", self.stats(sym), sym)
+            if st.market.is_perpetual:
+                self.bus.publish("funding_data", self._funding_sample(st, now, st.funding_rate,
+                                                                      st.funding_index), sym)
+        self.bus.publish("tick", {"at": now})
 
     def advance(self, seconds: float = None, ticks: int = None) -> int:
-        """Manual clock: move time forward, ticking at the configured interval. Returns now (ms)."""
+        """Manual clock: move time forward, ticking at the configured interval. Returns now (ms).
+
+        A move of ``seconds`` longer than FAST_FORWARD_AFTER_S fast-forwards: it steps
+        ``fast_forward_step`` seconds at a time (when that is longer than a tick), each step a
+        tick of that length (prices, candles, funding, stops, liquidations, TWAPs), markets
+        without client orders skipping their books; the last step is an ordinary tick.
+        ``ticks`` always ticks exactly that many times."""
         with self.lock:
             step = int(self.config.tick_interval * 1000)
+            fast = int(self.config.fast_forward_step * 1000)
             if ticks is None:
                 total = int(round(float(seconds or 0) * 1000))
+                if fast > step and total > FAST_FORWARD_AFTER_S * 1000:
+                    return self._fast_forward(total, fast)
                 ticks, rest = divmod(total, step)
             else:
                 rest = 0
@@ -1129,6 +1151,64 @@ class Exchange:
             if rest:
                 self.clock.advance(rest)
             return self.clock.now_ms()
+
+    def _fast_forward(self, total: int, step: int) -> int:
+        n, rest = divmod(total, step)
+        for i in range(n):
+            self.clock.advance(step)
+            last = i == n - 1 and not rest
+            self._step(lean=frozenset() if last else self._lean_markets())
+        if rest:
+            self.clock.advance(rest)
+            self._step(lean=frozenset())
+        # the feeds saw only what clients were part of: they take the whole state afresh
+        self.bus.publish("resync", {"at": self.clock.now_ms()})
+        return self.clock.now_ms()
+
+    def _lean_markets(self) -> frozenset:
+        """Markets whose book no client has anything to do with this step: no resting client
+        order, no stop waiting, no TWAP running there."""
+        busy = {sym for sym, waiting in self.triggers.items() if waiting}
+        for acct in self.accounts.values():
+            for o in acct.open_orders.values():
+                busy.add(o.market)
+            for algo in acct.algos.values():
+                if algo.status != "CLOSED":
+                    busy.add(algo.market)
+        return frozenset(self.states.keys() - busy)
+
+    def _lean_flow(self, sym: str, dt_s: float, now: int, volume: float = 1.0) -> None:
+        """The synthetic flow of a fast-forward step in a market whose book is not re-laid: as
+        many trades as ``_synthetic_flow`` would draw, at the touch the ladder would quote,
+        printed as one trade a side (their summed size), in a random order. Recorded, not
+        published: the fast-forward's ``resync`` hands the feeds the state at its end."""
+        st = self.states[sym]
+        if dt_s <= 0:
+            return
+        rng = st.rng
+        lam = st.params.trades_per_minute * dt_s / 60.0
+        n = max(1, _poisson(rng, lam)) if volume == 1.0 else _poisson(rng, volume * expected_trades(lam))
+        if n == 0:
+            return
+        # n trades of trade_size x U(0.2, 1.8), each side a coin flip: the buys' count drawn
+        # exactly, each side's summed size by its normal limit (mean k, variance k x 0.64/3)
+        rand = rng.random
+        buys = rng.getrandbits(n).bit_count()
+        units = [0.0, 0.0]
+        for i, k in enumerate((buys, n - buys)):
+            if k:
+                units[i] = max(0.2 * k, min(1.8 * k, k + math.sqrt(k * 0.64 / 3) * rng.gauss(0.0, 1.0)))
+        m = st.market
+        mid = st.mark_price
+        half = max(mid * st.params.spread_bps / Decimal(20000), m.tick)
+        bid = floor_step(mid - half, m.tick)
+        ask = bid + max(round_step(2 * half, m.tick), m.tick)
+        order = (0, 1) if rand() < 0.5 else (1, 0)
+        for i in order:
+            if units[i]:
+                size = max(floor_step(st.params.trade_size * Decimal(repr(round(units[i], 4))), m.step), m.step)
+                side = "SELL" if i else "BUY"
+                self._print_trade(sym, side, size, ask if side == "BUY" else bid, now)
 
     def _requote(self, sym: str, now: int) -> None:
         """Replace the market maker's quotes with a fresh ladder around mark. New quotes that
@@ -1228,9 +1308,9 @@ class Exchange:
         self._requote(sym, now)
         self._flush(now)
 
-    def _finish_segment(self, sym: str, seg: Segment, now: int) -> None:
+    def _finish_segment(self, sym: str, seg: Segment, now: int, requote: bool = True) -> None:
         """A segment the clock went past without a tick at its end: a gap jumps now; a path
-        segment prints what it still owed."""
+        segment prints what it still owed (``requote`` False: a lean fast-forward step)."""
         st = self.states[sym]
         if seg.kind == "gap" and not seg.done:
             seg.done = 1
@@ -1242,7 +1322,7 @@ class Exchange:
             if seg.kind == "shock":
                 st.index_price = st.shock_price(seg, seg.end_ms)
                 st.premium = 0.0
-            self._path_prints(sym, seg, 0.0, seg.end_ms, requote=seg.kind == "shock")
+            self._path_prints(sym, seg, 0.0, seg.end_ms, requote=requote)
 
     def _path_prints(self, sym: str, seg: Segment, dt_s: float, now: int, requote: bool = True) -> None:
         """The trades of a shock or a replay, at the scripted prices."""
@@ -1258,7 +1338,7 @@ class Exchange:
             if qty > 0:
                 seg.printed = total
                 ts = min(now, seg.end_ms - 1)
-                self._print_path(sym, "SELL" if seg.move < 0 else "BUY", qty, st.index_price, ts)
+                self._print_path(sym, "SELL" if seg.move < 0 else "BUY", qty, st.index_price, ts, requote)
             return
         # replay: each candle's open, then low and high (high first on a falling candle), then close
         w = seg.interval_ms
@@ -1283,21 +1363,28 @@ class Exchange:
             st.index_price = price
             st.premium = 0.0
             st.sample_prices(ts)
-            self._requote(sym, now)
+            if requote:
+                self._requote(sym, now)
             side = "BUY" if (j == 2) == up else "SELL"
             if qty > 0:
-                self._print_path(sym, side, qty, price, ts)
+                self._print_path(sym, side, qty, price, ts, requote)
             else:          # a candle without volume still has its prices
                 for series in (st.candles, st.second_candles):
                     series.add(ts, price, ZERO)
                 st.last_price = price
 
-    def _print_path(self, sym: str, side: str, qty: Decimal, price: Decimal, ts: int) -> None:
+    def _print_path(self, sym: str, side: str, qty: Decimal, price: Decimal, ts: int,
+                    match: bool = True) -> None:
         """A scripted trade of ``qty`` at ``price``: client orders resting at or through that
-        price trade first (at their prices), the rest prints between other participants."""
+        price trade first (at their prices), the rest prints between other participants.
+        ``match`` False: a lean fast-forward step, whose book holds no client order (and whose
+        trades are recorded, not published, as in ``_lean_flow``)."""
         st = self.states[sym]
         if st.trades:
             ts = max(ts, st.trades[-1].created_at)
+        if not match:
+            self._print_trade(sym, side, qty, price, ts)
+            return
         o = Order(id="", account=SIM_ACCOUNT, market=sym, side=side, type="LIMIT", size=qty,
                   price=price, remaining=qty, created_at=ts)
         self._match(o, self.books[sym], price, ts)
@@ -1441,29 +1528,23 @@ class Exchange:
 
 
 def _rolling_24h(st: MarketState, now: int) -> tuple:
-    """(open, high, low, base volume, quote volume, trades) over the 24 h before ``now``, from the
-    1-minute candles. Quote volume values each closed minute at its close. The closed minutes of
-    the window are summed once per minute; only the live one is added on each call."""
+    """(open, high, low, base volume, quote volume, trades) of the 1-minute candles: the 1,440
+    closed minutes before the current one, and the current (live) one. Quote volume values
+    each closed minute at its close. The closed minutes are a ``RollingWindow`` (moved, not
+    re-summed, as minutes pass); the live one is added on each call."""
     c = st.candles
     minute = now - now % MINUTE_MS
-    cache = st.window_memo
-    if cache is None or cache[0] != minute or cache[1] != len(c.minutes):
-        lo = bisect.bisect_left(c.minutes, now - DAY_MS)
-        quote = base = ZERO
-        trades = 0
-        high = low = None
-        for b in c.minutes[lo:]:
-            if b >= minute:
-                break
-            r = c.data[b]
-            quote += r[cdl.V] * r[cdl.C]
-            base += r[cdl.V]
-            trades += r[cdl.N]
-            high = r[cdl.H] if high is None or r[cdl.H] > high else high
-            low = r[cdl.L] if low is None or r[cdl.L] < low else low
+    w = st.window_memo
+    if w is None or not w.valid(c, minute):
+        w = st.window_memo = cdl.RollingWindow(c, DAY_MS)
+    w.move(minute)
+    high, low = w.high(), w.low()
+    base, quote, trades = w.base, w.quote, w.trades
+    if w.buckets:
+        open_24h = c.data[w.buckets[0]][cdl.O]
+    else:
+        lo = bisect.bisect_left(c.minutes, minute - DAY_MS)
         open_24h = c.data[c.minutes[lo]][cdl.O] if lo < len(c.minutes) else st.last_price
-        cache = st.window_memo = (minute, len(c.minutes), open_24h, high, low, base, quote, trades)
-    _m, _n, open_24h, high, low, base, quote, trades = cache
     live = c.data.get(minute)
     if live is not None:
         high = live[cdl.H] if high is None or live[cdl.H] > high else high

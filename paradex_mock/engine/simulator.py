@@ -99,7 +99,7 @@ class MarketState:
 
     # memos of Exchange.stats and its rolling window (derived, not state)
     stats_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
-    window_memo: Optional[tuple] = field(default=None, repr=False, compare=False)
+    window_memo: Optional[object] = field(default=None, repr=False, compare=False)   # candles.RollingWindow
 
     # (index_price, premium, tick) -> mark: read several times per order (risk check, views)
     # between ticks that move it

@@ -160,7 +160,7 @@ class _Stream:
                     continue
                 last = ev["seq"]
                 yield _line(dict(ev, type="event"))
-                if ev["kind"] in ("reset", "markets"):
+                if ev["kind"] in ("reset", "markets", "resync"):
                     yield self._snapshot_line(ex, "reset")
         finally:
             bus.unsubscribe(token)

@@ -53,7 +53,7 @@ class LocalSource:
 
     def _on_event(self, ev) -> None:
         self.hub.apply(ev)
-        if ev.get("kind") in ("reset", "markets"):     # a new world, or a new market: take it whole
+        if ev.get("kind") in ("reset", "markets", "resync"):   # a new world, a new market, a fast-forward: take it whole
             task = asyncio.ensure_future(self._resnapshot())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
