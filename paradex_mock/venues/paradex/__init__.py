@@ -60,9 +60,9 @@ class ParadexVenue(Venue):
         return name          # Paradex's engine keys are its symbols (they predate venues)
 
     def blueprints(self) -> list:
-        from . import algos, auth_routes, extras, keys, private, public, transfers
+        from . import algos, auth_routes, extras, keys, mmp, private, public, transfers
         return [public.bp, auth_routes.bp, private.bp, algos.bp, transfers.bp, keys.bp, extras.public_bp,
-                extras.private_bp]
+                extras.private_bp, mmp.bp]
 
     def url_converters(self) -> dict:
         from .params import OrderIdConverter
@@ -122,7 +122,7 @@ class ParadexVenue(Venue):
             return None   # the route itself answers the auth error
 
     def is_private(self, blueprint: str) -> bool:
-        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private")
+        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private", "mmp")
 
     # ---------------------------------------------------------------- WebSocket
     def owns_ws_path(self, path: str) -> bool:
