@@ -269,8 +269,11 @@ class Controller:
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self) -> dict:
-        doc = snapshot_mod.dump(self.exchange)
+        with self.exchange.lock:    # the venues' state and the engine's, at one moment
+            doc = snapshot_mod.dump(self.exchange)
+            venues = {v.name: v.snapshot() for v in self.state.venues}
         doc["faults"] = self.state.faults.public()["faults"]
+        doc["venues"] = {name: d for name, d in venues.items() if d is not None}
         return doc
 
     def restore(self, doc: dict) -> dict:
@@ -281,8 +284,18 @@ class Controller:
                 self.state.faults.parse_listed(doc["faults"])
         except FaultError as e:
             raise _bad(str(e)) from None
+        venue_docs = doc.get("venues") or {}
+        if not isinstance(venue_docs, dict):
+            raise _bad("the snapshot's venues must be an object")
+        try:   # checked before anything changes
+            parsed = [(v, v.load_snapshot(venue_docs.get(v.name))) for v in self.state.venues]
+        except (ValueError, TypeError, KeyError) as e:
+            raise _bad(f"malformed snapshot: {short(str(e))}") from None
         try:
-            snapshot_mod.load(self.exchange, doc)
+            with self.exchange.lock:
+                snapshot_mod.load(self.exchange, doc)
+                for v, p in parsed:
+                    v.apply_snapshot(p)
         except snapshot_mod.SnapshotError as e:
             raise _bad(str(e)) from None
         if "faults" in doc:

@@ -8,13 +8,13 @@ import typing
 from decimal import Decimal
 from typing import Any, Dict
 
-from . import events, models
+from . import events, mmp, models
 
 TYPES: Dict[str, type] = {c.__name__: c for c in (
     models.Order, models.Fill, models.Trade, models.FundingPayment, models.Position, models.Margin,
     models.Transfer, models.Algo,
     events.BookUpdate, events.PositionUpdate, events.AccountUpdate, events.BalanceChange, events.MarketStats,
-    events.FundingSample)}
+    events.FundingSample, mmp.MmpState)}
 _HINTS: Dict[type, dict] = {}
 
 

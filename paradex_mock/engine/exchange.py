@@ -21,6 +21,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..config import Config
 from . import candles as cdl
+from . import mmp as mmp_mod
 from .book import OrderBook
 from .clock import Clock
 from .errors import ExchangeError, excerpt, invalid, short
@@ -128,6 +129,8 @@ class Exchange:
             self.accounts: Dict[str, Account] = {}
             self.orders: Dict[str, Order] = {}
             self._dirty_books = set()
+            self.mmp = mmp_mod.Protection()    # market maker protection, per account and base asset
+            self._mmp_trips: List[mmp_mod.MmpState] = []   # tripped mid-match, cancelled once safe
             self.starting_balance = to_decimal(self.config.starting_balance)
             now = self.clock.now_ms()
             self.started_at = now
@@ -547,6 +550,10 @@ class Exchange:
         """Risk check, then trigger wait, post-only check, matching, resting or closing."""
         m = self.markets[order.market]
         st = self.states[order.market]
+        if mmp_mod.FLAG in order.flags:
+            refusal = self._mmp_refusal(acct, m, now)
+            if refusal:
+                return self._close(order, now, refusal)
         if order.type in TRIGGER_TYPES and not order.triggered:
             order.status = "UNTRIGGERED"
             acct.hold(order)   # an untriggered stop holds no margin
@@ -707,6 +714,8 @@ class Exchange:
                     if maker.account != SIM_ACCOUNT:
                         self._close(maker, now, "")
                 self._dirty_books.add(book.market)
+                if self._mmp_trips:   # the maker's protection tripped: its MMP orders go before the next fill
+                    self._mmp_cancel_tripped(now)
 
     def _print_trade(self, market: str, side: str, qty: Decimal, price: Decimal, now: int,
                      trade_type: str = "FILL") -> Trade:
@@ -765,6 +774,8 @@ class Exchange:
             fill_type=fill_type,
         )
         acct.fills.append(fill)
+        if liquidity == "MAKER" and mmp_mod.FLAG in order.flags:
+            self._mmp_fill(acct, m, _side_sign(order.side) * qty, now)
         pos.last_fill_id = fill.id
         pos.last_updated_at = now
         pos.seq_no = self.next_seq()
@@ -850,6 +861,8 @@ class Exchange:
 
     def _flush(self, now: int) -> None:
         """Publish each changed book once per change set (not once per fill)."""
+        if self._mmp_trips:
+            self._mmp_cancel_tripped(now)
         for sym in sorted(self._dirty_books):
             book = self.books[sym]
             book.touch(now)
@@ -1044,6 +1057,123 @@ class Exchange:
             else:
                 self.bus.publish("algo", copy.copy(algo), algo.market, acct.address)
 
+    # ------------------------------------------------------------------ market maker protection
+    def mmp_states(self, address: str, base: Optional[str] = None) -> List[mmp_mod.MmpState]:
+        """The account's MMP configs and live state, by base asset (``engine/mmp.py``)."""
+        with self.lock:
+            acct = self.account(address)
+            self._mmp_thaw_due(self.clock.now_ms())
+            now = self.clock.now_ms()
+            out = []
+            for st in self.mmp.of(acct.address):
+                if base in (None, st.base):
+                    if not st.frozen:
+                        st.prune(now)
+                    out.append(st)
+            return out
+
+    def set_mmp(self, address: str, base: str, interval_ms: int, frozen_time_ms: int,
+                size_limit: Decimal = ZERO, delta_limit: Decimal = ZERO, vega_limit: Decimal = ZERO,
+                protect_block_trades: Optional[bool] = None) -> mmp_mod.MmpState:
+        """Replace the account's config for ``base`` (the venue has checked the values). A live
+        freeze and the window carry over: a new config does not lift a trip."""
+        with self.lock:
+            acct = self.account(address)
+            now = self.clock.now_ms()
+            old = self.mmp.get(acct.address, base)
+            st = mmp_mod.MmpState(acct.address, base, int(interval_ms), int(frozen_time_ms), size_limit,
+                                  delta_limit, vega_limit,
+                                  bool(protect_block_trades) if protect_block_trades is not None
+                                  else (old.protect_block_trades if old else False), updated_at=now)
+            if old is not None:
+                st.frozen, st.tripped_at, st.frozen_until = old.frozen, old.tripped_at, old.frozen_until
+                st.window = old.window
+            self.mmp.put(st)
+            self.bus.publish("mmp", mmp_mod.event_copy(st), None, acct.address)
+            return st
+
+    def remove_mmp(self, address: str, base: str) -> List[Order]:
+        """Remove the account's config for ``base`` (none: nothing to do); its open MMP orders
+        there are cancelled (``MMP_DISABLED``). Returns them."""
+        with self.lock:
+            acct = self.account(address)
+            now = self.clock.now_ms()
+            st = self.mmp.drop(acct.address, base)
+            if st is None:
+                return []
+            victims = self._mmp_orders(acct, base)
+            for o in victims:
+                self._cancel(o, now, mmp_mod.DISABLED)
+            st.updated_at = now
+            self.bus.publish("mmp", mmp_mod.event_copy(st, removed=True), None, acct.address)
+            self._flush(now)
+            return victims
+
+    def reset_mmp(self, address: str, base: Optional[str] = None) -> List[mmp_mod.MmpState]:
+        """Lift the freeze and clear the window of ``base`` (None: every base asset configured),
+        keeping the config. Refused (``MMP_MIN_FREEZE_NOT_ELAPSED``) within ``MIN_FREEZE_MS``
+        of a trip; resetting every base asset, the error's data names which were reset."""
+        with self.lock:
+            acct = self.account(address)
+            now = self.clock.now_ms()
+            self._mmp_thaw_due(now)
+            targets = [s for s in self.mmp.of(acct.address) if base in (None, s.base)]
+            refused = [s for s in targets if s.frozen and now - s.tripped_at < mmp_mod.MIN_FREEZE_MS]
+            done = [s for s in targets if s not in refused]
+            if refused and base is not None:
+                raise ExchangeError("MMP_MIN_FREEZE_NOT_ELAPSED",
+                                    f"MMP for {base} tripped less than {mmp_mod.MIN_FREEZE_MS} ms ago")
+            for s in done:
+                mmp_mod.Protection.thaw(s, now)
+                self.bus.publish("mmp", mmp_mod.event_copy(s), None, acct.address)
+            if refused:
+                raise ExchangeError("MMP_MIN_FREEZE_NOT_ELAPSED",
+                                    f"MMP tripped less than {mmp_mod.MIN_FREEZE_MS} ms ago for "
+                                    + ", ".join(s.base for s in refused),
+                                    data={"refused": [s.base for s in refused], "reset": [s.base for s in done]})
+            return done
+
+    def _mmp_refusal(self, acct: Account, m: Market, now: int) -> str:
+        """Why an arriving MMP order closes at once ("" : it may trade)."""
+        st = self.mmp.get(acct.address, m.base)
+        if st is None:
+            return mmp_mod.NOT_CONFIGURED
+        if mmp_mod.Protection.due(st, now):
+            self._mmp_thaw(st, now)
+        return mmp_mod.FROZEN if st.frozen else ""
+
+    def _mmp_fill(self, acct: Account, m: Market, signed: Decimal, now: int) -> None:
+        st = self.mmp.get(acct.address, m.base)
+        if st is None:   # removed while the order rested (removal cancels them; belt and braces)
+            return
+        if mmp_mod.Protection.due(st, now):
+            self._mmp_thaw(st, now)
+        if mmp_mod.Protection.record(st, signed, now):
+            self._mmp_trips.append(st)
+
+    def _mmp_orders(self, acct: Account, base: str) -> List[Order]:
+        return [o for o in list(acct.open_orders.values())
+                if mmp_mod.FLAG in o.flags and self.markets[o.market].base == base]
+
+    def _mmp_cancel_tripped(self, now: int) -> None:
+        """Cancel the open MMP orders of every protection that tripped (outside a book walk)."""
+        trips, self._mmp_trips = self._mmp_trips, []
+        for st in trips:
+            acct = self.accounts[st.account]
+            for o in self._mmp_orders(acct, st.base):
+                self._cancel(o, now, mmp_mod.TRIGGERED)
+            self.bus.publish("mmp", mmp_mod.event_copy(st), None, st.account)
+
+    def _mmp_thaw(self, st: mmp_mod.MmpState, now: int) -> None:
+        mmp_mod.Protection.thaw(st, now)
+        self.bus.publish("mmp", mmp_mod.event_copy(st), None, st.account)
+
+    def _mmp_thaw_due(self, now: int) -> None:
+        """Freezes whose time is up end now (each tick: subscribers hear of it on time)."""
+        for st in self.mmp.frozen():
+            if mmp_mod.Protection.due(st, now):
+                self._mmp_thaw(st, now)
+
     def set_leverage(self, address: str, market: str, leverage: int) -> dict:
         with self.lock:
             acct = self.account(address)
@@ -1109,6 +1239,7 @@ class Exchange:
                 else:
                     self._synthetic_flow(sym, dt_s, now, seg.volume * volume)
             self._check_triggers(sym, now)
+        self._mmp_thaw_due(now)
         if self.system_state == "ok":
             self._run_algos(now)
         if now >= self.next_funding_ms:

@@ -1,6 +1,8 @@
 """Snapshot the whole exchange to JSON and restore it: markets, history, books (the simulated
-quotes included), accounts, orders, fills, the clock and the random generator's state, so a
-restored exchange continues exactly as the original would have."""
+quotes included), accounts, orders, fills, transfers, TWAP algos, market maker protection, the
+scenario in force, the clock and the random generator's state, so a restored exchange continues
+exactly as the original would have. Keys added after version 1 are optional: an older snapshot
+restores with none of that state."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +11,9 @@ from typing import Any, Dict, Type
 
 from .candles import Candles
 from .events import FundingSample
-from .models import SIM_ACCOUNT, Account, Fill, FundingPayment, Order, Position, Trade
+from .mmp import Protection
+from .models import SIM_ACCOUNT, Account, Algo, Fill, FundingPayment, Order, Position, Trade, Transfer
+from .scenario import Scenario, ScenarioError
 
 VERSION = 1
 
@@ -22,7 +26,8 @@ def _decimal_fields(cls) -> set:
     return {f.name for f in dataclasses.fields(cls) if "Decimal" in str(f.type)}
 
 
-_DEC = {cls: _decimal_fields(cls) for cls in (Order, Fill, Trade, Position, FundingPayment, FundingSample)}
+_DEC = {cls: _decimal_fields(cls) for cls in (Order, Fill, Trade, Position, FundingPayment, FundingSample,
+                                              Transfer, Algo)}
 
 
 def _obj(o) -> dict:
@@ -86,6 +91,9 @@ def dump(ex) -> dict:
                 "funding_payments": [_obj(p) for p in a.funding_payments],
                 "used_signatures": list(a.used_signatures),
                 "liquidations": [dict(r) for r in a.liquidations],
+                "max_slippage": {m: str(v) for m, v in a.max_slippage.items()},
+                "transfers": [_obj(t) for t in a.transfers],
+                "algos": [_obj(g) for g in a.algos.values()],
             })
         return {
             "version": VERSION,
@@ -99,7 +107,47 @@ def dump(ex) -> dict:
             "markets": markets,
             "orders": [_obj(o) for o in ex.orders.values()],
             "accounts": accounts,
+            "mmp": ex.mmp.dump(),
+            "scenario": _scenario(ex.scenario),
         }
+
+
+def _scenario(sc) -> Any:
+    """The scenario in force as the document that installs it again (replay candles inline, so
+    no file is needed) and how far each segment has run."""
+    if sc is None:
+        return None
+    markets, run = {}, {}
+    for key, segs in sc.markets.items():
+        specs = []
+        for seg in segs:
+            spec = dict(seg.spec)
+            if seg.kind == "replay":
+                spec.pop("file", None)
+                spec["candles"] = [[c.open_ms, str(c.o), str(c.h), str(c.l), str(c.c), str(c.v)] for c in seg.candles]
+            specs.append(spec)
+        markets[key] = specs
+        run[key] = {"pos": sc.pos.get(key, 0),
+                    "segments": [{"anchor": None if seg.anchor is None else str(seg.anchor),
+                                  "printed": str(seg.printed), "expected": str(seg.expected), "done": seg.done}
+                                 for seg in segs]}
+    return {"start_ms": sc.start_ms, "markets": markets, "run": run}
+
+
+def _load_scenario(doc, ex, doc_now):
+    if doc is None:
+        return None
+    try:
+        sc = Scenario.parse({"start_ms": doc["start_ms"], "markets": doc["markets"]}).install(
+            int(doc_now), ex.markets)
+    except ScenarioError as e:
+        raise SnapshotError(f"the snapshot's scenario: {e}") from None
+    for key, r in doc["run"].items():
+        sc.pos[key] = int(r["pos"])
+        for seg, sr in zip(sc.markets[key], r["segments"]):
+            seg.anchor = None if sr["anchor"] is None else Decimal(sr["anchor"])
+            seg.printed, seg.expected, seg.done = Decimal(sr["printed"]), Decimal(sr["expected"]), int(sr["done"])
+    return sc
 
 
 def _candle_rows(candles: Candles) -> list:
@@ -162,7 +210,12 @@ def load(ex, doc: dict) -> None:
             a.funding_payments = [_mk(FundingPayment, p) for p in ad["funding_payments"]]
             a.used_signatures = {k: 1 for k in ad["used_signatures"]}
             a.liquidations = [dict(r) for r in ad.get("liquidations") or []]
+            a.max_slippage = {m: Decimal(v) for m, v in (ad.get("max_slippage") or {}).items()}
+            a.transfers = [_mk(Transfer, t) for t in ad.get("transfers") or []]
+            a.algos = {g["id"]: _mk(Algo, g) for g in ad.get("algos") or []}
             accounts.append(a)
+        mmp = Protection.parse(doc.get("mmp") or [])
+        scenario = _load_scenario(doc.get("scenario"), ex, doc["clock"]["now_ms"])
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, ArithmeticError) as e:
@@ -181,6 +234,8 @@ def load(ex, doc: dict) -> None:
         ex.system_state = doc["system_state"]
         ex.orders = orders
         ex.accounts = {a.address: a for a in accounts}
+        ex.mmp, ex._mmp_trips = mmp, []
+        ex.scenario = scenario
         for sym, (md, candles, trades, books, triggers, funding) in built.items():
             st = ex.states[sym]
             st.index_price = Decimal(md["index_price"])

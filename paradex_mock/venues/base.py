@@ -79,6 +79,18 @@ class Venue:
     def reset(self) -> None:
         """Back to the start (the control API's reset): the venue's own state."""
 
+    def snapshot(self):
+        """The venue's own state as JSON for ``/_mock/snapshot`` (None: it keeps none)."""
+        return None
+
+    def load_snapshot(self, doc):
+        """``doc`` (what ``snapshot`` gave; None: the snapshot has none) checked and parsed,
+        nothing changed yet; ``ValueError`` if it is unusable. ``apply_snapshot`` installs it."""
+        return None
+
+    def apply_snapshot(self, parsed) -> None:
+        """Install what ``load_snapshot`` returned (after the engine's own state is restored)."""
+
     def account_of_request(self):
         """The account a private request acts for (rate limits key it), or None."""
         return None

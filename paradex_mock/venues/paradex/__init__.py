@@ -50,6 +50,7 @@ class ParadexVenue(Venue):
     def __init__(self):
         self.system_config: dict = {}
         self.insurance: dict = {}
+        self._state = None       # the app's MockState, once init_app has run
 
     def markets(self, fixtures_dir: str) -> list:
         from . import markets
@@ -60,9 +61,9 @@ class ParadexVenue(Venue):
         return name          # Paradex's engine keys are its symbols (they predate venues)
 
     def blueprints(self) -> list:
-        from . import algos, auth_routes, extras, keys, private, public, transfers
+        from . import algos, auth_routes, extras, keys, mmp, private, public, transfers
         return [public.bp, auth_routes.bp, private.bp, algos.bp, transfers.bp, keys.bp, extras.public_bp,
-                extras.private_bp]
+                extras.private_bp, mmp.bp]
 
     def url_converters(self) -> dict:
         from .params import OrderIdConverter
@@ -70,9 +71,46 @@ class ParadexVenue(Venue):
 
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self
+        self._state = state
         # the same routes under /paradex, as every venue has its root
         for bp in self.blueprints():
             app.register_blueprint(bp, url_prefix=PREFIX, name="paradex_" + bp.name)
+
+    # ---------------------------------------------------------------- state beside the engine's
+    # what the routes keep per app: subkeys and API tokens (keys.py), the lifecycles of extras.py
+    STORES = {"paradex_keys": ("keys", "KeyStore"), "paradex_extras": ("extras", "Store")}
+
+    def reset(self) -> None:
+        if self._state is None:
+            return
+        for key in self.STORES:
+            self._state.venue_state.pop(key, None)
+
+    def snapshot(self):
+        if self._state is None:
+            return None
+        vs = self._state.venue_state
+        return {key: _tagged(vars(vs[key])) for key in self.STORES if key in vs}
+
+    def load_snapshot(self, doc):
+        import importlib
+        doc = doc or {}      # older snapshots carry none of it: restored, there is none
+        if not isinstance(doc, dict) or set(doc) - set(self.STORES):
+            raise ValueError("the snapshot's paradex state is malformed")
+        out = {}
+        for key, fields in doc.items():
+            module, cls = self.STORES[key]
+            store = getattr(importlib.import_module(f".{module}", __name__), cls)()
+            fields = _untagged(fields)
+            if not isinstance(fields, dict) or set(fields) != set(vars(store)):
+                raise ValueError(f"the snapshot's {key} does not match this server's")
+            store.__dict__.update(fields)
+            out[key] = store
+        return out
+
+    def apply_snapshot(self, parsed) -> None:
+        self.reset()
+        self._state.venue_state.update(parsed)
 
     # ---------------------------------------------------------------- errors and limits
     def error_response(self, status: int, message: str):
@@ -122,7 +160,7 @@ class ParadexVenue(Venue):
             return None   # the route itself answers the auth error
 
     def is_private(self, blueprint: str) -> bool:
-        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private")
+        return blueprint.replace("paradex_", "", 1) in ("private", "algos", "transfers", "keys", "extras_private", "mmp")
 
     # ---------------------------------------------------------------- WebSocket
     def owns_ws_path(self, path: str) -> bool:
@@ -135,3 +173,33 @@ class ParadexVenue(Venue):
     def describe(self, with_ws: bool) -> str:
         ws = f"; WS /v1 (also / and {PREFIX}/v1)" if with_ws else ""
         return f"paradex: REST /v1 (also {PREFIX}/v1){ws}"
+
+
+def _tagged(value):
+    """Route state as JSON: dicts (string keys), lists and scalars as they are; sets and Decimals
+    tagged so ``_untagged`` gives them back."""
+    from decimal import Decimal
+    if isinstance(value, dict):
+        return {str(k): _tagged(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_tagged(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return {"__set__": sorted(_tagged(v) for v in value)}
+    if isinstance(value, Decimal):
+        return {"__dec__": str(value)}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot snapshot a {type(value).__name__}")
+
+
+def _untagged(value):
+    from decimal import Decimal
+    if isinstance(value, dict):
+        if set(value) == {"__set__"}:
+            return set(_untagged(v) for v in value["__set__"])
+        if set(value) == {"__dec__"}:
+            return Decimal(value["__dec__"])
+        return {k: _untagged(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    return value

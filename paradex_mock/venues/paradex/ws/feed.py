@@ -355,3 +355,8 @@ class ParadexFeed:
     def close(self) -> None:
         for feed in self._feeds.values():
             feed.close()
+
+
+# the private `mmp` channel: MMP state changes, rendered by views.mmp_config (kept apart from
+# the set above so the channels added beside it stay separate changes)
+DISPATCHED = DISPATCHED | {"mmp"}

@@ -215,3 +215,8 @@ def parse_channel(name: Any, markets: Iterable[str]) -> Channel:
     if rest not in markets:
         raise ChannelError(f"unknown market {rest!r}")
     return Channel(name, kind, rest)
+
+
+# market maker protection: the engine publishes each MMP state change (config set or removed,
+# trip, freeze over, reset) as an "mmp" event for the account
+EVENT_OF["mmp"] = "mmp"
