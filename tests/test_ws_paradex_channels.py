@@ -137,3 +137,83 @@ def test_every_asyncapi_channel_subscribes_and_carries_its_payload(spec, stack):
     assert seen["transfers"]["kind"] == "DEPOSIT" and seen["transfers"]["amount"] == "1000"
     rfq = seen[f"rfq.{rfq_id}"]
     assert rfq["rfq_id"] == rfq_id and rfq["rfq"] == {"state": "CLOSED", "quantity": "1", "close_reason": "CANCELLED"}
+
+
+# ------------------------------------------------------------------ scoped markets_summary
+def test_scoped_markets_summary_and_modify_subscription(spec, stack):
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            reply = await c.call("subscribe", {"channel": "markets_summary", "markets": [BTC]})
+            assert reply["result"] == {"channel": "markets_summary"}
+            first = await c.notification("markets_summary")
+            assert first["symbol"] == BTC                       # the initial state: the scoped market only
+            stack.exchange.advance(ticks=1)
+            got = [await c.notification("markets_summary")]
+            got += [n["params"]["data"] for n in await c.barrier() if n["params"]["channel"] == "markets_summary"]
+            assert {d["symbol"] for d in got} == {BTC}
+            # ETH in, BTC out, in place: the ack, then ETH's current summary
+            reply = await c.call("modify_subscription", {"channel": "markets_summary", "add": [ETH], "remove": [BTC]})
+            assert reply["result"] == {"channel": "markets_summary", "add": [ETH], "remove": [BTC]}
+            check(spec, "/modify_subscription", reply["result"])
+            assert (await c.notification("markets_summary"))["symbol"] == ETH
+            stack.exchange.advance(ticks=1)
+            after = {n["params"]["data"]["symbol"] for n in await c.barrier() if n["params"]["channel"] == "markets_summary"}
+            assert after == {ETH}
+            # the errors: no such subscription, one not scoped, a market that does not exist, scoping another channel
+            bad = await c.call("modify_subscription", {"channel": "markets_summary.ALL", "add": [BTC]})
+            assert bad["error"]["code"] == -32600 and bad["error"]["data"] == "not subscribed"
+            await c.call("subscribe", {"channel": "markets_summary.ALL"})
+            bad = await c.call("modify_subscription", {"channel": "markets_summary.ALL", "add": [BTC]})
+            assert bad["error"]["code"] == -32600 and "scoped" in bad["error"]["data"]
+            bad = await c.call("modify_subscription", {"channel": "markets_summary", "add": ["NOPE-USD-PERP"]})
+            assert bad["error"]["code"] == -32602
+            bad = await c.call("subscribe", {"channel": f"trades.{BTC}", "markets": [BTC]})
+            assert bad["error"]["code"] == -32602
+    run(main())
+
+
+def test_scoped_markets_summary_may_start_empty(stack):
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            await c.call("subscribe", {"channel": "markets_summary", "markets": []})
+            stack.exchange.advance(ticks=1)
+            assert not [n for n in await c.barrier() if n["params"]["channel"] == "markets_summary"]
+            await c.call("modify_subscription", {"channel": "markets_summary", "add": [BTC]})
+            assert (await c.notification("markets_summary"))["symbol"] == BTC
+    run(main())
+
+
+# ------------------------------------------------------------------ a pipelining client (paradex-py)
+def test_pipelined_auth_and_subscribes_keep_their_order(stack):
+    """paradex-py sends ``auth`` and then its subscribes without waiting for any reply. However long
+    the auth takes (here it gives the loop away many times, as a JWKS fetch would), the subscribes
+    are handled after it, each ack comes before its channel's first message, and a trade made
+    after the ack reaches the private channel."""
+    app = next(a for a in stack.ws.server.apps if a.venue.name == "paradex")
+    real = app.auth.account_for
+
+    async def slow(bearer):
+        for _ in range(50):
+            await asyncio.sleep(0)
+        return await real(bearer)
+
+    async def main():
+        async with RpcClient(stack.ws_url) as c:
+            for i, (method, params) in enumerate((("auth", {"bearer": TOKEN}),
+                                                  ("subscribe", {"channel": f"bbo.{BTC}"}),
+                                                  ("subscribe", {"channel": "orders.ALL"}))):
+                await c.send({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
+            frames = [await c._read(5) for _ in range(4)]
+            assert [f.get("id", f.get("params", {}).get("channel")) for f in frames] == [0, 1, f"bbo.{BTC}", 2]
+            assert "result" in frames[1] and "result" in frames[3], frames   # no 40300: auth came first
+            status, order = rest(stack.http_url, "POST", "/v1/orders",
+                                 {"market": BTC, "side": "BUY", "type": "MARKET", "size": "0.01"},
+                                 {"Authorization": f"Bearer {TOKEN}"})
+            assert status == 201
+            note = await c.notification("orders.ALL", where=lambda d: d["id"] == order["id"])
+            assert note["account"] == DEMO_ACCOUNT
+    app.auth.account_for = slow
+    try:
+        run(main())
+    finally:
+        app.auth.account_for = real
