@@ -102,6 +102,10 @@ class EventBus:
 #   funding_data     FundingSample       yes      -
 #   transfer         Transfer            -        yes
 #   algo             Algo (a copy)       yes      yes
+#   markets          {"added", "at", "replaced", "venue", "name", "spec"}: a market listed (anew)
+#
+# A venue may publish events of its own lifecycles on the same bus (under the exchange lock), as
+# plain dicts of its domain data: Paradex's RFQs publish "rfq" (``venues/paradex/extras.py``).
 
 @dataclass(frozen=True)
 class BookUpdate:

@@ -170,6 +170,7 @@ class Exchange:
             if any(o.market == m.symbol for o in self.orders.values() if o.is_open):
                 raise ExchangeError("REQUEST_NOT_ALLOWED", f"market {m.symbol} has open client orders")
             now = self.clock.now_ms()
+            replaced = m.symbol in self.markets
             self.market_defs = [x for x in self.market_defs if x.market.symbol != m.symbol] + [d]
             params = SimParams.from_dict(d.sim, m)
             st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
@@ -184,7 +185,9 @@ class Exchange:
             self._requote(m.symbol, now)
             self.books[m.symbol].touch(now)
             self._dirty_books.discard(m.symbol)
-            self.bus.publish("markets", {"added": m.symbol, "at": now})
+            # the venue's own description of the market rides along (its "markets" channel shows it)
+            self.bus.publish("markets", {"added": m.symbol, "at": now, "replaced": replaced, "venue": m.venue,
+                                         "name": m.name, "spec": m.spec})
             return m
 
     def _backfill_funding(self, st: MarketState, now: int) -> None:

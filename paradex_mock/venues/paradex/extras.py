@@ -473,6 +473,18 @@ def _rfq_body(body: dict) -> dict:
             "created_at": now, "updated_at": now}
 
 
+def _publish_rfq(r: dict, operation: str, close_reason: str = "") -> None:
+    """The RFQ's WS events (``rfq`` channel): the RESULT that acknowledges the REST command (its
+    ``request_id`` is the 202's) and the RFQ's own new state, on the exchange's bus like any event."""
+    e = ex()
+    base = {"account": r["account"], "rfq_id": r["id"], "at": r["updated_at"]}
+    with e.lock:    # under the exchange lock, so the events take their place in the bus's order
+        e.bus.publish("rfq", dict(base, type="RESULT", operation=operation, request_id=r["id"],
+                                  label=r.get("label", "")), None, r["account"])
+        e.bus.publish("rfq", dict(base, type="RFQ", state="CLOSED" if close_reason else "OPENED",
+                                  quantity=r["quantity"], close_reason=close_reason), None, r["account"])
+
+
 @private_bp.get("/v1/rfqs")
 def list_rfqs():
     addr = current_account()
@@ -485,6 +497,7 @@ def create_rfq():
     r = _rfq_body(json_body())
     r.update(account=addr, state="OPEN", label=r.get("label", ""))
     store().rfqs[r["id"]] = r
+    _publish_rfq(r, "RFQ_CREATE")
     return json_response({"request_id": r["id"], "accepted_at": r["created_at"]}, 202)
 
 
@@ -500,6 +513,7 @@ def cancel_rfq(rfq_id):
     current_account()
     r = _rfq(rfq_id)
     r["state"], r["updated_at"] = "CANCELLED", now_ms()
+    _publish_rfq(r, "RFQ_DELETE", "CANCELLED")
     return json_response({"request_id": rfq_id, "accepted_at": r["updated_at"]}, 202)
 
 
@@ -529,6 +543,7 @@ def execute_rfq(rfq_id):
     if r["state"] != "OPEN":
         raise ExchangeError("REQUEST_NOT_ALLOWED", f"rfq is {r['state']}")
     r["state"], r["updated_at"] = "FILLED", now_ms()
+    _publish_rfq(r, "RFQ_EXECUTE", "FILLED")
     return json_response({"request_id": rfq_id, "accepted_at": r["updated_at"]}, 202)
 
 

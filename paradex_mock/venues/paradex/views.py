@@ -281,6 +281,48 @@ def transaction_of_fill(f) -> dict:
             "state": "ACCEPTED_ON_L2", "created_at": f.created_at, "completed_at": f.created_at}
 
 
+# A market event's changed_fields: the market object's fields the AsyncAPI schema lists, in its
+# types. Those it types as JSON numbers (clamp_rate, max_slippage...) are left out: the market
+# object carries them as decimal strings, and the mock does not guess which of the two Paradex sends.
+_MARKET_EVENT_STR = ("asset_kind", "base_currency", "market_kind", "max_order_size", "min_notional", "option_type",
+                     "order_size_increment", "position_limit", "price_tick_size", "quote_currency",
+                     "settlement_currency", "strike_price")
+_MARKET_EVENT_INT = ("expiry_at", "max_open_orders", "open_at")
+_MARKET_EVENT_OBJ = ("delta1_cross_margin_params", "fee_config", "option_cross_margin_params")
+
+
+def market_event(d: dict) -> dict:
+    """The ``markets`` channel's message for the engine's "markets" event (a market listed anew)."""
+    spec = d.get("spec") or {}
+    changed = {k: str(spec[k]) for k in _MARKET_EVENT_STR if spec.get(k) not in (None, "")}
+    for k in _MARKET_EVENT_INT:
+        try:
+            changed[k] = int(spec[k])
+        except (KeyError, TypeError, ValueError):
+            pass
+    changed.update({k: spec[k] for k in _MARKET_EVENT_OBJ if isinstance(spec.get(k), dict)})
+    return {"symbol": d.get("name") or d["added"], "event_type": "UPDATED" if d.get("replaced") else "CREATED",
+            "updated_at": d["at"], "changed_fields": changed}
+
+
+def rfq_event(d: dict, seq: int) -> dict:
+    """The ``rfq`` channel's message for an "rfq" event (``extras.py``): ``seq`` is the bus's."""
+    out = {"type": d["type"], "account": d["account"], "rfq_id": d["rfq_id"], "seq": seq, "created_at": d["at"]}
+    if d["type"] == "RESULT":
+        out["result"] = {"status": "SUCCESS", "operation": d["operation"], "request_id": d["request_id"],
+                         "http_status": 202, "message": "", "label": d.get("label", "")}
+    else:
+        rfq = {"state": d["state"], "quantity": d["quantity"]}
+        if d.get("close_reason"):
+            rfq["close_reason"] = d["close_reason"]
+        out["rfq"] = rfq
+    return out
+
+
+def tradebust(d: dict) -> dict:
+    return {"account": d["account"], "busted_fill_id": d["busted_fill_id"], "created_at": d["created_at"]}
+
+
 def render(kind: str, data):
     """A bus event's payload in Paradex's shape (None for kinds Paradex does not send)."""
     fn = RENDERERS.get(kind)
@@ -290,7 +332,8 @@ def render(kind: str, data):
 RENDERERS = {
     "order": order, "trade": trade, "fill": fill, "position": position, "account": account_summary,
     "balance_event": balance_event, "funding_payment": funding_payment, "summary": market_summary,
-    "funding_data": funding_data,
+    "funding_data": funding_data, "transfer": transfer, "transaction": transaction_of_fill,
+    "markets": market_event, "tradebust": tradebust,
 }
 
 

@@ -26,19 +26,20 @@ log = logging.getLogger("paradex_mock.ws")
 
 # event kinds forwarded to channel subscribers as they are rendered (book goes through BookFeed)
 DISPATCHED = frozenset({"trade", "summary", "funding_data", "order", "fill", "position", "account",
-                        "balance_event", "funding_payment"})
+                        "balance_event", "funding_payment", "transfer", "tradebust"})
 
 
 class Sub:
     """One channel subscription of one connection."""
-    __slots__ = ("conn", "channel", "account", "key", "feed")
+    __slots__ = ("conn", "channel", "account", "key", "feed", "markets")
 
-    def __init__(self, conn, channel: Channel, account: Optional[str]):
+    def __init__(self, conn, channel: Channel, account: Optional[str], markets: Optional[Set[str]] = None):
         self.conn = conn
         self.channel = channel
         self.account = account
         self.key: Optional[tuple] = None
         self.feed: Optional["BookFeed"] = None
+        self.markets = markets        # markets_summary's scoped mode: the markets it passes (None: all)
 
 
 # ------------------------------------------------------------------------------- order books
@@ -293,20 +294,32 @@ class ParadexFeed:
             return
         if kind in DISPATCHED:
             self._dispatch(kind, market, ev.get("account"), views.render(kind, ev["data"]), ev)
+            if kind == "fill" and self._index:     # each fill settles in a transaction of its own
+                self._dispatch("transaction", market, ev.get("account"), views.render("transaction", ev["data"]), ev)
+        elif kind == "markets":
+            data = ev["data"]
+            if data.get("venue", "paradex") == "paradex":
+                self._dispatch("markets", data["added"], None, views.render("markets", data), ev)
+        elif kind == "rfq":                        # rfq.{id} subscribers are indexed under the id
+            data = ev["data"]
+            self._dispatch("rfq", data["rfq_id"], ev.get("account"), views.rfq_event(data, ev["seq"]), ev)
 
     def _dispatch(self, kind: str, market: Optional[str], account: Optional[str], data: dict,
                   ev: Optional[dict]) -> None:
         subs = self._index.get((kind, market, account)) if market is not None else None
         subs_all = self._index.get((kind, None, account))
+        if subs_all and kind == "summary" and any(s.markets is not None for s in subs_all):
+            subs_all = [s for s in subs_all if s.markets is None or market in s.markets]
         if subs:
             self.send(subs, data, kind, ev)
         if subs_all:
             self.send(subs_all, data, kind, ev)
 
     # ------------------------------------------------------------------ subscribers
-    def add(self, conn, channel: Channel, account: Optional[str]) -> Sub:
-        """Register a subscription and send its initial state (book, bbo, summaries, funding)."""
-        sub = Sub(conn, channel, account if channel.private else None)
+    def add(self, conn, channel: Channel, account: Optional[str], markets: Optional[Set[str]] = None) -> Sub:
+        """Register a subscription and send its initial state (book, bbo, summaries, funding).
+        ``markets``: markets_summary's scoped mode, the markets it passes."""
+        sub = Sub(conn, channel, account if channel.private else None, markets)
         self._subs.add(sub)
         if getattr(conn, "sbe_version", None) is not None:
             self._sbe_subs += 1
@@ -321,15 +334,26 @@ class ParadexFeed:
         if channel.event is not None:
             sub.key = (channel.event, channel.market, sub.account)
             self._index[sub.key].add(sub)
-        hub = self.hub
-        latest = {"bbo": (self.bbos, None), "markets_summary": (hub.stats, views.market_summary),
-                  "funding_data": (hub.funding, views.funding_data)}.get(channel.kind)
-        if latest is not None:
-            store, render = latest
-            for m in ([channel.market] if channel.market else self.markets):
-                if m in store:
-                    self.send([sub], render(store[m]) if render else store[m], channel.event)
+        if channel.kind in ("bbo", "markets_summary", "funding_data"):
+            self._initial(sub, [channel.market] if channel.market else
+                          [m for m in self.markets if markets is None or m in markets])
         return sub
+
+    def _initial(self, sub: Sub, markets) -> None:
+        hub = self.hub
+        store, render = {"bbo": (self.bbos, None), "markets_summary": (hub.stats, views.market_summary),
+                         "funding_data": (hub.funding, views.funding_data)}[sub.channel.kind]
+        for m in markets:
+            if m in store:
+                self.send([sub], render(store[m]) if render else store[m], sub.channel.event)
+
+    def modify(self, sub: Sub, add, remove) -> None:
+        """modify_subscription: change a scoped markets_summary subscription's markets in place;
+        the markets added get their current summary, as a subscribe sends it."""
+        new = [m for m in add if m not in sub.markets]
+        sub.markets.difference_update(remove)
+        sub.markets.update(add)
+        self._initial(sub, [m for m in new if m in sub.markets])
 
     def remove(self, sub: Sub) -> None:
         if sub in self._subs and getattr(sub.conn, "sbe_version", None) is not None:

@@ -93,23 +93,24 @@ ORDER_BOOK_FEEDS = ("snapshot", "deltas", "interactive")
 ORDER_BOOK_RATES = {"50ms": 50, "100ms": 100}
 ORDER_BOOK_DEPTH = 15
 
-# channel kind -> the bus event kind that feeds it (None: accepted, but the mock never emits it)
+# channel kind -> the key its subscribers are indexed under: the bus event kind that feeds it, or
+# a name of feed.py's own ("transaction": rendered from "fill"); None: accepted, never emitted
 EVENT_OF = {
     "trades": "trade", "bbo": "bbo", "order_book": "book", "markets_summary": "summary",
-    "funding_data": "funding_data", "markets": None,
+    "funding_data": "funding_data", "markets": "markets",
     "orders": "order", "fills": "fill", "positions": "position", "account": "account",
     "balance_events": "balance_event", "funding_payments": "funding_payment",
-    "tradebusts": None, "transaction": None, "transfers": None,
+    "tradebusts": "tradebust", "transaction": "transaction", "transfers": "transfer", "rfq": "rfq",
     # in paradex-py 0.8.2's ParadexWebsocketChannel enum (fact sheet §10.5); never emitted here
     "funding_rate_comparison": None, "block_trades": None, "mmp": None,
 }
 PRIVATE = frozenset({"orders", "fills", "positions", "account", "balance_events", "funding_payments",
-                     "tradebusts", "transaction", "transfers", "block_trades", "mmp"})
+                     "tradebusts", "transaction", "transfers", "rfq", "block_trades", "mmp"})
 # the only names of the cross-venue funding channel: the real server's regex is anchored to them
 FUNDING_RATE_COMPARISON = ("funding_rate_comparison.ALL@500ms", "funding_rate_comparison.ALL@1000ms")
 
 # how each kind may be named: "market" = kind.{market} required, "market|ALL" also .ALL,
-# "bare" = the name alone, combinations allowed
+# "bare" = the name alone, "id" = kind.{any id} (rfq.{rfq_id}: kept in Channel.market), combinations allowed
 _FORMS = {
     "trades": {"market", "ALL"},
     "bbo": {"market", "ALL"},
@@ -125,6 +126,7 @@ _FORMS = {
     "tradebusts": {"bare"},
     "transaction": {"bare"},
     "transfers": {"bare"},
+    "rfq": {"bare", "id"},
     "block_trades": {"bare"},
     "mmp": {"bare"},
 }
@@ -138,7 +140,7 @@ class ChannelError(Exception):
 class Channel:
     name: str                       # exactly as the client spelled it (echoed in notifications)
     kind: str                       # key of EVENT_OF
-    market: Optional[str] = None    # None: every market (".ALL", bare name) or not market-scoped
+    market: Optional[str] = None    # None: every market (".ALL", bare name) or not market-scoped; rfq: the id
     feed: Optional[str] = None      # order_book: snapshot | deltas | interactive
     rate_ms: Optional[int] = None   # order_book: 50 | 100
     tick: Optional[Decimal] = None  # order_book: price grouping, None = the market's own levels
@@ -210,6 +212,10 @@ def parse_channel(name: Any, markets: Iterable[str]) -> Channel:
         return Channel(name, kind)
     if rest == "ALL" and "ALL" in forms:
         return Channel(name, kind)
+    if "id" in forms:             # an id the venue issued: unknown ones just never see an event
+        if not rest or len(rest) > 100:
+            raise ChannelError(f"bad {kind} id")
+        return Channel(name, kind, rest)
     if "market" not in forms:
         raise ChannelError(f"{kind} takes no market")
     if rest not in markets:

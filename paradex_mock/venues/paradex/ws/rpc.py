@@ -1,6 +1,6 @@
 """Paradex's WebSocket API: JSON-RPC 2.0 on ``/``, ``/v1`` and ``/paradex/v1``.
 
-Methods ``auth``, ``subscribe``, ``unsubscribe`` and, when a REST transport is wired in, the
+Methods ``auth``, ``subscribe``, ``unsubscribe``, ``modify_subscription`` and, when a REST transport is wired in, the
 ``order.*`` methods, carried out as the REST requests they stand for (``orders.py``). Channels
 and their payloads: ``feed.py``; errors and frames: ``protocol.py``; see README.md here.
 """
@@ -53,7 +53,8 @@ class ParadexWs:
         self.source = ctx.source                # tells when a separate process's upstream is down
         self.ready_timeout = 10.0
         self.node_id = secrets.token_hex(8)
-        self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe}
+        self._methods = {"auth": self._auth, "subscribe": self._subscribe, "unsubscribe": self._unsubscribe,
+                         "modify_subscription": self._modify_subscription}
         if self.gateway is not None:
             for name in ("create", "create_batch", "modify", "cancel", "cancel_batch", "cancel_all"):
                 self._methods["order." + name] = self._order_method(name)
@@ -224,11 +225,45 @@ class ParadexWs:
         if len(conn.subs) >= MAX_SUBSCRIPTIONS:
             raise RpcError(INVALID_REQUEST, "invalid subscribe request",
                            f"too many subscriptions: at most {MAX_SUBSCRIPTIONS} per connection")
+        markets = None
+        if "markets" in params:  # present, even empty: markets_summary's scoped mode
+            if channel.kind != "markets_summary" or channel.market is not None:
+                raise RpcError(INVALID_PARAMS, "invalid params", "markets scopes only the markets_summary channel")
+            markets = set(self._markets_param(params, "markets"))
 
         def register():          # after the ack, so the ack precedes the channel's first message
             if not conn.closing:
-                conn.subs[name] = self.feed.add(conn, channel, conn.account)
+                conn.subs[name] = self.feed.add(conn, channel, conn.account, markets)
         return {"channel": name}, register
+
+    def _markets_param(self, params: dict, key: str) -> list:
+        value = params.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+            raise RpcError(INVALID_PARAMS, "invalid params", f"{key} must be an array of market symbols")
+        known = set(self.feed.markets)
+        for m in value:
+            if m not in known:
+                raise RpcError(INVALID_PARAMS, "invalid params", f"{key}: unknown market {short(m, 60)!r}")
+        return value
+
+    async def _modify_subscription(self, conn, params, rid):
+        """Add and/or remove markets of a scoped markets_summary subscription in place: the
+        markets that stay stream on uninterrupted. Result: the channel and the lists as asked."""
+        name = self._channel_param(params)
+        add, remove = self._markets_param(params, "add"), self._markets_param(params, "remove")
+        sub = conn.subs.get(name)
+        if sub is None:
+            raise RpcError(INVALID_REQUEST, "invalid modify_subscription request", "not subscribed")
+        if sub.markets is None:
+            raise RpcError(INVALID_REQUEST, "invalid modify_subscription request",
+                           "not a scoped subscription: subscribe with a markets array")
+
+        def apply():             # after the ack, like a subscribe's initial messages
+            if not conn.closing:
+                self.feed.modify(sub, add, remove)
+        return {"channel": name, "add": add, "remove": remove}, apply
 
     def _check_grouping(self, channel, text: str) -> None:
         """An order_book price grouping must be one Paradex names (``0_1``, ``1``, ``10``...) and
