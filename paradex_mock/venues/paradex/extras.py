@@ -309,9 +309,46 @@ def announcements():
     return json_response(paginate([], lambda a: [a["visible_at"]]))
 
 
+# Paradex docs, Risk -> Portfolio Margin: the 24 SCAN scenarios (spot shock, vol shock, weight),
+# vega power 30% under 30 days to expiry and 13% from 30, a 1-day DTE floor, the minimum delta
+# requirement (2% of net delta, 1% of hedged delta), MMR at 50% of the net requirement and a
+# funding provision over the next 8 hours. min_vol_shock_up is the spec's example value.
+PM_SCENARIOS = [(0.16, 0.4, 1), (0.12, 0.4, 1), (0.12, -0.22, 1), (0.08, 0.4, 1), (0.08, -0.22, 1),
+                (0.04, 0.4, 1), (0.04, -0.22, 1), (0, 0.4, 1), (0, -0.22, 1), (-0.04, 0.4, 1),
+                (-0.04, -0.22, 1), (-0.08, 0.4, 1), (-0.08, -0.22, 1), (-0.12, 0.4, 1), (-0.12, -0.22, 1),
+                (-0.16, 0.4, 1), (-0.66, 0.4, 0.24), (-0.33, 0.4, 0.48), (0.5, 0.4, 0.32), (1, 0.4, 0.16),
+                (2, 0.4, 0.08), (3, 0.4, 0.0533), (4, 0.4, 0.04), (5, 0.4, 0.032)]
+
+
+def _pm_params(base: str) -> dict:
+    return {"base_asset": base, "funding_provision_hour": 8, "hedged_margin_factor": 0.01,
+            "unhedged_margin_factor": 0.02, "mmf_factor": 0.5,
+            "scenarios": [{"spot_shock": s, "vol_shock": v, "weight": w} for s, v, w in PM_SCENARIOS],
+            "vol_shock_params": {"dte_floor_days": 1, "min_vol_shock_up": 0.4, "vega_power_long_dte": 0.13,
+                                 "vega_power_short_dte": 0.3}}
+
+
 @public_bp.get("/v1/system/portfolio-margin-config")
 def portfolio_margin_config():
-    raise ExchangeError("PORTFOLIO_MARGIN_CONFIG_NOT_FOUND", "portfolio margin is not simulated", 404)
+    """Paradex's published portfolio margin parameters, one entry per base asset listed here (the
+    mock margins every account cross, so they are information only)."""
+    bases = list(dict.fromkeys(m.base for m in paradex_markets(ex()) if m.base))
+    want = str_arg("base_asset")
+    if want is not None:
+        bases = [b for b in bases if b == want.upper()]
+        if not bases:
+            raise ExchangeError("PORTFOLIO_MARGIN_CONFIG_NOT_FOUND",
+                                f"no portfolio margin config for base asset {want!r}", 404)
+    return json_response({"results": [_pm_params(b) for b in bases]})
+
+
+@private_bp.get("/v1/points_data/<market>/<program>")
+def points_data(market, program):
+    """Not in Paradex's OpenAPI spec (XP replaced points), but paradex-py 0.8.2's
+    ``fetch_points_data`` still calls it: the mock answers as a program with nothing accrued."""
+    current_account()
+    _market(market)
+    return json_response({"results": []})
 
 
 @public_bp.get("/v1/system/volume-tiers")
