@@ -369,13 +369,38 @@ def _block(block_id: str) -> dict:
     return b
 
 
-def _block_body(body: dict, initiator: str, kind: str, parent: str = "") -> dict:
+def _trade_details(trades: dict, counterparty: str = "") -> dict:
+    """Request trades in the response's shape (BlockTradeDetailResponse): what a client re-signs
+    at execution. An offer's ``offerer_order`` is its maker order, and the side it offers to is
+    the parent's initiator (``counterparty``), the opposite order at the offered price and size."""
+    out = {}
+    for market, t in trades.items():
+        if not isinstance(t, dict):
+            raise ExchangeError("VALIDATION_ERROR", f"trade for {market!r} must be an object")
+        d = {"market": _market(market)}
+        d.update({k: t[k] for k in ("price", "size", "maker_order", "taker_order", "trade_constraints")
+                  if isinstance(t.get(k), (str, dict))})
+        offered = t.get("offerer_order")
+        if isinstance(offered, dict):
+            d["maker_order"] = offered
+            d["taker_order"] = {"account": counterparty, "market": market,
+                                "side": "BUY" if offered.get("side") == "SELL" else "SELL",
+                                "type": offered.get("type", "LIMIT"), "size": t.get("size", offered.get("size", "")),
+                                "price": t.get("price", offered.get("price", ""))}
+        for role in ("maker", "taker"):
+            if isinstance(d.get(f"{role}_order"), dict) and d[f"{role}_order"].get("account"):
+                d[f"{role}_account"] = d[f"{role}_order"]["account"]
+        out[market] = d
+    return out
+
+
+def _block_body(body: dict, initiator: str, kind: str, parent: str = "", counterparty: str = "") -> dict:
     trades = body.get("trades")
     if not isinstance(trades, dict) or not trades:
         raise ExchangeError("BLOCK_TRADE_MISSING_TRADES", "trades are required")
     now = now_ms()
     return {"block_id": new_id(), "block_type": kind, "status": "CREATED" if not parent else "OFFER_COLLECTION",
-            "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": trades,
+            "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": _trade_details(trades, counterparty),
             "required_signers": list(body.get("required_signers") or []), "signatures": body.get("signatures") or {},
             "block_expiration": int(body.get("block_expiration") or now + 300_000), "parent_block_id": parent,
             "failure_reason": "", "created_at": now, "last_updated_at": now}
@@ -384,7 +409,14 @@ def _block_body(body: dict, initiator: str, kind: str, parent: str = "") -> dict
 @private_bp.get("/v1/block-trades")
 def block_trades():
     addr = current_account()
-    rows = [b for b in reversed(list(store().block_trades.values())) if b["initiator"] == addr]
+    s = store()
+
+    def involves(b) -> bool:    # Paradex: the initiator, a required signer, or an offerer
+        return addr == b["initiator"] or addr in b["required_signers"] or \
+            any(o["initiator"] == addr for o in s.offers.get(b["block_id"], {}).values())
+    status, market = str_arg("status"), str_arg("market")
+    rows = [b for b in reversed(list(s.block_trades.values())) if involves(b)
+            and (status is None or b["status"] == status) and (market is None or market in b["trades"])]
     return json_response(paginate(rows, lambda b: [b["created_at"], b["block_id"]]))
 
 
@@ -447,7 +479,7 @@ def create_block_offer(block_id):
         raise ExchangeError("OFFER_PARENT_NOT_ACCEPTING", f"block trade is {parent['status']}")
     body = json_body()
     offer = _block_body(dict(body, required_signers=[body.get("offering_account") or addr]), addr,
-                        "OFFER_BASED", parent=block_id)
+                        "OFFER_BASED", parent=block_id, counterparty=parent["initiator"])
     store().offers.setdefault(block_id, {})[offer["block_id"]] = offer
     return json_response(offer, 201)
 
