@@ -38,6 +38,8 @@ from paradex_py.common.order import Order, OrderSide, OrderType
 from paradex_py.margin.config import select_pm_config
 
 from paradex_mock.testing import MockParadex
+from paradex_mock.venues.paradex.auth import stark
+from paradex_mock.venues.paradex.auth.cpp import pedersen_hash
 from paradex_mock.venues.paradex.auth.stark import public_key_from_private
 
 CLIENTS = {"api": ParadexApiClient, "ws": ParadexWebsocketClient,
@@ -257,11 +259,23 @@ def test_subkey_and_token_methods(mock, pair):
     assert api.fetch_subkey(sk)["name"] == "bot"
     assert api.update_subkey(sk, {"name": "bot-2"})["name"] == "bot-2"
     assert api.update_subkey_allowed_cidrs(sk, ["127.0.0.0/8"])["allowed_cidrs"] == ["127.0.0.0/8"]
-    activated = api.activate_subkey({"account_id": hex(p.account.l2_address), "public_key": sk,
-                                     "timestamp": int(time.time()), "signature": ["0x1", "0x2"], "name": "bot-2"})
-    assert "encrypted_key" in activated
     api.revoke_subkey(sk)
     assert api.fetch_subkey(sk)["state"] == "revoked"
+
+    # a pending subkey (the app's flow): activated by the account's signature over
+    # pedersen(timestamp, eph_public_key), which hands back the encrypted key
+    pending = hex(public_key_from_private(l2_key("coverage-pending")))
+    eph = hex(public_key_from_private(l2_key("coverage-eph")))
+    api.create_subkey({"name": "phone", "public_key": pending, "state": "pending",
+                       "encrypted_key": "0xc1ph3r", "eph_public_key": eph})
+    assert api.fetch_subkey(pending)["state"] == "pending"
+    ts = int(time.time())
+    r, s = stark.sign(pedersen_hash(ts, int(eph, 16)), l2_key("coverage-a"))
+    body = {"account_id": hex(p.account.l2_address), "public_key": pending, "timestamp": ts, "name": "phone-2"}
+    with api_error("STARKNET_SIGNATURE_VERIFICATION_FAILED"):
+        api.activate_subkey(dict(body, signature=[hex(r), hex(s + 1)]))
+    assert api.activate_subkey(dict(body, signature=[hex(r), hex(s)])) == {"encrypted_key": "0xc1ph3r"}
+    assert api.fetch_subkey(pending)["state"] == "active" and api.fetch_subkey(pending)["name"] == "phone-2"
 
     token = api.create_token({"name": "cov", "token_type": "api_key", "expiry_duration": 3600})
     lookup = token["api_token"]["lookup_id"]
