@@ -152,3 +152,51 @@ def test_ccxt_sees_a_refused_token_as_an_authentication_error():
             paradex.fetch_balance()
     finally:
         server.stop()
+
+
+def _control(server, path: str, body: dict) -> dict:
+    import json
+    import urllib.request
+    req = urllib.request.Request(server.url + "/_mock" + path, method="POST", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def test_ccxt_sees_deposits_and_withdrawals_made_through_the_control_api():
+    """The starting balance and every control-API funding are transfers on the record: ccxt's
+    fetch_deposits / fetch_withdrawals / fetch_transfers (GET /transfers) see each with its amount,
+    currency, status and the exchange-clock time it happened. ccxt 4.5.90's paradex has no
+    fetch_ledger (``has['fetchLedger']`` is False)."""
+    server = serve(auth_mode="strict")
+    try:
+        paradex = client_for(server)
+        exchange = server.app.extensions["paradex_mock"].exchange
+        assert paradex.has["fetchDeposits"] and paradex.has["fetchWithdrawals"] and not paradex.has["fetchLedger"]
+        paradex.fetch_balance()                                  # authenticates: the account exists now
+        address = hex(int(paradex.retrieve_account()["address"], 16))
+        opened = exchange.accounts[address].created_at
+
+        _control(server, "/clock/advance", {"seconds": 60})
+        deposited_at = exchange.clock.now_ms()
+        assert _control(server, f"/accounts/{address}/fund", {"amount": "2500.5"})["balance"] == "102500.5"
+        _control(server, "/clock/advance", {"seconds": 60})
+        withdrawn_at = exchange.clock.now_ms()
+        assert _control(server, f"/accounts/{address}/fund", {"amount": "-1000"})["balance"] == "101500.5"
+
+        deposits = paradex.fetch_deposits()
+        assert [(d["type"], d["amount"], d["currency"], d["status"], d["timestamp"]) for d in deposits] == [
+            ("deposit", 100000.0, "USDC", "ok", opened), ("deposit", 2500.5, "USDC", "ok", deposited_at)]
+        assert deposits[1]["datetime"] == paradex.iso8601(deposited_at) and deposits[1]["address"] == address
+        assert deposits[1]["txid"].startswith("0x") and deposits[1]["id"] != deposits[0]["id"]
+        (withdrawal,) = paradex.fetch_withdrawals()
+        assert (withdrawal["type"], withdrawal["amount"], withdrawal["currency"], withdrawal["status"],
+                withdrawal["timestamp"]) == ("withdrawal", 1000.0, "USDC", "ok", withdrawn_at)
+        assert [d["id"] for d in paradex.fetch_deposits(since=deposited_at)] == [deposits[1]["id"]]
+
+        transfers = paradex.fetch_transfers()
+        assert [(t["amount"], t["fromAccount"], t["toAccount"]) for t in transfers] == [
+            (100000.0, "external", "account"), (2500.5, "external", "account"), (1000.0, "account", "external")]
+        assert paradex.fetch_balance()["USDC"]["total"] == 101500.5
+    finally:
+        server.stop()

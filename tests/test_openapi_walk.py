@@ -20,7 +20,6 @@ EXPECTED_ERRORS = {
     ("POST", "/v2/auth"): (400, "INVALID_CHAIN"),                 # EVM accounts are not simulated
     ("POST", "/v2/onboarding"): (400, "INVALID_CHAIN"),
     ("GET", "/markets/settlement-price"): (404, "MARKET_NOT_SETTLED"),   # perpetuals never settle
-    ("GET", "/system/portfolio-margin-config"): (404, "PORTFOLIO_MARGIN_CONFIG_NOT_FOUND"),
     ("GET", "/xp/transfer/{transfer_id}"): (404, "NOT_FOUND"),          # no XP transfer can exist
     ("POST", "/xp/transfer"): (400, "INSUFFICIENT_TRANSFERRABLE_XP"),    # the mock awards no XP
 }

@@ -309,9 +309,46 @@ def announcements():
     return json_response(paginate([], lambda a: [a["visible_at"]]))
 
 
+# Paradex docs, Risk -> Portfolio Margin: the 24 SCAN scenarios (spot shock, vol shock, weight),
+# vega power 30% under 30 days to expiry and 13% from 30, a 1-day DTE floor, the minimum delta
+# requirement (2% of net delta, 1% of hedged delta), MMR at 50% of the net requirement and a
+# funding provision over the next 8 hours. min_vol_shock_up is the spec's example value.
+PM_SCENARIOS = [(0.16, 0.4, 1), (0.12, 0.4, 1), (0.12, -0.22, 1), (0.08, 0.4, 1), (0.08, -0.22, 1),
+                (0.04, 0.4, 1), (0.04, -0.22, 1), (0, 0.4, 1), (0, -0.22, 1), (-0.04, 0.4, 1),
+                (-0.04, -0.22, 1), (-0.08, 0.4, 1), (-0.08, -0.22, 1), (-0.12, 0.4, 1), (-0.12, -0.22, 1),
+                (-0.16, 0.4, 1), (-0.66, 0.4, 0.24), (-0.33, 0.4, 0.48), (0.5, 0.4, 0.32), (1, 0.4, 0.16),
+                (2, 0.4, 0.08), (3, 0.4, 0.0533), (4, 0.4, 0.04), (5, 0.4, 0.032)]
+
+
+def _pm_params(base: str) -> dict:
+    return {"base_asset": base, "funding_provision_hour": 8, "hedged_margin_factor": 0.01,
+            "unhedged_margin_factor": 0.02, "mmf_factor": 0.5,
+            "scenarios": [{"spot_shock": s, "vol_shock": v, "weight": w} for s, v, w in PM_SCENARIOS],
+            "vol_shock_params": {"dte_floor_days": 1, "min_vol_shock_up": 0.4, "vega_power_long_dte": 0.13,
+                                 "vega_power_short_dte": 0.3}}
+
+
 @public_bp.get("/v1/system/portfolio-margin-config")
 def portfolio_margin_config():
-    raise ExchangeError("PORTFOLIO_MARGIN_CONFIG_NOT_FOUND", "portfolio margin is not simulated", 404)
+    """Paradex's published portfolio margin parameters, one entry per base asset listed here (the
+    mock margins every account cross, so they are information only)."""
+    bases = list(dict.fromkeys(m.base for m in paradex_markets(ex()) if m.base))
+    want = str_arg("base_asset")
+    if want is not None:
+        bases = [b for b in bases if b == want.upper()]
+        if not bases:
+            raise ExchangeError("PORTFOLIO_MARGIN_CONFIG_NOT_FOUND",
+                                f"no portfolio margin config for base asset {want!r}", 404)
+    return json_response({"results": [_pm_params(b) for b in bases]})
+
+
+@private_bp.get("/v1/points_data/<market>/<program>")
+def points_data(market, program):
+    """Not in Paradex's OpenAPI spec (XP replaced points), but paradex-py 0.8.2's
+    ``fetch_points_data`` still calls it: the mock answers as a program with nothing accrued."""
+    current_account()
+    _market(market)
+    return json_response({"results": []})
 
 
 @public_bp.get("/v1/system/volume-tiers")
@@ -332,13 +369,38 @@ def _block(block_id: str) -> dict:
     return b
 
 
-def _block_body(body: dict, initiator: str, kind: str, parent: str = "") -> dict:
+def _trade_details(trades: dict, counterparty: str = "") -> dict:
+    """Request trades in the response's shape (BlockTradeDetailResponse): what a client re-signs
+    at execution. An offer's ``offerer_order`` is its maker order, and the side it offers to is
+    the parent's initiator (``counterparty``), the opposite order at the offered price and size."""
+    out = {}
+    for market, t in trades.items():
+        if not isinstance(t, dict):
+            raise ExchangeError("VALIDATION_ERROR", f"trade for {market!r} must be an object")
+        d = {"market": _market(market)}
+        d.update({k: t[k] for k in ("price", "size", "maker_order", "taker_order", "trade_constraints")
+                  if isinstance(t.get(k), (str, dict))})
+        offered = t.get("offerer_order")
+        if isinstance(offered, dict):
+            d["maker_order"] = offered
+            d["taker_order"] = {"account": counterparty, "market": market,
+                                "side": "BUY" if offered.get("side") == "SELL" else "SELL",
+                                "type": offered.get("type", "LIMIT"), "size": t.get("size", offered.get("size", "")),
+                                "price": t.get("price", offered.get("price", ""))}
+        for role in ("maker", "taker"):
+            if isinstance(d.get(f"{role}_order"), dict) and d[f"{role}_order"].get("account"):
+                d[f"{role}_account"] = d[f"{role}_order"]["account"]
+        out[market] = d
+    return out
+
+
+def _block_body(body: dict, initiator: str, kind: str, parent: str = "", counterparty: str = "") -> dict:
     trades = body.get("trades")
     if not isinstance(trades, dict) or not trades:
         raise ExchangeError("BLOCK_TRADE_MISSING_TRADES", "trades are required")
     now = now_ms()
     return {"block_id": new_id(), "block_type": kind, "status": "CREATED" if not parent else "OFFER_COLLECTION",
-            "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": trades,
+            "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": _trade_details(trades, counterparty),
             "required_signers": list(body.get("required_signers") or []), "signatures": body.get("signatures") or {},
             "block_expiration": int(body.get("block_expiration") or now + 300_000), "parent_block_id": parent,
             "failure_reason": "", "created_at": now, "last_updated_at": now}
@@ -347,7 +409,14 @@ def _block_body(body: dict, initiator: str, kind: str, parent: str = "") -> dict
 @private_bp.get("/v1/block-trades")
 def block_trades():
     addr = current_account()
-    rows = [b for b in reversed(list(store().block_trades.values())) if b["initiator"] == addr]
+    s = store()
+
+    def involves(b) -> bool:    # Paradex: the initiator, a required signer, or an offerer
+        return addr == b["initiator"] or addr in b["required_signers"] or \
+            any(o["initiator"] == addr for o in s.offers.get(b["block_id"], {}).values())
+    status, market = str_arg("status"), str_arg("market")
+    rows = [b for b in reversed(list(s.block_trades.values())) if involves(b)
+            and (status is None or b["status"] == status) and (market is None or market in b["trades"])]
     return json_response(paginate(rows, lambda b: [b["created_at"], b["block_id"]]))
 
 
@@ -410,7 +479,7 @@ def create_block_offer(block_id):
         raise ExchangeError("OFFER_PARENT_NOT_ACCEPTING", f"block trade is {parent['status']}")
     body = json_body()
     offer = _block_body(dict(body, required_signers=[body.get("offering_account") or addr]), addr,
-                        "OFFER_BASED", parent=block_id)
+                        "OFFER_BASED", parent=block_id, counterparty=parent["initiator"])
     store().offers.setdefault(block_id, {})[offer["block_id"]] = offer
     return json_response(offer, 201)
 

@@ -4,7 +4,9 @@
 A registered subkey is a second STARK key of an account: ``/auth`` signed with it (paradex-py's
 ParadexSubkey names it in the path) returns a JWT for the main account, and orders it signs are
 accepted; a revoked subkey can do neither (``INVALID_SUBKEY``), and a subkey with allowed CIDRs
-authenticates only from those client addresses (``IP_NOT_ALLOWED``). An API token is a bearer
+authenticates only from those client addresses (``IP_NOT_ALLOWED``). A subkey registered
+``pending`` (with its encrypted key and an ephemeral public key) cannot authenticate until
+``/activate`` brings the account's signature over pedersen(timestamp, eph_public_key). An API token is a bearer
 token for the account until it expires or is revoked; tokens are checked on every request."""
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class KeyStore:
         self.subkeys: Dict[str, Dict[str, dict]] = {}     # account -> public key (0x hex) -> subkey
         self.tokens: Dict[str, Dict[str, dict]] = {}      # account -> lookup_id -> token record
         self.revoked: set = set()                         # bearer strings no longer honoured
+        self.pending: Dict[tuple, dict] = {}              # (account, public key) -> encrypted_key, eph_public_key
         self.counter = 0
 
 
@@ -130,9 +133,17 @@ def register_subkey():
     keys = ks.subkeys.setdefault(addr, {})
     if key in keys and keys[key]["state"] == "active":
         raise ExchangeError("INVALID_SUBKEY", "subkey is already registered")
+    state = body.get("state") or "active"
+    if state not in ("active", "pending"):
+        raise ExchangeError("VALIDATION_ERROR", f"state must be active or pending, got {state!r}")
+    if state == "pending":      # the spec: both are required for a pending subkey
+        for field in ("encrypted_key", "eph_public_key"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                raise ExchangeError("VALIDATION_ERROR", f"{field} is required for a pending subkey")
+        ks.pending[(addr, key)] = {"encrypted_key": body["encrypted_key"], "eph_public_key": body["eph_public_key"]}
     ks.counter += 1
     now = _now()
-    keys[key] = {"id": ks.counter, "account_id": addr, "public_key": key, "name": name, "state": "active",
+    keys[key] = {"id": ks.counter, "account_id": addr, "public_key": key, "name": name, "state": state,
                  "allowed_cidrs": _cidrs(body.get("allowed_cidrs")), "created_at": now, "updated_at": now,
                  "revoked_at": 0}
     return "", 201
@@ -148,9 +159,26 @@ def activate_subkey():
         raise ExchangeError("SUBKEY_NOT_ACTIVATABLE", "no such subkey to activate", 404)
     if sk["state"] == "revoked":
         raise ExchangeError("SUBKEY_NOT_ACTIVATABLE", "a revoked subkey cannot be activated")
+    pending = store().pending.get((str(account), sk["public_key"]))
+    if sk["state"] == "pending" and pending is not None:
+        # the spec: a signature by the account's own key over pedersen(timestamp, eph_public_key)
+        from .auth.cpp import pedersen_hash
+        from .auth.stark import SignatureFormatError, parse_signature, verify
+        owner = current_app.extensions["paradex_mock"].exchange.accounts.get(str(account))
+        try:
+            r, s_ = parse_signature(body.get("signature"))
+            msg = pedersen_hash(int(body.get("timestamp")), int(pending["eph_public_key"], 16))
+        except (SignatureFormatError, TypeError, ValueError, OverflowError):
+            raise ExchangeError("INVALID_STARKNET_SIGNATURE", "signature must be [r, s] and timestamp an integer") \
+                from None
+        if owner is None or not owner.public_key or not verify(msg, r, s_, int(owner.public_key, 16)):
+            raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED",
+                                "the signature is not the account's over pedersen(timestamp, eph_public_key)")
+    if isinstance(body.get("name"), str) and body["name"]:
+        sk["name"] = body["name"]
     sk["state"] = "active"
     sk["updated_at"] = _now()
-    return json_response({"encrypted_key": ""})
+    return json_response({"encrypted_key": pending["encrypted_key"] if pending else ""})
 
 
 @bp.get("/v1/account/keys/subkeys/<public_key>")

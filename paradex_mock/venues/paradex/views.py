@@ -110,7 +110,12 @@ def position(u: "PositionUpdate") -> dict:
 
 
 def balance(acct: "Account") -> dict:
-    return {"token": "USDC", "size": fmt(acct.balance), "last_updated_at": acct.balance_updated_at}
+    # USDC is the settlement token, valued at 1 USD (as balance_events' settlement_asset_price): its
+    # cost is its size and its average entry price 1. The mock lists no spot markets, so USDC is
+    # the only balance there is.
+    size = fmt(acct.balance)
+    return {"token": "USDC", "size": size, "last_updated_at": acct.balance_updated_at,
+            "cost": size, "cost_usd": size, "average_entry_price": "1", "average_entry_price_usd": "1"}
 
 
 def account_summary(u: "AccountUpdate") -> dict:
