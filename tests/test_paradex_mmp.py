@@ -46,8 +46,9 @@ def test_mmp_trips_on_maker_fills_cancels_freezes_and_thaws():
     set_ = call(c, "POST", "/v1/account/mmp/BTC", 200,
                 {"interval_ms": 1000, "frozen_time_ms": 5000, "size_limit": "0.05"})
     assert set_ == {"base_asset": "BTC", "interval_ms": 1000, "frozen_time_ms": 5000, "size_limit": "0.05",
-                    "delta_limit": "0", "vega_limit": "0", "protect_block_trades": False, "frozen": False,
-                    "frozen_until": 0, "window_size": "0", "window_delta": "0", "updated_at": ex.clock.now_ms()}
+                    "delta_limit": "0", "vega_limit": "0", "protect_block_trades": False, "is_frozen": False,
+                    "frozen_until": 0, "window_size": "0", "window_delta": "0", "window_vega": "0",
+                    "updated_at": ex.clock.now_ms()}
     ask = ex.books[BTC].best_ask()
     p1, p2, p3 = (ask - D("0.3"), ask - D("0.2"), ask - D("0.1"))
     a, b, mmp3 = mmp_sell(c, p1), mmp_sell(c, p2), mmp_sell(c, p3)
@@ -63,7 +64,7 @@ def test_mmp_trips_on_maker_fills_cancels_freezes_and_thaws():
     assert (rest_plain["status"], rest_plain["remaining_size"]) == ("OPEN", "0.02")
     tripped_at = ex.clock.now_ms()
     cfg = config(c)
-    assert (cfg["frozen"], cfg["frozen_until"], cfg["window_size"], cfg["window_delta"]) == \
+    assert (cfg["is_frozen"], cfg["frozen_until"], cfg["window_size"], cfg["window_delta"]) == \
         (True, tripped_at + 5000, "0.06", "-0.06")
     # frozen: a new MMP order is accepted and closed at once; orders without the flag trade on
     frozen = mmp_sell(c, ask + 50)
@@ -73,10 +74,10 @@ def test_mmp_trips_on_maker_fills_cancels_freezes_and_thaws():
     r = call(c, "POST", "/v1/account/mmp/reset", 400, {"base_asset": "BTC"})
     assert r["error"] == "MMP_MIN_FREEZE_NOT_ELAPSED"
     ex.advance(seconds=4.9)
-    assert config(c)["frozen"] is True
+    assert config(c)["is_frozen"] is True
     ex.advance(seconds=0.1)
     cfg = config(c)
-    assert (cfg["frozen"], cfg["frozen_until"], cfg["window_size"]) == (False, 0, "0")
+    assert (cfg["is_frozen"], cfg["frozen_until"], cfg["window_size"]) == (False, 0, "0")
     assert status(c, mmp_sell(c, ask + 50)["id"]) == ("OPEN", "")
 
 
@@ -92,7 +93,7 @@ def test_the_window_slides_and_only_maker_fills_count():
     assert config(c)["window_delta"] == "0"
     second = mmp_sell(c, ask - D("0.1"))
     take(ex, "BUY", "0.03")
-    assert config(c)["frozen"] is False and status(c, second["id"]) == ("CLOSED", "")
+    assert config(c)["is_frozen"] is False and status(c, second["id"]) == ("CLOSED", "")
     # an MMP order that crosses the book is not counted (it is the taker)
     post_order(c, market=BTC, side="BUY", type="MARKET", size="0.05", flags=["MMP"])
     assert config(c)["window_delta"] == "-0.03" and status(c, first["id"]) == ("CLOSED", "")
@@ -109,11 +110,12 @@ def test_the_window_slides_and_only_maker_fills_count():
     take(ex, "BUY", "0.03")                      # -0.05: |delta| > 0.04
     assert status(c, resting["id"]) == ("CLOSED", "MMP_TRIGGERED")
     cfg = config(c)
-    assert cfg["frozen"] is True and cfg["frozen_until"] == 0           # frozen_time_ms 0: until a reset
+    assert cfg["is_frozen"] is True and cfg["frozen_until"] == 0           # frozen_time_ms 0: until a reset
     ex.advance(seconds=5)
-    assert config(c)["frozen"] is True
+    assert config(c)["is_frozen"] is True
     done = call(c, "POST", "/v1/account/mmp/reset", 200, {})
-    assert [(r["base_asset"], r["frozen"], r["window_delta"]) for r in done["results"]] == [("BTC", False, "0")]
+    assert done["results"] == [{"base_asset": "BTC", "reset_at": ex.clock.now_ms()}]
+    assert (config(c)["is_frozen"], config(c)["window_delta"]) == (False, "0")
     assert status(c, mmp_sell(c, ask + 100)["id"]) == ("OPEN", "")
 
 
@@ -188,11 +190,11 @@ def test_mmp_channel_carries_the_trip_and_the_thaw():
                                                                  "flags": ["MMP"]})
             assert st == 201
             take(s.exchange, "BUY", "0.011")
-            tripped = await ws.notification("mmp", where=lambda d: d["frozen"])
+            tripped = await ws.notification("mmp", where=lambda d: d["is_frozen"])
             assert tripped["window_size"] == "0.011" and tripped["frozen_until"] == s.exchange.clock.now_ms() + 2000
             assert rest(s.http_url, "GET", f"/v1/orders/{order['id']}")[1]["cancel_reason"] == "MMP_TRIGGERED"
             s.exchange.advance(seconds=2)
-            thawed = await ws.notification("mmp", where=lambda d: not d["frozen"])
+            thawed = await ws.notification("mmp", where=lambda d: not d["is_frozen"])
             assert thawed == rest(s.http_url, "GET", "/v1/account/mmp")[1]["results"][0]
     with Stack() as s:
         asyncio.run(asyncio.wait_for(main(s), 30))

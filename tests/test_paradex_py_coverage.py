@@ -342,21 +342,18 @@ def test_block_trade_methods(mock, pair):
 
 
 # --------------------------------------------------------------------------- REST: market maker protection
-@pytest.mark.xfail(strict=True, reason="/account/mmp* (off-spec, paradex-py's MMP methods) arrive with "
-                                       "market maker protection (issue 14, built in parallel)")
 def test_mmp_methods(mock, pair):
     p, _ = pair
     api = api_of(p)
     CALLED.update({"api.fetch_mmp_configs", "api.set_mmp_config", "api.reset_mmp", "api.delete_mmp_config"})
-    try:
-        api.set_mmp_config("BTC", interval_ms=1000, frozen_time_ms=1000, size_limit="1")
-        assert api.fetch_mmp_configs().results
-        api.reset_mmp("BTC")
-        api.delete_mmp_config("BTC")
-    finally:
-        statuses = [e["status"] for e in mock.journal() if "/account/mmp" in e["path"]]
-        mock.control.clear_journal()           # the expected failure is a 404: keep no_404 quiet
-    assert 404 not in statuses
+    api.set_mmp_config("BTC", interval_ms=1000, frozen_time_ms=1000, size_limit="1")
+    configs = api.fetch_mmp_configs().results
+    assert [(c.base_asset, str(c.size_limit)) for c in configs] == [("BTC", "1")]
+    api.reset_mmp("BTC")
+    api.delete_mmp_config("BTC")
+    assert not api.fetch_mmp_configs().results
+    statuses = [e["status"] for e in mock.journal() if "/account/mmp" in e["path"]]
+    assert statuses and 404 not in statuses
 
 
 # --------------------------------------------------------------------------- WebSocket

@@ -61,7 +61,7 @@ def test_snapshot_reset_restore_gives_every_listing_back():
                                                                 {"kind": "shock", "move_pct": -5, "seconds": 30}]}})
     ex.advance(seconds=30)                       # a TWAP slice; the calm segment half run
     before = listings(c)
-    assert before["/v1/account/mmp"]["results"][0]["frozen"] is True
+    assert before["/v1/account/mmp"]["results"][0]["is_frozen"] is True
     assert len(before["/v1/algo/orders"]["results"]) == 1 and before["/v1/account/tokens"]["results"]
     assert before["/_mock/scenario"]["markets"][BTC]["active"]["kind"] == "calm"
 

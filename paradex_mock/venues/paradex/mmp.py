@@ -8,8 +8,8 @@ API's "Market Maker Protection" group, which the bundled OpenAPI file predates):
 
 Orders opt in with the ``MMP`` flag; the engine (``engine/mmp.py``) counts their maker fills
 and trips. MMP is whitelisted on the real venue; here every account has it (``enabled``: true).
-The live-state field names (``frozen``, ``frozen_until``, ``window_size``, ``window_delta``) are
-this mock's reading of the docs' "frozen, until when, window sums": they are not in a spec.
+The bodies are paradex-py 0.8.2's models (``MmpConfig``, ``AccountMmpConfigs``,
+``AccountMmpReset``): the bundled OpenAPI file has no MMP schemas, and the client is the contract.
 """
 from __future__ import annotations
 
@@ -98,7 +98,9 @@ def reset_mmp():
     e = ex()
     with e.lock:
         done = e.reset_mmp(addr, _base(base) if base else None)
-        return json_response({"results": [views.mmp_config(s) for s in done]})
+        now = e.clock.now_ms()
+        return json_response({"results": [{"base_asset": s.base, "reset_at": now}
+                                          for s in sorted(done, key=lambda s: s.base)]})
 
 
 @bp.post("/v1/account/mmp/<base_asset>")

@@ -345,7 +345,8 @@ RENDERERS = {
 # ------------------------------------------------------------------ market maker protection
 def mmp_config(st) -> dict:
     """An account's MMP config for a base asset with its live state (``engine/mmp.MmpState``):
-    REST (``/account/mmp``) and the ``mmp`` channel. A removed config reads as all limits 0
+    REST (``/account/mmp``) and the ``mmp`` channel, in paradex-py 0.8.2's ``MmpConfig`` shape
+    (no dated options here, so the vega window is 0). A removed config reads as all limits 0
     (every check off), which is what MMP off means."""
     size, delta = st.sums()
     off = getattr(st, "removed", False)
@@ -353,8 +354,8 @@ def mmp_config(st) -> dict:
         "base_asset": st.base, "interval_ms": st.interval_ms, "frozen_time_ms": st.frozen_time_ms,
         "size_limit": "0" if off else fmt(st.size_limit), "delta_limit": "0" if off else fmt(st.delta_limit),
         "vega_limit": "0" if off else fmt(st.vega_limit), "protect_block_trades": st.protect_block_trades,
-        "frozen": st.frozen and not off, "frozen_until": st.frozen_until if st.frozen and not off else 0,
-        "window_size": fmt(size), "window_delta": fmt(delta), "updated_at": st.updated_at,
+        "is_frozen": st.frozen and not off, "frozen_until": st.frozen_until if st.frozen and not off else 0,
+        "window_size": fmt(size), "window_delta": fmt(delta), "window_vega": "0", "updated_at": st.updated_at,
     }
 
 
