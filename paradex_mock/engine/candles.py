@@ -125,6 +125,8 @@ class Candles:
                 bisect.insort(self.minutes, b)
                 self.version += 1            # a bucket before the last: windows over it start over
         else:
+            if b != self.minutes[-1]:
+                self.version += 1            # a bucket before the last changed: windows start over
             if price > c[H]:
                 c[H] = price
             if price < c[L]:
