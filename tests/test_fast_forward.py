@@ -172,3 +172,42 @@ def test_a_crash_inside_a_fast_forward_fills_resting_orders_triggers_stops_and_l
     liq = ex.accounts[victim].liquidations
     assert len(liq) == 1 and crash_from < liq[0]["created_at"] <= crash_to
     assert ex.accounts[victim].positions[ETH].size == 0
+
+
+# ------------------------------------------------------------------ the WebSocket side
+def test_ws_feeds_carry_on_from_the_fast_forwarded_state():
+    """Nothing of the steps is pushed, but the open candle a kline stream carries afterwards
+    holds all of them (the WS side took a fresh snapshot at the end)."""
+    import asyncio
+    import json
+
+    import websockets
+
+    from paradex_mock.testing import MockParadex
+    from paradex_mock.ws.testing import rest
+
+    with MockParadex(seed=3, start_time_ms=START, backfill_hours=0.5, rate_limits=False, venues="binance") as mock:
+        async def main():
+            async with websockets.connect(mock.ws_url[:-3] + "/binance/ws") as ws:
+                await ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["btcusdt@kline_1d"], "id": 1}))
+                assert json.loads(await ws.recv()) == {"result": None, "id": 1}
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(None, lambda: mock.advance(seconds=7200))
+                await loop.run_in_executor(None, lambda: mock.advance(ticks=1))
+                last = None
+                while True:
+                    try:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 3.0))   # pushes coalesce over 2 s
+                    except asyncio.TimeoutError:
+                        return last
+                    if msg.get("e") == "kline":
+                        last = msg["k"]
+
+        k = asyncio.run(main())
+        status, rows = rest(mock.http_url, "GET", "/binance/api/v3/klines?symbol=BTCUSDT&interval=1d&limit=1")
+        assert status == 200
+        (o_time, o, h, low, c, v) = rows[-1][:6]
+        assert o_time == START and k["t"] == START
+        assert (k["o"], k["h"], k["l"], k["c"], k["v"]) == (o, h, low, c, v)
+        minutes = rest(mock.http_url, "GET", f"/binance/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={START}&limit=1000")[1]
+        assert len(minutes) == 121 and D(v) == sum(D(r[5]) for r in minutes)    # every step's volume is in it

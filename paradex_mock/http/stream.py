@@ -40,7 +40,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..engine.errors import ExchangeError
 from ..engine import codec
-from ..ws.hub import build_snapshot
+from ..ws.hub import RESYNC_KINDS, build_snapshot
 
 bp = Blueprint("mock_stream", __name__)
 
@@ -103,6 +103,8 @@ class _Stream:
         if self.overflow:
             return
         try:
+            if ev["kind"] in RESYNC_KINDS:    # with the state as of this very event, taken now
+                ev = (ev, self._snapshot_line(self.state.exchange, "reset"))
             self.queue.put_nowait(ev)
         except queue.Full:
             self.overflow = True
@@ -142,6 +144,8 @@ class _Stream:
                 if ev["seq"] > last:
                     last = ev["seq"]
                     yield _line(dict(ev, type="event"))
+                    if ev["kind"] in RESYNC_KINDS:    # resumed past it: the state now will do
+                        yield self._snapshot_line(ex, "reset")
             next_beat = time.monotonic() + self.heartbeat
             while not self.overflow:
                 timeout = next_beat - time.monotonic()
@@ -156,12 +160,13 @@ class _Stream:
                                  "clock": "manual" if ex.clock.manual else "real"})
                     next_beat = time.monotonic() + self.heartbeat
                     continue
+                ev, snap_line = ev if isinstance(ev, tuple) else (ev, None)
                 if ev["seq"] <= last:
                     continue
                 last = ev["seq"]
                 yield _line(dict(ev, type="event"))
-                if ev["kind"] in ("reset", "markets", "resync"):
-                    yield self._snapshot_line(ex, "reset")
+                if snap_line is not None:
+                    yield snap_line
         finally:
             bus.unsubscribe(token)
             registry.discard(self)

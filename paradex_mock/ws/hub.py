@@ -21,6 +21,10 @@ log = logging.getLogger("paradex_mock.ws")
 # such events with seq <= S are stale and skipped. Everything else (trades, private events) is
 # forwarded once, by seq.
 STATE_KINDS = frozenset({"book", "summary", "funding_data"})
+# Event kinds after which the WS side takes the whole state afresh: a reset, a new market, the end
+# of a fast-forward (whose steps published nothing). The snapshot is taken as the event is
+# published, under the exchange lock, so it holds exactly the events up to that one.
+RESYNC_KINDS = frozenset({"reset", "markets", "resync"})
 class Binary(bytes):
     """A binary WebSocket frame. ``Conn.push`` takes ``str`` and plain ``bytes`` (UTF-8) as text
     frames and a ``Binary`` as a binary one (a venue's SBE frames)."""

@@ -18,7 +18,7 @@ from typing import AsyncIterator, Dict, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from ..engine import codec
-from .hub import Hub, build_snapshot
+from .hub import RESYNC_KINDS, Hub, build_snapshot
 
 log = logging.getLogger("paradex_mock.ws")
 
@@ -40,7 +40,8 @@ class LocalSource:
         ex = self.exchange
 
         def on_event(ev):          # called under the exchange lock: only enqueue
-            loop.call_soon_threadsafe(self._on_event, ev)
+            snap = build_snapshot(ex) if ev.get("kind") in RESYNC_KINDS else None
+            loop.call_soon_threadsafe(self._on_event, ev, snap)
 
         def subscribe_and_snapshot():
             with ex.lock:
@@ -51,22 +52,10 @@ class LocalSource:
         self.hub.load_snapshot(snap, continuous=False)
         self.hub.connected = True
 
-    def _on_event(self, ev) -> None:
+    def _on_event(self, ev, snap: Optional[dict] = None) -> None:
         self.hub.apply(ev)
-        if ev.get("kind") in ("reset", "markets", "resync"):   # a new world, a new market, a fast-forward: take it whole
-            task = asyncio.ensure_future(self._resnapshot())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _resnapshot(self) -> None:
-        ex = self.exchange
-
-        def take():
-            with ex.lock:
-                return build_snapshot(ex)
-
-        snap = await asyncio.get_running_loop().run_in_executor(None, take)
-        self.hub.load_snapshot(snap, continuous=True)
+        if snap is not None:       # a new world, a new market, a fast-forward's end: take it whole
+            self.hub.load_snapshot(snap, continuous=True)
 
     def now_s(self) -> int:
         return self.exchange.clock.now_ms() // 1000
