@@ -29,6 +29,7 @@ The baseline volume is the market's expected flow, ``trades_per_minute x trade_s
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import csv
 import io
@@ -265,6 +266,9 @@ class Scenario:
         self.start_ms = start_ms
         self.spec = spec or {}
         self.pos: Dict[str, int] = {k: 0 for k in markets}
+        # per market, what has been announced (``changes``): segments [0, ended) ended, [0, started) started
+        self.reported: Dict[str, Tuple[int, int]] = {k: (0, 0) for k in markets}
+        self._ends: Dict[str, List[int]] = {}
 
     @classmethod
     def parse(cls, doc) -> "Scenario":
@@ -331,18 +335,73 @@ class Scenario:
             return segs[i], gaps
         return None, gaps
 
+    def changes(self, key: str, now: int, active: Optional[Segment]) -> List[Tuple[int, str]]:
+        """The transitions the tick at ``now`` makes in ``key``'s market, in order, as
+        ``(segment index, "started"|"ended")``, each announced once: what ``current`` just moved
+        past ended (started first, if the clock jumped over all of it, as a gap always is), then
+        ``active`` (what ``current`` returned) started. Called after ``current``; a tick that
+        changes nothing costs two comparisons."""
+        segs = self.markets.get(key)
+        if not segs:
+            return []
+        ended, started = self.reported[key]
+        pos = self.pos[key]
+        act = pos if active is not None else None          # current's active segment is segs[pos]
+        if ended == pos and (act is None or started > act):
+            return []
+        out = []
+        for j in range(ended, pos):
+            if j >= started:
+                out.append((j, "started"))
+            out.append((j, "ended"))
+        started = max(started, pos)
+        if act is not None and started <= act:
+            out.append((act, "started"))
+            started = act + 1
+        self.reported[key] = (pos, started)
+        return out
+
+    def active_index(self, key: str, now: int) -> Optional[int]:
+        """The index of the segment in force at ``now`` (a read: nothing moves), by bisection."""
+        segs = self.markets.get(key)
+        if not segs:
+            return None
+        ends = self._ends.get(key)
+        if ends is None:
+            ends = self._ends[key] = [s.end_ms for s in segs]
+        i = bisect.bisect_left(ends, now)          # the first segment not over by now
+        if i < len(segs) and segs[i].start_ms < now:
+            return i
+        return None
+
     def active(self, key: str, now: int) -> Optional[Segment]:
         """The segment in force at ``now`` (a read: nothing moves)."""
-        for s in self.markets.get(key, ()):
-            if s.start_ms < now <= s.end_ms:
-                return s
-        return None
+        i = self.active_index(key, now)
+        return None if i is None else self.markets[key][i]
+
+    def summary(self, key: str, now: int) -> Optional[dict]:
+        """One market's scenario at ``now`` in brief (None when it has none): the active segment
+        (with its index, or None), the next one to start, the count and when the last ends."""
+        segs = self.markets.get(key)
+        if not segs:
+            return None
+        i = self.active_index(key, now)
+        # the next to start: after the active one, else the first not over by now (a gap at now
+        # counts: it applies at the next tick)
+        nxt = bisect.bisect_left(self._ends[key], now) if i is None else i + 1
+
+        def brief(j: int) -> dict:
+            s = segs[j]
+            return {"index": j, "kind": s.kind, "start_ms": s.start_ms, "end_ms": s.end_ms}
+        return {"active": None if i is None else brief(i),
+                "next": brief(nxt) if nxt < len(segs) else None,
+                "segments": len(segs), "ends_ms": segs[-1].end_ms}
 
     def public(self, now: int) -> dict:
         out = {}
         for key, segs in self.markets.items():
-            act = self.active(key, now)
-            out[key] = {"active": None if act is None else dict(act.public(), index=segs.index(act)),
+            i = self.active_index(key, now)
+            out[key] = {"active": None if i is None else dict(segs[i].public(), index=i),
                         "segments": [s.public() for s in segs],
                         "ends_ms": segs[-1].end_ms}
         return {"start_ms": self.start_ms, "now_ms": now, "markets": out}
