@@ -161,3 +161,17 @@ def test_dashboard_reads_the_active_segment_and_filters_the_journal():
     doc = get(client, f"/_mock/ui/api/market/{BTC}?candles=2")["scenario"]
     assert doc["active"] is None and doc["next"] is None
     assert Decimal(get(client, f"/_mock/ui/api/market/{BTC}?candles=2")["index"]) > 0
+
+
+def test_a_held_price_does_not_hold_the_announcements():
+    """set_price wins over the segments (they do not act), but they still pass on the clock:
+    the journal says so at the same ticks as without the hold."""
+    app, ex, client = setup()
+    post_scenario(client, TWO)
+    call(client, "POST", f"/_mock/markets/{BTC}/price", 200, {"price": "91000", "hold": True})
+    ex.advance(seconds=55)
+    assert brief(get(client, "/_mock/journal?kind=scenario")["results"]) == [
+        ("installed", None, None, START), ("started", 0, "calm", START + 1_000),
+        ("ended", 0, "calm", START + 31_000), ("started", 1, "shock", START + 31_000),
+        ("ended", 1, "shock", START + 51_000)]
+    assert ex.states[BTC].index_price == Decimal("91000")

@@ -1219,7 +1219,8 @@ class Exchange:
                     self._finish_segment(sym, old, now, sym not in lean)
                 if seg is not None and seg.anchor is None:
                     seg.anchor = st.index_price
-                changes = scenario.changes(sym, now, seg)
+            if scenario is not None:
+                changes = scenario.changes(sym, now)
                 if changes:
                     self._publish_segments(sym, changes, now)
             if seg is None:

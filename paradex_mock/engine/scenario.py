@@ -335,20 +335,23 @@ class Scenario:
             return segs[i], gaps
         return None, gaps
 
-    def changes(self, key: str, now: int, active: Optional[Segment]) -> List[Tuple[int, str]]:
-        """The transitions the tick at ``now`` makes in ``key``'s market, in order, as
-        ``(segment index, "started"|"ended")``, each announced once: what ``current`` just moved
-        past ended (started first, if the clock jumped over all of it, as a gap always is), then
-        ``active`` (what ``current`` returned) started. Called after ``current``; a tick that
-        changes nothing costs two comparisons."""
+    def changes(self, key: str, now: int) -> List[Tuple[int, str]]:
+        """The transitions of ``key``'s market by the tick at ``now``, in order, as
+        ``(segment index, "started"|"ended")``, each announced once: the segments over by now
+        ended (started first, if the clock jumped over all of it, as a gap always is), then the
+        one in force started. By the clock alone, so a price held by ``set_price`` (which stops
+        the segments acting) does not stop them being announced. A tick that changes nothing
+        costs two comparisons."""
         segs = self.markets.get(key)
         if not segs:
             return []
         ended, started = self.reported[key]
-        pos = self.pos[key]
-        act = pos if active is not None else None          # current's active segment is segs[pos]
-        if ended == pos and (act is None or started > act):
+        ends = self._ends_of(key)
+        n = len(segs)
+        if (ended >= n or ends[ended] >= now) and (started >= n or segs[started].start_ms >= now):
             return []
+        pos = bisect.bisect_left(ends, now, lo=ended)      # segments before it are over
+        act = pos if pos < n and segs[pos].start_ms < now else None
         out = []
         for j in range(ended, pos):
             if j >= started:
@@ -361,15 +364,18 @@ class Scenario:
         self.reported[key] = (pos, started)
         return out
 
+    def _ends_of(self, key: str) -> List[int]:
+        ends = self._ends.get(key)
+        if ends is None:         # placed segments follow one another: their ends never decrease
+            ends = self._ends[key] = [s.end_ms for s in self.markets[key]]
+        return ends
+
     def active_index(self, key: str, now: int) -> Optional[int]:
         """The index of the segment in force at ``now`` (a read: nothing moves), by bisection."""
         segs = self.markets.get(key)
         if not segs:
             return None
-        ends = self._ends.get(key)
-        if ends is None:
-            ends = self._ends[key] = [s.end_ms for s in segs]
-        i = bisect.bisect_left(ends, now)          # the first segment not over by now
+        i = bisect.bisect_left(self._ends_of(key), now)     # the first segment not over by now
         if i < len(segs) and segs[i].start_ms < now:
             return i
         return None

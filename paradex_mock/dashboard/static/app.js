@@ -703,10 +703,13 @@
       if (await control('POST', '/reset', {})) { S.chartKey = null; refreshAll(); }
     });
     let filterTimer = null;
-    $('journal-filter').addEventListener('input', () => {
+    const filterChanged = () => {
       clearTimeout(filterTimer);
       filterTimer = setTimeout(restartJournal, 250);
-    });
+    };
+    // a select may report only "change" (a scripted pick does); both land on one debounced restart
+    $('journal-filter').addEventListener('input', filterChanged);
+    $('journal-filter').addEventListener('change', filterChanged);
     $('journal-filter').addEventListener('submit', (ev) => { ev.preventDefault(); restartJournal(); });
     $('resolution').addEventListener('change', () => { S.resolution = parseInt($('resolution').value, 10); refreshMarket(); });
     $('price-kind').addEventListener('change', () => { S.priceKind = $('price-kind').value; refreshMarket(); });
