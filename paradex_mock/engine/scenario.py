@@ -26,6 +26,10 @@ Timing: a segment covers ``(start, end]`` of the clock; the tick at time ``now``
 segment holding ``now`` (the tick at a segment's end is its last). ``shock`` and ``replay`` print
 their trades at the scripted prices (``path`` segments); the others act through the simulator.
 The baseline volume is the market's expected flow, ``trades_per_minute x trade_size`` a minute.
+
+Each segment's start and end is announced once, by the clock (``Scenario.changes``): the exchange
+publishes a "scenario" event (``events.SegmentChange``) at the tick that sees it, and the request
+journal records it (``control.py``); installing or clearing a scenario is announced too.
 """
 from __future__ import annotations
 
