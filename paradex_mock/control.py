@@ -39,8 +39,14 @@ def plain(obj):
     return obj
 
 
+JOURNAL_KINDS = ("request", "ws", "scenario")
+
+
 class Journal:
-    """The last ``size`` requests: method, path, account, status, latency and faults applied."""
+    """The last ``size`` entries, oldest first, each with a ``kind``: "request" (an HTTP request, or
+    one over the REST-over-WS bridge: method, path, account, status, latency and faults applied),
+    "ws" (WS faults that hit a notification; the channel as path) or "scenario" (a market
+    scenario's segment started or ended, or a scenario installed or cleared; the market as path)."""
 
     def __init__(self, size: int = 10_000):
         self._lock = threading.Lock()
@@ -53,9 +59,10 @@ class Journal:
             entry["seq"] = self._seq
             self._items.append(entry)
 
-    def list(self, limit: Optional[int] = None, path: Optional[str] = None) -> list:
+    def list(self, limit: Optional[int] = None, path: Optional[str] = None, kind: Optional[str] = None) -> list:
         with self._lock:
-            items = [e for e in self._items if path is None or e["path"].startswith(path)]
+            items = [e for e in self._items if (path is None or e["path"].startswith(path))
+                     and (kind is None or e.get("kind", "request") == kind)]
         return items[-limit:] if limit else items
 
     def clear(self) -> None:
@@ -69,6 +76,16 @@ class Controller:
         # WS faults fired in this process (the in-process WS server shares the plan) are
         # journaled beside the HTTP requests, as method "WS" with the channel as path
         state.faults.sink = state.journal.add
+        # and market scenarios' transitions, interleaved with the requests in the order they happen
+        state.exchange.scenario_listeners.append(self._journal_scenario)
+
+    def _journal_scenario(self, ev) -> None:
+        c = ev["data"]           # engine.events.SegmentChange
+        entry = {"kind": "scenario", "at": c.at, "method": "SCENARIO", "path": c.market, "query": "",
+                 "account": None, "status": None, "latency_ms": None, "faults": [], "ip": None,
+                 "market": c.market, "change": c.change, "segment": c.kind, "index": c.index,
+                 "start_ms": c.start_ms, "end_ms": c.end_ms, "segments": c.segments}
+        self.state.journal.add(entry)
 
     @property
     def exchange(self):
@@ -306,8 +323,12 @@ class Controller:
         return {"restored": True, "server_time": self.exchange.clock.now_ms()}
 
     # ---------------------------------------------------------------- journal
-    def journal(self, limit: Optional[int] = None, path: Optional[str] = None) -> dict:
-        return {"results": self.state.journal.list(limit, path)}
+    def journal(self, limit: Optional[int] = None, path: Optional[str] = None, kind: Optional[str] = None) -> dict:
+        """The journal's entries, oldest first: the last ``limit``, those whose path starts with
+        ``path``, those of ``kind`` (request, ws, scenario)."""
+        if kind is not None and kind not in JOURNAL_KINDS:
+            raise _bad(f"kind must be one of {', '.join(JOURNAL_KINDS)}")
+        return {"results": self.state.journal.list(limit, path, kind)}
 
     def clear_journal(self) -> dict:
         self.state.journal.clear()

@@ -240,7 +240,7 @@ class FaultPlan:
         of a binary frame (an SBE frame's decoded fields), recorded as ``"frame"``."""
         if self.sink is None:
             return
-        entry = {"at": at, "method": "WS", "path": channel, "query": "", "account": account,
+        entry = {"kind": "ws", "at": at, "method": "WS", "path": channel, "query": "", "account": account,
                  "status": None, "latency_ms": None, "faults": kinds, "ip": None}
         if frame is not None:
             entry["frame"] = frame

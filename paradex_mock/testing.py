@@ -168,8 +168,8 @@ class MockParadex:
     def restore(self, snapshot: dict) -> dict:
         return self.control.restore(snapshot)
 
-    def journal(self, limit: Optional[int] = None, path: Optional[str] = None) -> list:
-        return self.control.journal(limit, path)["results"]
+    def journal(self, limit: Optional[int] = None, path: Optional[str] = None, kind: Optional[str] = None) -> list:
+        return self.control.journal(limit, path, kind)["results"]
 
     def add_faults(self, rules) -> dict:
         return self.control.add_faults(rules)

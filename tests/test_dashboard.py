@@ -307,6 +307,38 @@ def test_clock_advance_and_reset_from_the_page(page, mock):
     assert console_problems(page) == []
 
 
+def test_active_scenario_segment_shows_in_the_market_panel_and_the_journal(page, mock):
+    """A market scenario's active segment and its time left are in the market's legend and on its
+    button, following the "scenario" events; its transitions are journal rows of their own."""
+    mock.set_scenario({"markets": {MARKET: [{"kind": "calm", "seconds": 120},
+                                            {"kind": "shock", "move_pct": -3, "seconds": 60}]}})
+    pill = "const p = document.getElementById('segment'); return p ? [p.dataset.kind, p.textContent] : null"
+    wait(page, 2.0, lambda d: js(d, pill) == ["", "next: calm #0"], "the installed scenario is not shown")
+    mock.advance(ticks=1)
+    wait(page, 2.0, lambda d: js(d, pill) == ["calm", "calm #0 · 1m 59s left"], "the calm segment is not shown")
+    wait(page, 2.0, lambda d: js(d, "return !!document.querySelector("
+                                    "'#journal tr.scenario[data-change=\"started\"][data-segment=\"calm\"]')"))
+    mock.advance(seconds=120)                 # the calm's last tick, then the shock's first
+    wait(page, 2.0, lambda d: js(d, pill) == ["shock", "shock #1 · 59s left"], "the shock did not replace the calm")
+    assert js(page, f"return document.querySelector('#markets button[data-market=\"{MARKET}\"]').dataset.segment") == "shock"
+    screenshot(page, "scenario-market")
+    rows = js(page, "return [...document.querySelectorAll('#journal tr.scenario')]"
+                    ".map(r => [r.dataset.change, r.dataset.segment, r.dataset.index])")
+    assert rows == [["started", "shock", "1"], ["ended", "calm", "0"], ["started", "calm", "0"],
+                    ["installed", "", ""]]          # newest first, each once
+    # the kind filter keeps only them
+    from selenium.webdriver.support.ui import Select
+    Select(page.find_element("id", "filter-kind")).select_by_value("scenario")
+    wait(page, 2.0, lambda d: js(d, "const r = [...document.querySelectorAll('#journal tr')];"
+                                    "return r.length === 4 && r.every(x => x.dataset.kind === 'scenario')"))
+    assert console_problems(page) == []
+    screenshot(page, "scenario", "journal-panel")
+    Select(page.find_element("id", "filter-kind")).select_by_value("")
+    mock.clear_scenario()
+    wait(page, 2.0, lambda d: js(d, "return document.getElementById('segment') === null"
+                                    " && document.querySelector('#journal tr.scenario.cleared') !== null"))
+
+
 # ------------------------------------------------------------------------------------ no browser
 def test_event_stream_is_coalesced_and_carries_no_payload(mock):
     """Hundreds of orders are a handful of lines, at most 5 a second, naming what changed."""

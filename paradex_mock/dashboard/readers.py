@@ -61,12 +61,24 @@ def clock(state) -> dict:
             "tick_interval": state.config.tick_interval}
 
 
+def segment(ex, symbol: str, now: int) -> Optional[dict]:
+    """The market scenario of ``symbol`` at ``now``, in brief (None when it has none): the active
+    segment (index, kind, start_ms, end_ms) and ``left_ms``, the next one, the count, when it ends."""
+    sc = getattr(ex, "scenario", None)
+    out = sc.summary(symbol, now) if sc is not None else None
+    if out is not None and out["active"] is not None:
+        out["active"]["left_ms"] = max(0, out["active"]["end_ms"] - now)
+    return out
+
+
 def overview(state) -> dict:
     """The header and the market list: clock, seed, system state, and per venue its markets."""
     ex = state.exchange
     with ex.lock:
         venues: dict = {}
+        now = ex.clock.now_ms()
         for sym, m in ex.markets.items():
+            seg = segment(ex, sym, now)
             st = ex.states.get(sym)
             book = ex.books.get(sym)
             venues.setdefault(venue_of(m), []).append({
@@ -78,6 +90,7 @@ def overview(state) -> dict:
                 "best_bid": s(book.best_bid()) if book else None,
                 "best_ask": s(book.best_ask()) if book else None,
                 "tick": s(m.tick),
+                "segment": seg["active"]["kind"] if seg and seg["active"] else None,   # scenario
             })
         return {
             "clock": clock(state),
@@ -155,6 +168,7 @@ def market(state, symbol: str, depth: int = 15, resolution: int = 1, candles: in
             "index": s(st.index_price),
             "held": bool(getattr(st, "frozen", False)),
             "tick": s(m.tick),
+            "scenario": segment(ex, m.symbol, now),
             "book": {"bids": _levels(book.bids, depth), "asks": _levels(book.asks, depth),
                      "seq_no": getattr(book, "seq_no", None)},
             "resolution": resolution,
@@ -260,9 +274,10 @@ def _status_matches(status: int, want: str) -> bool:
 
 
 def journal(state, limit: int = 200, after: Optional[int] = None, path: str = "", account: str = "",
-            status: str = "", faulted: bool = False) -> dict:
+            status: str = "", faulted: bool = False, kind: str = "") -> dict:
     """The newest ``limit`` journal entries matching the filters (path and account: substrings;
-    status: ``200``, ``4xx``, ``error``), newest first; ``after`` keeps only newer entries."""
+    status: ``200``, ``4xx``, ``error``; kind: ``request``, ``ws``, ``scenario``), newest first;
+    ``after`` keeps only newer entries."""
     limit = max(1, min(limit, MAX_JOURNAL))
     path = path.strip()
     account = account.strip().lower()
@@ -270,6 +285,8 @@ def journal(state, limit: int = 200, after: Optional[int] = None, path: str = ""
     for e in reversed(state.journal.list()):
         if after is not None and e["seq"] <= after:
             break
+        if kind and e.get("kind", "request") != kind:
+            continue
         if path and path not in e.get("path", ""):
             continue
         if account and account not in (e.get("account") or "").lower():

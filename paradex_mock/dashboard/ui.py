@@ -9,10 +9,10 @@ and the few JSON reads it needs, all under ``/_mock/ui``:
 ``GET /_mock/ui/api/overview``                  clock, seed, system state, venues and markets
 ``GET /_mock/ui/api/market/<m>``                book (``depth``), candles (``resolution`` in
                                                 minutes, ``candles`` or ``since`` ms, ``price``
-                                                last/mark/index), trades
+                                                last/mark/index), trades, the scenario segment
 ``GET /_mock/ui/api/accounts``                  balances, positions, open orders, fills
 ``GET /_mock/ui/api/journal``                   ``limit``, ``after`` (seq), ``path``,
-                                                ``account``, ``status``, ``faulted``
+                                                ``account``, ``status``, ``faulted``, ``kind``
 ``GET /_mock/ui/api/faults``                    the fault rules and counts
 ``GET /_mock/ui/api/rate_limits``               the limits and the live buckets
 ``GET /_mock/ui/events``                        server-sent events: what changed (live.py)
@@ -89,7 +89,8 @@ def journal():
     a = request.args
     return _json(readers.journal(_state(), limit=_int("limit", 200, 1), after=_int("after"),
                                  path=a.get("path", ""), account=a.get("account", ""),
-                                 status=a.get("status", ""), faulted=a.get("faulted") in ("1", "true")))
+                                 status=a.get("status", ""), faulted=a.get("faulted") in ("1", "true"),
+                                 kind=a.get("kind", "")))
 
 
 @bp.get("/api/faults")

@@ -14,7 +14,7 @@ TYPES: Dict[str, type] = {c.__name__: c for c in (
     models.Order, models.Fill, models.Trade, models.FundingPayment, models.Position, models.Margin,
     models.Transfer, models.Algo,
     events.BookUpdate, events.PositionUpdate, events.AccountUpdate, events.BalanceChange, events.MarketStats,
-    events.FundingSample, mmp.MmpState)}
+    events.FundingSample, events.SegmentChange, mmp.MmpState)}
 _HINTS: Dict[type, dict] = {}
 
 

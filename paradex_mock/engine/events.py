@@ -103,6 +103,8 @@ class EventBus:
 #   transfer         Transfer            -        yes
 #   algo             Algo (a copy)       yes      yes
 #   markets          {"added", "at", "replaced", "venue", "name", "spec"}: a market listed (anew)
+#   scenario         SegmentChange       yes      -        a scenario segment started or ended;
+#                                                          a scenario installed or cleared
 #
 # A venue may publish events of its own lifecycles on the same bus (under the exchange lock), as
 # plain dicts of its domain data: Paradex's RFQs publish "rfq" (``venues/paradex/extras.py``).
@@ -175,3 +177,21 @@ class FundingSample:
     funding_rate: Decimal
     funding_rate_8h: Decimal
     funding_period_hours: int
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """A market scenario's transition in one market (``engine/scenario.py``), published only when
+    something changes, never per tick. ``change``: "started" / "ended" (segment ``index`` of the
+    market's list; a segment the clock jumped over starts and ends at the same tick), or
+    "installed" / "cleared" (the market's whole scenario: ``start_ms``/``end_ms`` span its
+    segments; for "cleared", ``index`` is the segment that was active, if any). ``at``: the
+    exchange time of the tick (or call) that made the change."""
+    market: str
+    change: str
+    at: int
+    index: Optional[int] = None
+    kind: Optional[str] = None
+    start_ms: Optional[int] = None
+    end_ms: Optional[int] = None
+    segments: int = 0

@@ -26,7 +26,7 @@ from .book import OrderBook
 from .clock import Clock
 from .errors import ExchangeError, excerpt, invalid, short
 from .events import (AccountUpdate, BalanceChange, BookUpdate, EventBus, FundingSample, MarketStats,
-                     PositionUpdate)
+                     PositionUpdate, SegmentChange)
 from .models import (SIM_ACCOUNT, TRIGGER_TYPES,
                      Account, Algo, Fill, FundingPayment, Margin, Market, Order, Position, Trade, Transfer)
 from .numbers import ONE, ZERO, fmt, floor_step, on_step, round_step, to_decimal
@@ -102,6 +102,9 @@ class Exchange:
         self.market_defs: List[MarketDef] = list(markets)
         self.system_state = "ok"
         self.scenario: Optional[Scenario] = None
+        # called with each "scenario" event, under the lock (the request journal records them):
+        # a hook of its own, so the bus keeps its no-subscriber fast path
+        self.scenario_listeners: List = []
         self.reset()
 
     def _rng(self, stream: str) -> random.Random:
@@ -1216,6 +1219,10 @@ class Exchange:
                     self._finish_segment(sym, old, now, sym not in lean)
                 if seg is not None and seg.anchor is None:
                     seg.anchor = st.index_price
+            if scenario is not None:
+                changes = scenario.changes(sym, now)
+                if changes:
+                    self._publish_segments(sym, changes, now)
             if seg is None:
                 st.step_price(st.rng, dt_s)
             else:
@@ -1397,14 +1404,43 @@ class Exchange:
         with self.lock:
             now = self.clock.now_ms()
             if scenario is None:
+                self._publish_scenario_swap(None, now)
                 self.scenario = None
                 return self.scenario_state()
             placed = scenario.install(now, self.markets)
             for key, segs in placed.markets.items():
                 if segs[0].kind == "replay" and segs[0].backfill:
                     self._replay_history(key, segs[0], now)
+            self._publish_scenario_swap(placed, now)
             self.scenario = placed
             return self.scenario_state()
+
+    def _publish_scenario_swap(self, new: Optional[Scenario], now: int) -> None:
+        """Publish "cleared" for each market of the scenario in force, then "installed" for each of ``new``."""
+        old = self.scenario
+        if old is not None:
+            for key, segs in old.markets.items():
+                i = old.active_index(key, now)
+                self._publish_scenario(SegmentChange(key, "cleared", now, i, None if i is None else segs[i].kind,
+                                                     segs[0].start_ms, segs[-1].end_ms, len(segs)))
+        if new is not None:
+            for key, segs in new.markets.items():
+                self._publish_scenario(SegmentChange(key, "installed", now, None, None, segs[0].start_ms,
+                                                     segs[-1].end_ms, len(segs)))
+
+    def _publish_segments(self, sym: str, changes: list, now: int) -> None:
+        segs = self.scenario.markets[sym]
+        for i, change in changes:
+            s = segs[i]
+            self._publish_scenario(SegmentChange(sym, change, now, i, s.kind, s.start_ms, s.end_ms, len(segs)))
+
+    def _publish_scenario(self, change: SegmentChange) -> None:
+        ev = self.bus.publish("scenario", change, change.market)
+        for fn in self.scenario_listeners:
+            try:
+                fn(ev)
+            except Exception:      # a broken listener must not break the tick
+                log.exception("scenario listener failed")
 
     def scenario_state(self) -> dict:
         with self.lock:

@@ -26,9 +26,14 @@ Timing: a segment covers ``(start, end]`` of the clock; the tick at time ``now``
 segment holding ``now`` (the tick at a segment's end is its last). ``shock`` and ``replay`` print
 their trades at the scripted prices (``path`` segments); the others act through the simulator.
 The baseline volume is the market's expected flow, ``trades_per_minute x trade_size`` a minute.
+
+Each segment's start and end is announced once, by the clock (``Scenario.changes``): the exchange
+publishes a "scenario" event (``events.SegmentChange``) at the tick that sees it, and the request
+journal records it (``control.py``); installing or clearing a scenario is announced too.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import csv
 import io
@@ -265,6 +270,9 @@ class Scenario:
         self.start_ms = start_ms
         self.spec = spec or {}
         self.pos: Dict[str, int] = {k: 0 for k in markets}
+        # per market, what has been announced (``changes``): segments [0, ended) ended, [0, started) started
+        self.reported: Dict[str, Tuple[int, int]] = {k: (0, 0) for k in markets}
+        self._ends: Dict[str, List[int]] = {}
 
     @classmethod
     def parse(cls, doc) -> "Scenario":
@@ -331,18 +339,79 @@ class Scenario:
             return segs[i], gaps
         return None, gaps
 
+    def changes(self, key: str, now: int) -> List[Tuple[int, str]]:
+        """The transitions of ``key``'s market by the tick at ``now``, in order, as
+        ``(segment index, "started"|"ended")``, each announced once: the segments over by now
+        ended (started first, if the clock jumped over all of it, as a gap always is), then the
+        one in force started. By the clock alone, so a price held by ``set_price`` (which stops
+        the segments acting) does not stop them being announced. A tick that changes nothing
+        costs two comparisons."""
+        segs = self.markets.get(key)
+        if not segs:
+            return []
+        ended, started = self.reported[key]
+        ends = self._ends_of(key)
+        n = len(segs)
+        if (ended >= n or ends[ended] >= now) and (started >= n or segs[started].start_ms >= now):
+            return []
+        pos = bisect.bisect_left(ends, now, lo=ended)      # segments before it are over
+        act = pos if pos < n and segs[pos].start_ms < now else None
+        out = []
+        for j in range(ended, pos):
+            if j >= started:
+                out.append((j, "started"))
+            out.append((j, "ended"))
+        started = max(started, pos)
+        if act is not None and started <= act:
+            out.append((act, "started"))
+            started = act + 1
+        self.reported[key] = (pos, started)
+        return out
+
+    def _ends_of(self, key: str) -> List[int]:
+        ends = self._ends.get(key)
+        if ends is None:         # placed segments follow one another: their ends never decrease
+            ends = self._ends[key] = [s.end_ms for s in self.markets[key]]
+        return ends
+
+    def active_index(self, key: str, now: int) -> Optional[int]:
+        """The index of the segment in force at ``now`` (a read: nothing moves), by bisection."""
+        segs = self.markets.get(key)
+        if not segs:
+            return None
+        i = bisect.bisect_left(self._ends_of(key), now)     # the first segment not over by now
+        if i < len(segs) and segs[i].start_ms < now:
+            return i
+        return None
+
     def active(self, key: str, now: int) -> Optional[Segment]:
         """The segment in force at ``now`` (a read: nothing moves)."""
-        for s in self.markets.get(key, ()):
-            if s.start_ms < now <= s.end_ms:
-                return s
-        return None
+        i = self.active_index(key, now)
+        return None if i is None else self.markets[key][i]
+
+    def summary(self, key: str, now: int) -> Optional[dict]:
+        """One market's scenario at ``now`` in brief (None when it has none): the active segment
+        (with its index, or None), the next one to start, the count and when the last ends."""
+        segs = self.markets.get(key)
+        if not segs:
+            return None
+        i = self.active_index(key, now)
+        # the next to start: after the active one, else the first not over by now (a gap at now
+        # counts: it applies at the next tick)
+        nxt = bisect.bisect_left(self._ends[key], now) if i is None else i + 1
+
+        def brief(j: int) -> dict:
+            s = segs[j]
+            return {"index": j, "kind": s.kind, "start_ms": s.start_ms, "end_ms": s.end_ms}
+        return {"active": None if i is None else brief(i),
+                "next": brief(nxt) if nxt < len(segs) else None,
+                "segments": len(segs), "ends_ms": segs[-1].end_ms}
 
     def public(self, now: int) -> dict:
         out = {}
         for key, segs in self.markets.items():
-            act = self.active(key, now)
-            out[key] = {"active": None if act is None else dict(act.public(), index=segs.index(act)),
+            i = self.active_index(key, now)
+            out[key] = {"active": None if i is None else dict(segs[i].public(), index=i),
                         "segments": [s.public() for s in segs],
                         "ends_ms": segs[-1].end_ms}
         return {"start_ms": self.start_ms, "now_ms": now, "markets": out}

@@ -127,7 +127,7 @@ def _scenario(sc) -> Any:
                 spec["candles"] = [[c.open_ms, str(c.o), str(c.h), str(c.l), str(c.c), str(c.v)] for c in seg.candles]
             specs.append(spec)
         markets[key] = specs
-        run[key] = {"pos": sc.pos.get(key, 0),
+        run[key] = {"pos": sc.pos.get(key, 0), "reported": list(sc.reported.get(key, (0, 0))),
                     "segments": [{"anchor": None if seg.anchor is None else str(seg.anchor),
                                   "printed": str(seg.printed), "expected": str(seg.expected), "done": seg.done}
                                  for seg in segs]}
@@ -143,7 +143,11 @@ def _load_scenario(doc, ex, doc_now):
     except ScenarioError as e:
         raise SnapshotError(f"the snapshot's scenario: {e}") from None
     for key, r in doc["run"].items():
-        sc.pos[key] = int(r["pos"])
+        sc.pos[key] = pos = int(r["pos"])
+        # which transitions were announced; an older snapshot: those up to its time
+        rep = r.get("reported")
+        sc.reported[key] = (int(rep[0]), int(rep[1])) if rep else \
+            (pos, pos + 1 if sc.active_index(key, int(doc_now)) == pos else pos)
         for seg, sr in zip(sc.markets[key], r["segments"]):
             seg.anchor = None if sr["anchor"] is None else Decimal(sr["anchor"])
             seg.printed, seg.expected, seg.done = Decimal(sr["printed"]), Decimal(sr["expected"]), int(sr["done"])

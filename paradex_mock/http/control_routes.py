@@ -140,7 +140,7 @@ def journal():
         limit = int(limit) if limit else None
     except ValueError:
         raise ExchangeError("INVALID_REQUEST_PARAMETER", "limit must be an integer") from None
-    return json_response(ctl().journal(limit, request.args.get("path")))
+    return json_response(ctl().journal(limit, request.args.get("path"), request.args.get("kind")))
 
 
 @bp.delete("/journal")

@@ -145,6 +145,7 @@ class RequestHooks:
             if environ.get("paradex_mock.rate_limited"):
                 faults.append("rate_limited")
             state.journal.add({
+                "kind": "request",
                 "at": state.exchange.clock.now_ms(),
                 "method": method,
                 "path": path,

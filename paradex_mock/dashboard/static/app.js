@@ -19,7 +19,7 @@
   const MAX_BARS = 1500;
   const SHOWN_ORDERS = 20;
   const SHOWN_FILLS = 10;
-  const MARKET_KINDS = new Set(['trade', 'book', 'bbo', 'summary']);
+  const MARKET_KINDS = new Set(['trade', 'book', 'bbo', 'summary', 'scenario']);
 
   const S = {
     market: null, venues: [], resolution: 1, priceKind: 'mark',
@@ -63,6 +63,14 @@
   function decimals(tick) {
     const i = String(tick).indexOf('.');
     return i < 0 ? 0 : String(tick).length - i - 1;
+  }
+  // a duration in ms, coarsely: 42s, 3m 05s, 2h 07m, 3d 4h
+  function span(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
+    return `${Math.floor(s / 86400)}d ${Math.floor(s / 3600) % 24}h`;
   }
   function signed(s) {
     const v = num(s);
@@ -178,7 +186,10 @@
         const mb = marketButtons.get(m.symbol);
         mb.price.textContent = m.mark ?? '';
         mb.button.classList.toggle('held', !!m.held);
-        mb.button.title = `mark ${m.mark} · index ${m.index} · last ${m.last}` + (m.held ? ' · price held' : '');
+        mb.button.classList.toggle('scripted', !!m.segment);
+        mb.button.dataset.segment = m.segment || '';
+        mb.button.title = `mark ${m.mark} · index ${m.index} · last ${m.last}` + (m.held ? ' · price held' : '')
+          + (m.segment ? ` · scenario: ${m.segment}` : '');
         mb.button.classList.toggle('active', m.symbol === S.market);
       }
     }
@@ -252,11 +263,32 @@
       el('span', null, 'last ', el('b', { text: doc.last })),
     ];
     if (doc.held) parts.push(el('span', { class: 'pill warn', title: 'set by the control API; Release lets it walk', text: 'held' }));
+    const sc = doc.scenario;
+    if (sc) parts.push(segmentPill(sc));
     L.replaceChildren(...parts);
     if (last) {
       L.dataset.close = last[4];
       L.dataset.time = last[0];
     }
+  }
+
+  // the market's scenario (GET /_mock/scenario has it whole): the active segment and its time left,
+  // else what comes next or that it is over
+  function segmentPill(sc) {
+    const a = sc.active, n = sc.next;
+    let text, cls = 'pill scenario', title = `scenario: ${sc.segments} segment(s), ending ${stamp(sc.ends_ms)}`;
+    if (a) {
+      text = `${a.kind} #${a.index} · ${span(a.left_ms)} left`;
+      cls += ' on';
+      title += ` · this one ${stamp(a.start_ms)} → ${stamp(a.end_ms)}`;
+    } else if (n) {
+      text = `next: ${n.kind} #${n.index}`;
+      title += ` · next at ${stamp(n.start_ms)}`;
+    } else {
+      text = 'scenario over';
+    }
+    return el('span', { id: 'segment', class: cls, title, 'data-kind': a ? a.kind : '',
+                        'data-index': a ? a.index : '', 'data-left-ms': a ? a.left_ms : '' }, text);
   }
 
   async function loadMarket(full) {
@@ -429,14 +461,33 @@
     if (acct) q.set('account', acct);
     if (status) q.set('status', status);
     if ($('filter-faulted').checked) q.set('faulted', '1');
+    if ($('filter-kind').value) q.set('kind', $('filter-kind').value);
     return q;
   }
 
+  // a scenario's transition: the market, what changed, the segment and its span on the clock
+  function scenarioRow(e) {
+    const what = e.change === 'installed' ? `scenario installed: ${e.segments} segment(s)`
+      : e.change === 'cleared' ? 'scenario cleared' + (e.segment ? ` during ${e.segment} #${e.index}` : '')
+      : `${e.segment} #${e.index} ${e.change}`;
+    const spanText = e.start_ms != null ? `${hms(e.start_ms)} → ${hms(e.end_ms)}` : '';
+    return el('tr', { class: `scenario ${e.change}`, 'data-seq': e.seq, 'data-kind': 'scenario',
+                      'data-method': e.method, 'data-path': e.path, 'data-market': e.market,
+                      'data-change': e.change, 'data-segment': e.segment || '', 'data-index': e.index ?? '' },
+      el('td', { class: 'muted', text: e.seq }), el('td', { text: hms(e.at) }),
+      el('td', null, el('span', { class: 'pill scenario on', text: 'scenario' })),
+      el('td', { class: 'path', title: `${e.market}: ${what}`, text: `${e.market}: ${what}` }),
+      el('td', { text: '–' }), el('td', { text: '' }),
+      el('td', { class: 'muted', colspan: 2, text: spanText }));
+  }
+
   function journalRow(e) {
+    if (e.kind === 'scenario') return scenarioRow(e);
     const faulted = e.faults && e.faults.length;
     const cls = [faulted ? 'faulted' : '', e.status >= 400 ? 'error' : ''].join(' ').trim();
     const path = e.path + (e.query ? '?' + e.query : '');
-    return el('tr', { class: cls || null, 'data-seq': e.seq, 'data-method': e.method, 'data-path': e.path,
+    return el('tr', { class: cls || null, 'data-seq': e.seq, 'data-kind': e.kind || 'request',
+                      'data-method': e.method, 'data-path': e.path,
                       'data-account': e.account || '', 'data-status': e.status },
       el('td', { class: 'muted', text: e.seq }), el('td', { text: hms(e.at) }),
       el('td', { text: e.method + (e.via === 'ws' ? ' (ws)' : '') }),
@@ -559,7 +610,7 @@
       else if (c.kind === 'tick') overview = true;
       if (c.account) accounts = true;
       if (c.market && c.market === S.market && MARKET_KINDS.has(c.kind)) market = true;
-      if (c.kind === 'summary') overview = true;
+      if (c.kind === 'summary' || c.kind === 'scenario') overview = true;
     }
     if (reset) {
       S.chartKey = null;
@@ -652,10 +703,13 @@
       if (await control('POST', '/reset', {})) { S.chartKey = null; refreshAll(); }
     });
     let filterTimer = null;
-    $('journal-filter').addEventListener('input', () => {
+    const filterChanged = () => {
       clearTimeout(filterTimer);
       filterTimer = setTimeout(restartJournal, 250);
-    });
+    };
+    // a select may report only "change" (a scripted pick does); both land on one debounced restart
+    $('journal-filter').addEventListener('input', filterChanged);
+    $('journal-filter').addEventListener('change', filterChanged);
     $('journal-filter').addEventListener('submit', (ev) => { ev.preventDefault(); restartJournal(); });
     $('resolution').addEventListener('change', () => { S.resolution = parseInt($('resolution').value, 10); refreshMarket(); });
     $('price-kind').addEventListener('change', () => { S.priceKind = $('price-kind').value; refreshMarket(); });
