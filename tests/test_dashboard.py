@@ -290,9 +290,9 @@ def test_clock_advance_and_reset_from_the_page(page, mock):
     seconds.clear()
     seconds.send_keys("30")
     page.find_element("id", "advance").click()
-    wait(page, 2.0, lambda d: mock.exchange.clock.now_ms() == before + 30_000)
+    wait(page, 15.0, lambda d: mock.exchange.clock.now_ms() == before + 30_000)
     stamp = time.strftime("%H:%M:%S", time.gmtime((before + 30_000) / 1000))
-    wait(page, 1.0, lambda d: stamp in d.find_element("id", "clock-time").text)
+    wait(page, 5.0, lambda d: stamp in d.find_element("id", "clock-time").text)
 
     assert len(mock.exchange.accounts) > 1          # the ccxt account of the test above
     page.find_element("id", "reset").click()        # arms it
@@ -301,7 +301,7 @@ def test_clock_advance_and_reset_from_the_page(page, mock):
     demo_only = lambda d: js(d, "return document.querySelectorAll('#accounts .account').length") == 1 \
         and not d.find_elements("css selector", "#journal tr") \
         and "held" not in d.find_element("id", "chart-legend").text
-    wait(page, 3.0, demo_only, "the page did not follow the reset")
+    wait(page, 10.0, demo_only, "the page did not follow the reset")
     assert len(requests.get(mock.http_url + "/_mock/accounts", timeout=5).json()["results"]) == 1
     assert not mock.exchange.states[MARKET].frozen
     assert console_problems(page) == []
