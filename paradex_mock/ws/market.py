@@ -204,3 +204,24 @@ class Subscriptions:
     def close(self) -> None:
         for feed in self.feeds.values():
             feed.close()
+
+
+class MarketFeed:
+    """The base of a venue's feed on the shared hub (``hub.feeds``): its ``subs`` and what the
+    server and the hub ask of every feed besides rendering (``remove``, ``subscriber_count``,
+    ``close``). A venue adds ``add(conn, channel, account=None) -> Sub`` (indexing or joining the
+    subscription under its own keys), ``on_snapshot()`` and ``on_event(ev)``."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.subs = Subscriptions()
+        hub.feeds.append(self)
+
+    def remove(self, sub) -> None:
+        self.subs.remove(sub)
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return self.subs.count(name)
+
+    def close(self) -> None:
+        self.subs.close()

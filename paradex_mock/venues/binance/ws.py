@@ -16,7 +16,7 @@ import re
 from http import HTTPStatus
 from typing import Dict, List, Optional
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE
 
@@ -125,16 +125,14 @@ class PartialFeed(StreamFeed):
         self.feed.send(self.subs, views.depth(book, self.depth))
 
 
-class BinanceFeed:
+class BinanceFeed(MarketFeed):
     """Binance's streams on the shared hub."""
 
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (kind, market, rate, levels) -> depth stream
         self.candles = OpenCandles(hub, self._candle_closed)
-        # index: (kind, market, width) -> subs; feeds: (kind, market, rate, levels) -> depth stream
-        self.subs = Subscriptions()
         self.best: Dict[str, tuple] = {}                         # market -> (bid, bid qty, ask, ask qty)
-        hub.feeds.append(self)
 
     # ------------------------------------------------------------------ names
     def known(self) -> Dict[str, str]:
@@ -236,15 +234,6 @@ class BinanceFeed:
         else:
             self.subs.add(sub, (ch.kind, ch.market, ch.width))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 class BinanceWs:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import uuid
 from http import HTTPStatus
-from typing import Dict, Optional
+from typing import Dict
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE, key
 
@@ -134,15 +134,14 @@ class DepthFeed(StreamFeed):
         self.snapshot_to(self.subs)     # Bybit's answer to a restart: a fresh snapshot
 
 
-class BybitFeed:
+class BybitFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (market, depth) -> DepthFeed
         self.candles = OpenCandles(hub, self._candle_closed)
-        self.subs = Subscriptions()         # index: (kind, market, width) -> subs; feeds: (market, depth)
         self.tickers_sent: Dict[str, dict] = {}                    # linear market -> last ticker fields
         self.last_px: Dict[str, object] = {}
         self._markets: Dict[str, object] = {}
-        hub.feeds.append(self)
 
     def market(self, k: str):
         return self._markets[k]
@@ -255,15 +254,6 @@ class BybitFeed:
             if ch.kind == "tickers":
                 self._send_ticker(ch.market, [sub], snapshot_only=True)
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 class BybitWs:

@@ -21,7 +21,7 @@ from collections import defaultdict, deque
 from http import HTTPStatus
 from typing import Dict, Optional
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE
 
@@ -79,17 +79,16 @@ class L2Feed(StreamFeed):
         self.feed.send(self.subs, "l2_data", [event])
 
 
-class CoinbaseFeed:
+class CoinbaseFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market) -> subs; feeds: market -> L2Feed
         self.candles = OpenCandles(hub)
-        self.subs = Subscriptions()      # index: (kind, market) -> subs; feeds: market -> its level2 stream
         self.recent: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.sent_candle: Dict[str, list] = {}
         self.last_second = 0
         self.heartbeat_counter = 0
         self.last_batch_ms = 0
-        hub.feeds.append(self)
 
     # ------------------------------------------------------------------ names
     def known(self) -> Dict[str, str]:
@@ -191,15 +190,6 @@ class CoinbaseFeed:
         else:
             self.subs.add(sub, (channel.kind, channel.market))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 class CoinbaseWs:

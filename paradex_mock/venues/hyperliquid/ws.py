@@ -18,7 +18,7 @@ import logging
 from http import HTTPStatus
 from typing import Dict, Optional
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, Throttle
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, Throttle
 from . import views
 from .markets import VENUE
 
@@ -98,15 +98,14 @@ class BookFeed(StreamFeed):
         self.feed.send(self.subs, self.render())
 
 
-class HyperliquidFeed:
+class HyperliquidFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (market, sig, mantissa) -> BookFeed
         self.candles = OpenCandles(hub)
-        self.subs = Subscriptions()     # index: (kind, market, width) -> subs; feeds: (market, sig, mantissa)
         self.best: Dict[str, tuple] = {}
         self.mids_throttle = Throttle(BOOK_EVERY_S, self._send_mids)
         self.mids_sent: Optional[dict] = None
-        hub.feeds.append(self)
 
     def known(self) -> Dict[str, str]:
         return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
@@ -207,14 +206,8 @@ class HyperliquidFeed:
             self.subs.add(sub, (ch.kind, ch.market, ch.width))
         return sub
 
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
     def close(self) -> None:
-        self.subs.close()
+        super().close()
         self.mids_throttle.close()
 
 

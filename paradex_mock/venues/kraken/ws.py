@@ -22,7 +22,7 @@ from collections import defaultdict, deque
 from http import HTTPStatus
 from typing import Dict, Optional, Set
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub
 from . import views
 from .markets import VENUE
 
@@ -95,17 +95,16 @@ class BookFeed(StreamFeed):
         return {"channel": "book", "type": "snapshot", "data": [data]}
 
 
-class KrakenFeed:
+class KrakenFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, minutes, trigger) -> subs; feeds: (market, depth) -> BookFeed
         self.candles = OpenCandles(hub)
-        self.subs = Subscriptions()     # index: (kind, market, minutes, trigger) -> subs; feeds: (market, depth)
         self.trades: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.best: Dict[str, tuple] = {}
         self.specs: Dict[str, dict] = {}
         self.conns: Set[object] = set()
         self.beat_s = 0
-        hub.feeds.append(self)
 
     def spec(self, market: str) -> Optional[dict]:
         """The pair's AssetPairs entry: listed in this process (markets.SPECS), or read from the
@@ -225,15 +224,6 @@ class KrakenFeed:
             trig = ch.trigger if ch.kind == "ticker" else ""
             self.subs.add(sub, (ch.kind, ch.market, ch.minutes, trig))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 class KrakenWs:

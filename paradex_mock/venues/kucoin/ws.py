@@ -30,7 +30,7 @@ from http import HTTPStatus
 from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import tokens, views
 from .markets import VENUE
 
@@ -102,14 +102,13 @@ class L2Feed(StreamFeed):
         self.feed.hub.deliver(self.subs, {"subject": "trade.l2update", "data": data}, _frame, _l2_sequenced)
 
 
-class KucoinFeed:
+class KucoinFeed(MarketFeed):
     def __init__(self, hub, specs):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: market -> L2Feed
         self.specs = specs               # market key -> its fixture spec (for the snapshot topic)
         self.candles = OpenCandles(hub)
-        self.subs = Subscriptions()     # index: (kind, market, width) -> subs; feeds: market -> its level2 stream
         self.snapshot_sent: Dict[str, int] = {}
-        hub.feeds.append(self)
 
     def known(self) -> Dict[str, str]:
         return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
@@ -178,15 +177,6 @@ class KucoinFeed:
         else:
             self.subs.add(sub, (channel.kind, channel.market, channel.width))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 def parse_topic(topic, known: Dict[str, str]) -> list:

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import Dict, Optional
 
 from ...engine import candles as cdl
-from ...ws.market import OpenCandles, StreamFeed, Sub, Subscriptions, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE, key
 
@@ -167,16 +167,15 @@ class TopFeed(StreamFeed):
         self.send_to(self.subs)
 
 
-class OkxFeed:
+class OkxFeed(MarketFeed):
     def __init__(self, hub, sod8=None):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (kind, market) -> BooksFeed / TopFeed
         self.sod8 = sod8                     # market, now -> the Hong Kong day's opening price (in-process)
         self.candles = OpenCandles(hub, self._candle_closed)
-        self.subs = Subscriptions()         # index: (kind, market, width) -> subs; feeds: (kind, market)
         self.last_size: Dict[str, object] = {}
         self.sent: Dict[tuple, object] = {}                      # (kind, market) -> what was last pushed
         self._markets: Dict[str, object] = {}
-        hub.feeds.append(self)
 
     def market(self, k: str):
         return self._markets[k]
@@ -294,15 +293,6 @@ class OkxFeed:
             if ch.kind in ("tickers", "mark-price", "funding-rate"):
                 self._push(ch.kind, ch.market, [sub], force=True)
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
 
 
 class OkxWs:

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 from ....engine.numbers import fmt
 from ....ws.hub import Binary, Hub
-from ....ws.market import Subscriptions
+from ....ws.market import MarketFeed
 from .. import views
 from . import sbe
 from .protocol import ORDER_BOOK_DEPTH, Channel, notification_frame
@@ -204,18 +204,16 @@ class SbeFrames:
     describe = staticmethod(sbe.describe)      # the journal's account of a frame a fault hit
 
 
-class ParadexFeed:
+class ParadexFeed(MarketFeed):
     """Paradex's channels on the shared ``ws.hub.Hub``: renders the hub's events in Paradex's
     shapes (``views``) and sends them to the channels' subscribers."""
 
     def __init__(self, hub: Hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (event kind, market or None, account or None) -> subs; feeds: book key -> BookFeed
         self.bbos: Dict[str, dict] = {}           # the BBO last sent per market
         self._views: Dict[str, tuple] = {}        # market -> (BookUpdate, its 15-level view)
-        # index: (event kind, market or None, account or None) -> subs; feeds: book key -> BookFeed
-        self.subs = Subscriptions()
         self._sbe_subs = 0                        # subscriptions of SBE connections (0: the all-JSON path)
-        hub.feeds.append(self)
 
     @property
     def markets(self) -> List[str]:
@@ -348,13 +346,7 @@ class ParadexFeed:
     def remove(self, sub: Sub) -> None:
         if sub in self.subs and getattr(sub.conn, "sbe_version", None) is not None:
             self._sbe_subs -= 1
-        self.subs.remove(sub)
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return self.subs.count(name)
-
-    def close(self) -> None:
-        self.subs.close()
+        super().remove(sub)
 
 
 # the private `mmp` channel: MMP state changes, rendered by views.mmp_config (kept apart from
