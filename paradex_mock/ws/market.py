@@ -1,7 +1,8 @@
 """Market-data machinery every venue's WS feed shares: the candles open now (kept from the hub's
 snapshot and the trades that follow), book diffs with update ids that continue the REST
 snapshot's, a per-stream throttle on the loop's clock, and the bookkeeping of who is subscribed
-to what (``Subscriptions``). Venues only name and shape them."""
+to what (``Subscriptions``, kept by every venue's ``MarketFeed``; shared book streams are
+``StreamFeed``s). Venues only name and shape them."""
 from __future__ import annotations
 
 import asyncio
