@@ -198,7 +198,7 @@ def test_order_book_is_sent_at_most_at_its_rate(stack):
             assert len(stamps) <= elapsed / 0.1 + 2, (len(stamps), elapsed)
             assert len(stamps) >= 3
             # the server's own emission times: never closer than the channel's 100 ms
-            times = stack.ws.call(lambda: [list(f.emitted_at) for f in stack.ws.server.app_of("paradex").feed._feeds.values()
+            times = stack.ws.call(lambda: [list(f.emitted_at) for f in stack.ws.server.app_of("paradex").feed.subs.feeds.values()
                                            if f.key == (BTC, "snapshot", 100, None)][0])
             gaps = [b - a for a, b in zip(times, times[1:])]
             assert len(times) >= len(stamps) and min(gaps) >= 0.099, gaps

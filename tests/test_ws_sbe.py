@@ -446,7 +446,7 @@ def test_sbe_and_json_connections_get_the_same_content(stack):
             final = ex.book_update(MARKET, 1).seq_no
             feed = stack.ws.server.app_of("paradex").feed
             await async_wait_until(lambda: stack.ws.call(
-                lambda: len(feed._feeds) == 2 and all(f.meta[0] == final for f in feed._feeds.values())),
+                lambda: len(feed.subs.feeds) == 2 and all(f.meta[0] == final for f in feed.subs.feeds.values())),
                 timeout=10, what="the book feeds' last emission")
             sb, js = await b.barrier(), await j.barrier()
             return sb, js, b.binary_frames - before

@@ -92,3 +92,44 @@ def test_jwt_shape_and_upstream_urls():
     assert split_url("127.0.0.1:8080/mock") == ("127.0.0.1", 8080, "/mock")
     with pytest.raises(ValueError):
         split_url("https://example.com")
+
+
+def test_subscriptions_index_shared_streams_and_counts():
+    from types import SimpleNamespace
+
+    from paradex_mock.ws.market import Sub, Subscriptions
+
+    class Stream:
+        def __init__(self):
+            self.subs, self.closed = set(), 0
+
+        def close(self):
+            self.closed += 1
+
+    made = []
+
+    def make():
+        made.append(Stream())
+        return made[-1]
+
+    subs = Subscriptions()
+    a, b, c, d = (Sub(object(), SimpleNamespace(name=n)) for n in ("trades.X", "trades.X", "book.X", "book.X"))
+    subs.add(a, ("trades", "X"))
+    subs.add(b, ("trades", "X"))
+    s1 = subs.join(c, ("book", "X"), make)
+    assert subs.join(d, ("book", "X"), make) is s1 and len(made) == 1 and s1.subs == {c, d}
+    assert subs.get(("trades", "X")) == {a, b} and subs.get(("trades", "Y")) is None
+    assert (subs.count(), subs.count("book.X"), subs.count("nope")) == (4, 2, 0)
+    subs.remove(a)
+    subs.remove(a)                                      # a second remove is a no-op
+    subs.remove(c)
+    assert subs.get(("trades", "X")) == {b} and s1.closed == 0 and c not in subs
+    subs.remove(b)
+    subs.remove(d)                                      # the last subscriber closes the stream
+    assert subs.index == {} and subs.feeds == {} and s1.closed == 1 and subs.count() == 0
+    s2 = subs.join(c, ("book", "X"), make)              # a later subscriber gets a new stream
+    assert s2 is not s1 and len(made) == 2
+    subs.add(a)                                         # no key: counted, not indexed
+    assert subs.count() == 2 and subs.index == {}
+    subs.close()
+    assert s2.closed == 1

@@ -3,8 +3,10 @@ exchange a dialect. The engine knows no venue; the shared HTTP app, WS server, c
 faults, journal and rate-limit buckets know venues only through this interface.
 
 A venue provides
-  * ``markets(fixtures_dir)``: the engine markets it lists (``engine.exchange.MarketDef``),
-  * ``blueprints()``: its REST routes (Flask blueprints, mounted at ``mount``),
+  * ``markets(fixtures_dir)``: the engine markets it lists (``engine.exchange.MarketDef``; by
+    default its package's ``markets.load(fixtures_dir)``),
+  * ``blueprints()``: its REST routes (Flask blueprints, mounted at ``mount``; by default its
+    package's ``rest.bp``),
   * ``ws_app(ctx)``: its WebSocket protocol, for connections whose path starts with ``ws_root``,
   * ``error_response(status, message)``: its error body for faults, 404s, 405s and the like,
   * ``rate_limits`` / ``limit_groups(method, path, private)`` / ``rate_limited(verdict)``: its
@@ -12,6 +14,7 @@ A venue provides
 """
 from __future__ import annotations
 
+import importlib
 from typing import List, Optional, Tuple
 
 
@@ -26,8 +29,13 @@ class Venue:
     ws_entry: str = ""               # the path below ws_root a client connects to (Binance: "/ws")
 
     # ---------------------------------------------------------------- markets
+    def own(self, module: str):
+        """A module of the venue's own package (``markets``, ``rest``...), imported when first
+        asked for: the registry imports a venue's package, its routes load only when served."""
+        return importlib.import_module(f"{type(self).__module__}.{module}")
+
     def markets(self, fixtures_dir: str) -> list:
-        raise NotImplementedError
+        return self.own("markets").load(fixtures_dir)
 
     def market_for(self, name: str, price) -> object:
         """A ``MarketDef`` for a market the fixtures do not list (``add_trading_pair``)."""
@@ -39,7 +47,7 @@ class Venue:
 
     # ---------------------------------------------------------------- HTTP
     def blueprints(self) -> list:
-        raise NotImplementedError
+        return [self.own("rest").bp]
 
     def url_converters(self) -> dict:
         """Flask URL converters its routes use, by name."""

@@ -1,12 +1,14 @@
 """Market-data machinery every venue's WS feed shares: the candles open now (kept from the hub's
 snapshot and the trades that follow), book diffs with update ids that continue the REST
-snapshot's, and a per-stream throttle on the loop's clock. Venues only name and shape them."""
+snapshot's, a per-stream throttle on the loop's clock, and the bookkeeping of who is subscribed
+to what (``Subscriptions``, kept by every venue's ``MarketFeed``; shared book streams are
+``StreamFeed``s). Venues only name and shape them."""
 from __future__ import annotations
 
 import asyncio
 import math
 from decimal import Decimal
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Optional, Set, Tuple
 
 from ..engine import candles as cdl
 
@@ -119,3 +121,108 @@ class Throttle:
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
+
+
+class Sub:
+    """One subscription of one connection: what ``Hub.deliver`` reads (``conn``, ``channel.name``,
+    ``account``; None on venues with no private channels)."""
+    __slots__ = ("conn", "channel", "account")
+
+    def __init__(self, conn, channel, account: Optional[str] = None):
+        self.conn, self.channel, self.account = conn, channel, account
+
+
+class StreamFeed:
+    """A stream one key's subscribers share (a book at one depth and rate, say): its ``subs`` and
+    a ``Throttle`` that calls the subclass's ``emit`` at most once per ``interval_s``."""
+
+    def __init__(self, interval_s: float):
+        self.subs: Set[Sub] = set()
+        self.throttle = Throttle(interval_s, self.emit)
+
+    def emit(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.throttle.close()
+
+
+class Subscriptions:
+    """Who is subscribed to what, for one venue's feed. A subscription is either indexed under a
+    key the venue picks (``add``; its subscribers are ``get(key)``) or joins the shared stream of a
+    key (``join``: made by ``make()`` for the first subscriber, ``close()``d after the last; any
+    object with a ``subs`` set and ``close()``). Empty keys are dropped, so ``index`` and ``feeds``
+    hold live ones only; read them, change them through these methods."""
+
+    def __init__(self):
+        self.index: Dict[Hashable, Set[Any]] = {}     # key -> its subscribers
+        self.feeds: Dict[Hashable, Any] = {}          # key -> its shared stream
+        self._where: Dict[Any, Tuple[bool, Hashable]] = {}   # sub -> (joined a stream?, key)
+
+    def __contains__(self, sub) -> bool:
+        return sub in self._where
+
+    def add(self, sub, key: Hashable = None) -> None:
+        """Index ``sub`` under ``key`` (None: count it only)."""
+        self._where[sub] = (False, key)
+        if key is not None:
+            self.index.setdefault(key, set()).add(sub)
+
+    def join(self, sub, key: Hashable, make: Callable[[], Any]):
+        """Add ``sub`` to the stream of ``key`` (``make()`` it if there is none) and return it."""
+        feed = self.feeds.get(key)
+        if feed is None:
+            feed = self.feeds[key] = make()
+        feed.subs.add(sub)
+        self._where[sub] = (True, key)
+        return feed
+
+    def get(self, key: Hashable) -> Optional[Set[Any]]:
+        return self.index.get(key)
+
+    def remove(self, sub) -> None:
+        """Forget ``sub`` (a no-op for one not here)."""
+        where = self._where.pop(sub, None)
+        if where is None or where[1] is None:
+            return
+        joined, key = where
+        if joined:
+            feed = self.feeds[key]
+            feed.subs.discard(sub)
+            if not feed.subs:
+                feed.close()
+                del self.feeds[key]
+        else:
+            subs = self.index[key]
+            subs.discard(sub)
+            if not subs:
+                del self.index[key]
+
+    def count(self, name: Optional[str] = None) -> int:
+        """Subscriptions, or those of the channel called ``name``."""
+        return sum(1 for s in self._where if name is None or s.channel.name == name)
+
+    def close(self) -> None:
+        for feed in self.feeds.values():
+            feed.close()
+
+
+class MarketFeed:
+    """The base of a venue's feed on the shared hub (``hub.feeds``): its ``subs`` and what the
+    server and the hub ask of every feed besides rendering (``remove``, ``subscriber_count``,
+    ``close``). A venue adds ``add(conn, channel, account=None) -> Sub`` (indexing or joining the
+    subscription under its own keys), ``on_snapshot()`` and ``on_event(ev)``."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.subs = Subscriptions()
+        hub.feeds.append(self)
+
+    def remove(self, sub) -> None:
+        self.subs.remove(sub)
+
+    def subscriber_count(self, name: Optional[str] = None) -> int:
+        return self.subs.count(name)
+
+    def close(self) -> None:
+        self.subs.close()

@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import defaultdict
 from http import HTTPStatus
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional
 
-from ...ws.market import OpenCandles, Throttle, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE
 
@@ -68,13 +67,6 @@ def parse_stream(name, known: Dict[str, str]) -> Channel:
     return Channel(name, what, key, symbol)
 
 
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel: Channel):
-        self.conn, self.channel, self.account = conn, channel, None
-
-
 def _raw(name: str, data) -> str:
     return json.dumps(data, separators=(",", ":"))
 
@@ -83,21 +75,20 @@ def _combined(name: str, data) -> str:
     return json.dumps({"stream": name, "data": data}, separators=(",", ":"))
 
 
-class DepthFeed:
+class DepthFeed(StreamFeed):
     """One diff stream of one market at one rate. Every book change between two messages is
     folded into the next one (a level added and gone again in between goes as size 0, as on
     Binance), ``U`` is the first book update after the last message and ``u`` the last, so
     consecutive messages leave no gap."""
 
     def __init__(self, feed: "BinanceFeed", market: str, rate_ms: int):
+        super().__init__(rate_ms / 1000.0)
         self.feed, self.market = feed, market
-        self.subs: Set[Sub] = set()
         book = feed.hub.books.get(market)
         self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
         self.last_u = book.seq_no if book else 0      # the update the subscribers have
         self.seen_u = self.last_u                     # the update ``levels`` is at
         self.pending = ({}, {})                       # price -> size changed since last_u, per side
-        self.throttle = Throttle(rate_ms / 1000.0, self.emit)
 
     def absorb(self, book) -> None:
         """A book update: note what changed since the one before."""
@@ -120,12 +111,11 @@ class DepthFeed:
         self.feed.send(self.subs, data)
 
 
-class PartialFeed:
+class PartialFeed(StreamFeed):
     def __init__(self, feed: "BinanceFeed", market: str, levels: int, rate_ms: int):
+        super().__init__(rate_ms / 1000.0)
         self.feed, self.market, self.depth = feed, market, levels
-        self.subs: Set[Sub] = set()
         self.sent_seq = -1
-        self.throttle = Throttle(rate_ms / 1000.0, self.emit)
 
     def emit(self) -> None:
         book = self.feed.hub.books.get(self.market)
@@ -135,17 +125,14 @@ class PartialFeed:
         self.feed.send(self.subs, views.depth(book, self.depth))
 
 
-class BinanceFeed:
+class BinanceFeed(MarketFeed):
     """Binance's streams on the shared hub."""
 
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (kind, market, rate, levels) -> depth stream
         self.candles = OpenCandles(hub, self._candle_closed)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)     # (kind, market, width) -> subs
-        self.depth_feeds: Dict[tuple, object] = {}               # (kind, market, rate, levels) -> feed
         self.best: Dict[str, tuple] = {}                         # market -> (bid, bid qty, ask, ask qty)
-        self.subs: Set[Sub] = set()
-        hub.feeds.append(self)
 
     # ------------------------------------------------------------------ names
     def known(self) -> Dict[str, str]:
@@ -170,7 +157,7 @@ class BinanceFeed:
         kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
         if kind == "tick":
             self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.index.items()):
+            for (k, m, width), subs in list(self.subs.index.items()):
                 if k == "kline" and subs:
                     self._send_kline(m, width, subs, closed=False)
             self._send_arrays()
@@ -185,28 +172,28 @@ class BinanceFeed:
             name = self.name_of(market)
             now = self.hub.now_ms
             for what, render in (("trade", views.ws_trade), ("aggTrade", views.ws_agg_trade)):
-                subs = self.index.get((what, market, ""))
+                subs = self.subs.get((what, market, ""))
                 if subs:
                     self.send(subs, render(name, data, now))
         elif kind == "book":
-            for key, f in self.depth_feeds.items():
+            for key, f in self.subs.feeds.items():
                 if key[1] != market:
                     continue
                 if key[0] == "depth":
                     f.absorb(data)
                 else:
                     f.throttle.poke()
-            subs = self.index.get(("bookTicker", market, ""))
+            subs = self.subs.get(("bookTicker", market, ""))
             top = (data.bids[:1], data.asks[:1])
             if subs and self.best.get(market) != top:
                 self.send(subs, views.ws_book_ticker(self.name_of(market), data))
             self.best[market] = top
         elif kind == "summary":
             name, now = self.name_of(market), self.hub.now_ms
-            subs = self.index.get(("miniTicker", market, ""))
+            subs = self.subs.get(("miniTicker", market, ""))
             if subs:
                 self.send(subs, views.ws_mini_ticker(name, data, now))
-            subs = self.index.get(("ticker", market, ""))
+            subs = self.subs.get(("ticker", market, ""))
             if subs:
                 self.send(subs, self._ticker(market, now))
 
@@ -218,12 +205,12 @@ class BinanceFeed:
         now = self.hub.now_ms
         for kind, render in (("miniTicker@arr", lambda m: views.ws_mini_ticker(self.name_of(m), self.hub.stats[m], now)),
                              ("ticker@arr", lambda m: self._ticker(m, now))):
-            subs = self.index.get((kind, None, ""))
+            subs = self.subs.get((kind, None, ""))
             if subs:
                 self.send(subs, [render(m) for m in self.hub.markets_of(VENUE) if m in self.hub.stats])
 
     def _candle_closed(self, market: str, width: str, row: list) -> None:
-        subs = self.index.get(("kline", market, width))
+        subs = self.subs.get(("kline", market, width))
         if subs:
             self._send_kline(market, width, subs, closed=True, row=row)
 
@@ -236,46 +223,17 @@ class BinanceFeed:
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
-        sub = Sub(conn, channel)
-        self.subs.add(sub)
-        ch = channel
-        if ch.kind in ("depth", "partial"):
-            key = (ch.kind, ch.market, ch.rate_ms, ch.levels)
-            f = self.depth_feeds.get(key)
-            if f is None:
-                f = self.depth_feeds[key] = (DepthFeed(self, ch.market, ch.rate_ms) if ch.kind == "depth"
-                                             else PartialFeed(self, ch.market, ch.levels, ch.rate_ms))
-            f.subs.add(sub)
-            if ch.kind == "partial":
-                f.throttle.poke()       # a partial book stream starts with the book as it is
+        sub, ch = Sub(conn, channel), channel
+        if ch.kind == "depth":
+            self.subs.join(sub, (ch.kind, ch.market, ch.rate_ms, ch.levels),
+                           lambda: DepthFeed(self, ch.market, ch.rate_ms))
+        elif ch.kind == "partial":
+            f = self.subs.join(sub, (ch.kind, ch.market, ch.rate_ms, ch.levels),
+                               lambda: PartialFeed(self, ch.market, ch.levels, ch.rate_ms))
+            f.throttle.poke()           # a partial book stream starts with the book as it is
         else:
-            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+            self.subs.add(sub, (ch.kind, ch.market, ch.width))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind in ("depth", "partial"):
-            key = (ch.kind, ch.market, ch.rate_ms, ch.levels)
-            f = self.depth_feeds.get(key)
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.depth_feeds[key]
-        else:
-            subs = self.index.get((ch.kind, ch.market, ch.width))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market, ch.width)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in self.depth_feeds.values():
-            f.throttle.close()
 
 
 class BinanceWs:

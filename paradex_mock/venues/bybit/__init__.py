@@ -23,17 +23,9 @@ class BybitVenue(Venue):
     rate_limits = {GROUP: [(IP_LIMIT[0], IP_LIMIT[1], "ip")]}
     ws_entry = "/v5/public/spot"
 
-    def markets(self, fixtures_dir: str) -> list:
-        from . import markets
-        return markets.load(fixtures_dir)
-
     def market_for(self, name: str, price):
         from . import markets
         return markets.add_symbol(name, price)
-
-    def blueprints(self) -> list:
-        from . import rest
-        return [rest.bp]
 
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self

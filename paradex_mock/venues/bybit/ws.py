@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from http import HTTPStatus
-from typing import Dict, Optional, Set
+from typing import Dict
 
-from ...ws.market import OpenCandles, Throttle, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE, key
 
@@ -37,13 +36,6 @@ class Channel:
     def __init__(self, name, kind, market, width="", interval="", depth=0):
         self.name, self.kind, self.market, self.width = name, kind, market, width
         self.interval, self.depth, self.private = interval, depth, False
-
-
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel):
-        self.conn, self.channel, self.account = conn, channel, None
 
 
 def parse_topic(topic, category: str, markets: dict) -> Channel:
@@ -80,18 +72,17 @@ def _book_skipped(msg: dict, skipped: int) -> dict:
     return dict(msg, data=data)
 
 
-class DepthFeed:
+class DepthFeed(StreamFeed):
     """``orderbook.<depth>.<symbol>``: the top ``depth`` levels; every change between two pushes
     folds into the next delta (a level that came and went in between goes out with size 0)."""
 
     def __init__(self, feed: "BybitFeed", market: str, depth: int, interval_s: float):
+        super().__init__(interval_s)
         self.feed, self.market, self.depth = feed, market, depth
-        self.subs: Set[Sub] = set()
         book = feed.hub.books.get(market)
         self.levels = self._top(book)
         self.last_u = self.seen_u = book.seq_no if book else 0
         self.pending = ({}, {})
-        self.throttle = Throttle(interval_s, self.emit)
 
     def _top(self, book) -> tuple:
         return (list(book.bids[:self.depth]), list(book.asks[:self.depth])) if book else ([], [])
@@ -143,17 +134,14 @@ class DepthFeed:
         self.snapshot_to(self.subs)     # Bybit's answer to a restart: a fresh snapshot
 
 
-class BybitFeed:
+class BybitFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (market, depth) -> DepthFeed
         self.candles = OpenCandles(hub, self._candle_closed)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)       # (kind, market, width) -> subs
-        self.depth_feeds: Dict[tuple, DepthFeed] = {}              # (market, depth) -> feed
         self.tickers_sent: Dict[str, dict] = {}                    # linear market -> last ticker fields
         self.last_px: Dict[str, object] = {}
-        self.subs: Set[Sub] = set()
         self._markets: Dict[str, object] = {}
-        hub.feeds.append(self)
 
     def market(self, k: str):
         return self._markets[k]
@@ -173,7 +161,7 @@ class BybitFeed:
 
     def on_snapshot(self) -> None:
         self._load_candles()
-        for f in self.depth_feeds.values():
+        for f in self.subs.feeds.values():
             f.reset()
         self.tickers_sent.clear()
 
@@ -181,7 +169,7 @@ class BybitFeed:
         kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
         if kind == "tick":
             self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.index.items()):
+            for (k, m, width), subs in list(self.subs.index.items()):
                 if k == "kline" and subs:
                     self._send_kline(m, width, subs, False)
             return
@@ -195,18 +183,18 @@ class BybitFeed:
         if market not in self._markets:
             return                      # nobody subscribed to anything of it yet
         if kind == "trade":
-            subs = self.index.get(("publicTrade", market, ""))
+            subs = self.subs.get(("publicTrade", market, ""))
             m = self.market(market)
             if subs:
                 self.send(subs, {"topic": f"publicTrade.{m.name}", "type": "snapshot", "ts": self.hub.now_ms,
                                  "data": [views.ws_trade(m, data, self.last_px.get(market))]})
             self.last_px[market] = data.price
         elif kind == "book":
-            for (mk, _), f in self.depth_feeds.items():
+            for (mk, _), f in self.subs.feeds.items():
                 if mk == market:
                     f.absorb(data)
         elif kind == "summary":
-            subs = self.index.get(("tickers", market, ""))
+            subs = self.subs.get(("tickers", market, ""))
             if subs:
                 self._send_ticker(market, subs)
 
@@ -240,7 +228,7 @@ class BybitFeed:
                              "cs": self.hub.last_seq, "ts": self.hub.now_ms})
 
     def _candle_closed(self, market: str, width: str, row: list) -> None:
-        subs = self.index.get(("kline", market, width))
+        subs = self.subs.get(("kline", market, width))
         if subs:
             self._send_kline(market, width, subs, True, row)
 
@@ -255,46 +243,17 @@ class BybitFeed:
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
-        sub = Sub(conn, channel)
-        self.subs.add(sub)
-        ch = channel
+        sub, ch = Sub(conn, channel), channel
         if ch.kind == "orderbook":
-            k = (ch.market, ch.depth)
-            f = self.depth_feeds.get(k)
-            if f is None:
-                category = self.market(ch.market).spec["category"]
-                f = self.depth_feeds[k] = DepthFeed(self, ch.market, ch.depth, DEPTHS[category][ch.depth])
-            f.subs.add(sub)
+            category = self.market(ch.market).spec["category"]
+            f = self.subs.join(sub, (ch.market, ch.depth),
+                               lambda: DepthFeed(self, ch.market, ch.depth, DEPTHS[category][ch.depth]))
             f.snapshot_to([sub])
         else:
-            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+            self.subs.add(sub, (ch.kind, ch.market, ch.width))
             if ch.kind == "tickers":
                 self._send_ticker(ch.market, [sub], snapshot_only=True)
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "orderbook":
-            f = self.depth_feeds.get((ch.market, ch.depth))
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.depth_feeds[(ch.market, ch.depth)]
-        else:
-            subs = self.index.get((ch.kind, ch.market, ch.width))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market, ch.width)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in self.depth_feeds.values():
-            f.throttle.close()
 
 
 class BybitWs:

@@ -19,9 +19,9 @@ import json
 import logging
 from collections import defaultdict, deque
 from http import HTTPStatus
-from typing import Dict, Optional, Set
+from typing import Dict, Optional
 
-from ...ws.market import OpenCandles, Throttle, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE
 
@@ -43,24 +43,16 @@ class Channel:
         self.name = f"{kind}:{product}" if product else kind
 
 
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel: Channel):
-        self.conn, self.channel, self.account = conn, channel, None
-
-
-class L2Feed:
+class L2Feed(StreamFeed):
     """The level2 updates of one product: every book change since the last message, folded."""
 
     def __init__(self, feed: "CoinbaseFeed", market: str):
+        super().__init__(L2_RATE_S)
         self.feed, self.market = feed, market
-        self.subs: Set[Sub] = set()
         book = feed.hub.books.get(market)
         self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
         self.seen = book.seq_no if book else 0
         self.pending = ({}, {})
-        self.throttle = Throttle(L2_RATE_S, self.emit)
 
     def absorb(self, book) -> None:
         if book.seq_no <= self.seen:
@@ -87,19 +79,16 @@ class L2Feed:
         self.feed.send(self.subs, "l2_data", [event])
 
 
-class CoinbaseFeed:
+class CoinbaseFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market) -> subs; feeds: market -> L2Feed
         self.candles = OpenCandles(hub)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)     # (kind, market) -> subs
-        self.l2: Dict[str, L2Feed] = {}
         self.recent: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.sent_candle: Dict[str, list] = {}
         self.last_second = 0
         self.heartbeat_counter = 0
         self.last_batch_ms = 0
-        self.subs: Set[Sub] = set()
-        hub.feeds.append(self)
 
     # ------------------------------------------------------------------ names
     def known(self) -> Dict[str, str]:
@@ -138,15 +127,15 @@ class CoinbaseFeed:
         if kind == "trade":
             self.candles.trade(data)
             self.recent[market].append(data)
-            subs = self.index.get(("market_trades", market))
+            subs = self.subs.get(("market_trades", market))
             if subs:
                 self.send(subs, "market_trades", [{"type": "update", "trades": [views.trade(self.name_of(market), data)]}])
         elif kind == "book":
-            f = self.l2.get(market)
+            f = self.subs.feeds.get(market)
             if f is not None:
                 f.absorb(data)
         elif kind == "summary":
-            subs = self.index.get(("ticker", market))
+            subs = self.subs.get(("ticker", market))
             if subs:
                 self.send(subs, "ticker", [{"type": "update", "tickers": [views.ws_ticker(self.name_of(market), data)]}])
 
@@ -156,13 +145,13 @@ class CoinbaseFeed:
         if second == self.last_second:
             return
         self.last_second = second
-        subs = self.index.get(("heartbeats", None))
+        subs = self.subs.get(("heartbeats", None))
         self.heartbeat_counter += 1
         if subs:
             t = views.iso(now)
             self.send(subs, "heartbeats", [{"current_time": t[:10] + " " + t[11:-1] + " +0000 UTC",
                                             "heartbeat_counter": self.heartbeat_counter}])
-        for (kind, market), subs in list(self.index.items()):
+        for (kind, market), subs in list(self.subs.index.items()):
             if kind == "candles" and subs:
                 row = self.candles.row(market, CANDLE_WIDTH)
                 if row is not None and row != self.sent_candle.get(market):
@@ -170,7 +159,7 @@ class CoinbaseFeed:
                     self.send(subs, "candles", [{"type": "update", "candles": [views.ws_candle(self.name_of(market), row)]}])
         if now - self.last_batch_ms >= TICKER_BATCH_MS:
             self.last_batch_ms = now
-            for (kind, market), subs in list(self.index.items()):
+            for (kind, market), subs in list(self.subs.index.items()):
                 if kind == "ticker_batch" and subs and market in self.hub.stats:
                     self.send(subs, "ticker_batch", [{"type": "update", "tickers": [
                         views.ws_ticker(self.name_of(market), self.hub.stats[market])]}])
@@ -180,7 +169,7 @@ class CoinbaseFeed:
         m = ch.market
         name = ch.product
         if ch.kind == "level2":
-            f = self.l2.get(m)
+            f = self.subs.feeds.get(m)
             return self.frame(conn, "l2_data", [f.snapshot()]) if f else None
         if ch.kind == "market_trades":
             trades = [views.trade(name, t) for t in reversed(self.recent.get(m, ()))]
@@ -196,39 +185,11 @@ class CoinbaseFeed:
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
         sub = Sub(conn, channel)
-        self.subs.add(sub)
         if channel.kind == "level2":
-            f = self.l2.get(channel.market)
-            if f is None:
-                f = self.l2[channel.market] = L2Feed(self, channel.market)
-            f.subs.add(sub)
+            self.subs.join(sub, channel.market, lambda: L2Feed(self, channel.market))
         else:
-            self.index[(channel.kind, channel.market)].add(sub)
+            self.subs.add(sub, (channel.kind, channel.market))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "level2":
-            f = self.l2.get(ch.market)
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.l2[ch.market]
-        else:
-            subs = self.index.get((ch.kind, ch.market))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in self.l2.values():
-            f.throttle.close()
 
 
 class CoinbaseWs:

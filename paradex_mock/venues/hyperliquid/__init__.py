@@ -20,17 +20,9 @@ class HyperliquidVenue(Venue):
     ws_entry = "/ws"
     rate_limits = limits.RATE_LIMITS
 
-    def markets(self, fixtures_dir: str) -> list:
-        from . import markets
-        return markets.load(fixtures_dir)
-
     def market_for(self, name: str, price):
         from . import markets
         return markets.add_coin(name, price)
-
-    def blueprints(self) -> list:
-        from . import rest
-        return [rest.bp]
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
 from http import HTTPStatus
-from typing import Dict, Optional, Set
+from typing import Dict, Optional
 
-from ...ws.market import OpenCandles, Throttle
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, Throttle
 from . import views
 from .markets import VENUE
 
@@ -39,13 +38,6 @@ class Channel:
     def __init__(self, name, kind, market=None, coin="", width="", sig=None, mantissa=None, request=None):
         self.name, self.kind, self.market, self.coin, self.width = name, kind, market, coin, width
         self.sig, self.mantissa, self.request, self.private = sig, mantissa, request, False
-
-
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel):
-        self.conn, self.channel, self.account = conn, channel, None
 
 
 class WsError(Exception):
@@ -84,14 +76,13 @@ def _frame(name: str, data) -> str:
     return _dumps({"channel": name.split(":", 1)[0], "data": data})
 
 
-class BookFeed:
+class BookFeed(StreamFeed):
     """Whole-book messages of one market at one aggregation, throttled."""
 
     def __init__(self, feed: "HyperliquidFeed", market: str, coin: str, sig, mantissa):
+        super().__init__(BOOK_EVERY_S)
         self.feed, self.market, self.coin, self.sig, self.mantissa = feed, market, coin, sig, mantissa
-        self.subs: Set[Sub] = set()
         self.sent_seq = -1
-        self.throttle = Throttle(BOOK_EVERY_S, self.emit)
 
     def render(self):
         book = self.feed.hub.books.get(self.market)
@@ -107,17 +98,14 @@ class BookFeed:
         self.feed.send(self.subs, self.render())
 
 
-class HyperliquidFeed:
+class HyperliquidFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (market, sig, mantissa) -> BookFeed
         self.candles = OpenCandles(hub)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, width) -> subs
-        self.books: Dict[tuple, BookFeed] = {}                   # (market, sig, mantissa) -> feed
         self.best: Dict[str, tuple] = {}
         self.mids_throttle = Throttle(BOOK_EVERY_S, self._send_mids)
         self.mids_sent: Optional[dict] = None
-        self.subs: Set[Sub] = set()
-        hub.feeds.append(self)
 
     def known(self) -> Dict[str, str]:
         return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
@@ -145,25 +133,25 @@ class HyperliquidFeed:
         if kind == "trade":
             self.candles.trade(data)
             coin = self.coin(market)
-            subs = self.index.get(("trades", market, ""))
+            subs = self.subs.get(("trades", market, ""))
             if subs:
                 self.send(subs, [views.trade(coin, data)])
-            for (k, m, width), subs in list(self.index.items()):
+            for (k, m, width), subs in list(self.subs.index.items()):
                 if k == "candle" and m == market and subs:
                     self.send(subs, views.candle(coin, width, self.candles.row(market, width)))
         elif kind == "book":
-            for (m, _, _), f in self.books.items():
+            for (m, _, _), f in self.subs.feeds.items():
                 if m == market:
                     f.throttle.poke()
-            if self.index.get(("allMids", None, "")):
+            if self.subs.get(("allMids", None, "")):
                 self.mids_throttle.poke()
             top = (data.bids[:1], data.asks[:1])
-            subs = self.index.get(("bbo", market, ""))
+            subs = self.subs.get(("bbo", market, ""))
             if subs and self.best.get(market) != top:
                 self.send(subs, self._bbo(market))
             self.best[market] = top
         elif kind == "summary":
-            subs = self.index.get(("activeAssetCtx", market, ""))
+            subs = self.subs.get(("activeAssetCtx", market, ""))
             if subs:
                 self.send(subs, self._ctx(market))
 
@@ -186,7 +174,7 @@ class HyperliquidFeed:
         return {"mids": out}
 
     def _send_mids(self) -> None:
-        subs = self.index.get(("allMids", None, ""))
+        subs = self.subs.get(("allMids", None, ""))
         mids = self._mids()
         if subs and mids != self.mids_sent:
             self.mids_sent = mids
@@ -200,7 +188,7 @@ class HyperliquidFeed:
             row = self.candles.row(m, ch.width)
             return views.candle(ch.coin, ch.width, row) if row else None
         if ch.kind == "l2Book":
-            return self.books[(m, ch.sig, ch.mantissa)].render()
+            return self.subs.feeds[(m, ch.sig, ch.mantissa)].render()
         if ch.kind == "allMids":
             return self._mids()
         if ch.kind == "activeAssetCtx":
@@ -211,41 +199,15 @@ class HyperliquidFeed:
 
     def add(self, conn, ch: Channel) -> Sub:
         sub = Sub(conn, ch)
-        self.subs.add(sub)
         if ch.kind == "l2Book":
-            k = (ch.market, ch.sig, ch.mantissa)
-            f = self.books.get(k)
-            if f is None:
-                f = self.books[k] = BookFeed(self, ch.market, ch.coin, ch.sig, ch.mantissa)
-            f.subs.add(sub)
+            self.subs.join(sub, (ch.market, ch.sig, ch.mantissa),
+                           lambda: BookFeed(self, ch.market, ch.coin, ch.sig, ch.mantissa))
         else:
-            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+            self.subs.add(sub, (ch.kind, ch.market, ch.width))
         return sub
 
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "l2Book":
-            k = (ch.market, ch.sig, ch.mantissa)
-            f = self.books.get(k)
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.books[k]
-        else:
-            subs = self.index.get((ch.kind, ch.market, ch.width))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market, ch.width)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
     def close(self) -> None:
-        for f in self.books.values():
-            f.throttle.close()
+        super().close()
         self.mids_throttle.close()
 
 

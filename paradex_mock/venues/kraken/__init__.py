@@ -23,17 +23,9 @@ class KrakenVenue(Venue):
     ws_entry = "/v2"
     rate_limits = RATE_LIMITS
 
-    def markets(self, fixtures_dir: str) -> list:
-        from . import markets
-        return markets.load(fixtures_dir)
-
     def market_for(self, name: str, price):
         from . import markets
         return markets.add_pair(name, price)
-
-    def blueprints(self) -> list:
-        from . import rest
-        return [rest.bp]
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):

@@ -22,7 +22,7 @@ from collections import defaultdict, deque
 from http import HTTPStatus
 from typing import Dict, Optional, Set
 
-from ...ws.market import OpenCandles, Throttle
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub
 from . import views
 from .markets import VENUE
 
@@ -46,26 +46,18 @@ class Channel:
         self.depth, self.minutes, self.trigger, self.snapshot, self.private = depth, minutes, trigger, snapshot, False
 
 
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel):
-        self.conn, self.channel, self.account = conn, channel, None
-
-
 def _frame(name: str, data) -> str:
     return views.dumps(data)
 
 
-class BookFeed:
+class BookFeed(StreamFeed):
     """One market at one depth: what the subscribers hold (the top ``depth`` levels as last sent)
     and the update that brings them to the book now."""
 
     def __init__(self, feed: "KrakenFeed", market: str, depth: int):
+        super().__init__(0.0)       # every change of one exchange step in one message
         self.feed, self.market, self.depth = feed, market, depth
-        self.subs: Set[Sub] = set()
         self.sent = self._top()
-        self.throttle = Throttle(0.0, self.emit)      # every change of one exchange step in one message
 
     def _top(self):
         book = self.feed.hub.books.get(self.market)
@@ -103,19 +95,16 @@ class BookFeed:
         return {"channel": "book", "type": "snapshot", "data": [data]}
 
 
-class KrakenFeed:
+class KrakenFeed(MarketFeed):
     def __init__(self, hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, minutes, trigger) -> subs; feeds: (market, depth) -> BookFeed
         self.candles = OpenCandles(hub)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, minutes, trigger) -> subs
-        self.books: Dict[tuple, BookFeed] = {}
         self.trades: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.best: Dict[str, tuple] = {}
         self.specs: Dict[str, dict] = {}
-        self.subs: Set[Sub] = set()
         self.conns: Set[object] = set()
         self.beat_s = 0
-        hub.feeds.append(self)
 
     def spec(self, market: str) -> Optional[dict]:
         """The pair's AssetPairs entry: listed in this process (markets.SPECS), or read from the
@@ -167,16 +156,16 @@ class KrakenFeed:
             self.candles.trade(data)
             self.trades[market].append(data)
             spec, symbol = self.spec(market), self.symbol(market)
-            subs = self.index.get(("trade", market, 0, ""))
+            subs = self.subs.get(("trade", market, 0, ""))
             if subs:
                 self.send(subs, {"channel": "trade", "type": "update", "data": [views.ws_trade(spec, symbol, data)]})
-            for (k, m, minutes, _), subs in list(self.index.items()):
+            for (k, m, minutes, _), subs in list(self.subs.index.items()):
                 if k == "ohlc" and m == market and subs:
                     row = self.candles.row(market, views.WS_WIDTHS[minutes])
                     self.send(subs, {"channel": "ohlc", "type": "update", "timestamp": views.rfc3339(self.hub.now_ms, 9),
                                      "data": [views.ws_ohlc(spec, symbol, minutes, row)]})
         elif kind == "book":
-            for (m, _), f in self.books.items():
+            for (m, _), f in self.subs.feeds.items():
                 if m == market:
                     f.throttle.poke()
             top = (data.bids[:1], data.asks[:1])
@@ -187,7 +176,7 @@ class KrakenFeed:
             self._ticker(market, "trades")
 
     def _ticker(self, market: str, trigger: str) -> None:
-        subs = self.index.get(("ticker", market, 0, trigger))
+        subs = self.subs.get(("ticker", market, 0, trigger))
         if not subs or market not in self.hub.stats:
             return
         if trigger == "trades":
@@ -206,7 +195,7 @@ class KrakenFeed:
     def first(self, ch: Channel) -> Optional[dict]:
         m = ch.market
         if ch.kind == "book":
-            return self.books[(m, ch.depth)].snapshot()
+            return self.subs.feeds[(m, ch.depth)].snapshot()
         if ch.kind == "ticker":
             return self.ticker_msg(m, "snapshot") if m in self.hub.stats else None
         if ch.kind == "trade":
@@ -225,45 +214,16 @@ class KrakenFeed:
 
     def add(self, conn, ch: Channel) -> Sub:
         sub = Sub(conn, ch)
-        self.subs.add(sub)
         if ch.kind == "book":
             k = (ch.market, ch.depth)
-            f = self.books.get(k)
-            if f is None:
-                f = self.books[k] = BookFeed(self, ch.market, ch.depth)
-            else:
-                f.emit()        # bring the others up to now, so the new snapshot and the next update agree
-            f.subs.add(sub)
-        else:
-            trig = ch.trigger if ch.kind == "ticker" else ""
-            self.index[(ch.kind, ch.market, ch.minutes, trig)].add(sub)
-        return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "book":
-            k = (ch.market, ch.depth)
-            f = self.books.get(k)
+            f = self.subs.feeds.get(k)
             if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.books[k]
+                f.emit()        # bring the others up to now, so the new snapshot and the next update agree
+            self.subs.join(sub, k, lambda: BookFeed(self, ch.market, ch.depth))
         else:
             trig = ch.trigger if ch.kind == "ticker" else ""
-            subs = self.index.get((ch.kind, ch.market, ch.minutes, trig))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market, ch.minutes, trig)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in self.books.values():
-            f.throttle.close()
+            self.subs.add(sub, (ch.kind, ch.market, ch.minutes, trig))
+        return sub
 
 
 class KrakenWs:

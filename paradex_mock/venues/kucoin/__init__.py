@@ -33,17 +33,9 @@ class KucoinVenue(Venue):
     rate_limits = RATE_LIMITS
     ws_entry = ""
 
-    def markets(self, fixtures_dir: str) -> list:
-        from . import markets
-        return markets.load(fixtures_dir)
-
     def market_for(self, name: str, price):
         from . import markets
         return markets.add_symbol(name, price)
-
-    def blueprints(self) -> list:
-        from . import rest
-        return [rest.bp]
 
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self

@@ -26,12 +26,11 @@ import asyncio
 import itertools
 import json
 import logging
-from collections import defaultdict
 from http import HTTPStatus
-from typing import Dict, Optional, Set
+from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
-from ...ws.market import OpenCandles, Throttle, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import tokens, views
 from .markets import VENUE
 
@@ -58,13 +57,6 @@ class Channel:
         self.name = f"{kind}:{symbol}_{ctype}" if ctype else f"{kind}:{symbol}"
 
 
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel: Channel):
-        self.conn, self.channel, self.account = conn, channel, None
-
-
 def _frame(name: str, data) -> str:
     return json.dumps({"type": "message", "topic": name, "subject": data["subject"], "data": data["data"]},
                       separators=(",", ":"))
@@ -77,18 +69,17 @@ def _l2_sequenced(data, skipped: int):
     return {"subject": data["subject"], "data": d}
 
 
-class L2Feed:
+class L2Feed(StreamFeed):
     """The level2 diffs of one symbol: every book change between two messages folded into one."""
 
     def __init__(self, feed: "KucoinFeed", market: str):
+        super().__init__(L2_RATE_S)
         self.feed, self.market = feed, market
-        self.subs: Set[Sub] = set()
         book = feed.hub.books.get(market)
         self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
         self.last = book.seq_no if book else 0       # the update subscribers have
         self.seen = self.last                        # the update ``levels`` is at
         self.pending = ({}, {})                      # price -> (size, sequence of its last change)
-        self.throttle = Throttle(L2_RATE_S, self.emit)
 
     def absorb(self, book) -> None:
         if book.seq_no <= self.seen:
@@ -111,16 +102,13 @@ class L2Feed:
         self.feed.hub.deliver(self.subs, {"subject": "trade.l2update", "data": data}, _frame, _l2_sequenced)
 
 
-class KucoinFeed:
+class KucoinFeed(MarketFeed):
     def __init__(self, hub, specs):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: market -> L2Feed
         self.specs = specs               # market key -> its fixture spec (for the snapshot topic)
         self.candles = OpenCandles(hub)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, width) -> subs
-        self.l2: Dict[str, L2Feed] = {}
         self.snapshot_sent: Dict[str, int] = {}
-        self.subs: Set[Sub] = set()
-        hub.feeds.append(self)
 
     def known(self) -> Dict[str, str]:
         return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
@@ -149,25 +137,25 @@ class KucoinFeed:
         if kind == "trade":
             self.candles.trade(data)
             name = self.name_of(market)
-            subs = self.index.get(("/market/match", market, ""))
+            subs = self.subs.get(("/market/match", market, ""))
             if subs:
                 self.send(subs, "trade.l3match", views.ws_match(name, data))
             for m in (market, None):
-                subs = self.index.get(("/market/ticker", m, ""))
+                subs = self.subs.get(("/market/ticker", m, ""))
                 if subs:
                     self._send_ticker(subs, name if m is None else "trade.ticker",
                                       views.ws_ticker(data, self.hub.books.get(market)))
-            for (k, m, width), subs in list(self.index.items()):
+            for (k, m, width), subs in list(self.subs.index.items()):
                 if k == "/market/candles" and m == market and subs:
                     row = self.candles.row(market, width)
                     if row is not None:
                         self.send(subs, "trade.candles.update", views.ws_candles(name, row, self.hub.now_ms))
         elif kind == "book":
-            f = self.l2.get(market)
+            f = self.subs.feeds.get(market)
             if f is not None:
                 f.absorb(data)
         elif kind == "summary":
-            subs = self.index.get(("/market/snapshot", market, ""))
+            subs = self.subs.get(("/market/snapshot", market, ""))
             now = self.hub.now_ms
             if subs and now - self.snapshot_sent.get(market, -SNAPSHOT_EVERY_MS) >= SNAPSHOT_EVERY_MS:
                 self.snapshot_sent[market] = now
@@ -184,40 +172,11 @@ class KucoinFeed:
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
         sub = Sub(conn, channel)
-        self.subs.add(sub)
         if channel.kind == "/market/level2":
-            f = self.l2.get(channel.market)
-            if f is None:
-                f = self.l2[channel.market] = L2Feed(self, channel.market)
-            f.subs.add(sub)
+            self.subs.join(sub, channel.market, lambda: L2Feed(self, channel.market))
         else:
-            self.index[(channel.kind, channel.market, channel.width)].add(sub)
+            self.subs.add(sub, (channel.kind, channel.market, channel.width))
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "/market/level2":
-            f = self.l2.get(ch.market)
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.l2[ch.market]
-        else:
-            k = (ch.kind, ch.market, ch.width)
-            subs = self.index.get(k)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[k]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in self.l2.values():
-            f.throttle.close()
 
 
 def parse_topic(topic, known: Dict[str, str]) -> list:

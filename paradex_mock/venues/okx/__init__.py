@@ -31,17 +31,9 @@ class OkxVenue(Venue):
     rate_limits = {_group(p): [(n, 2, "ip")] for p, n in LIMITS.items()}
     ws_entry = "/ws/v5/public"
 
-    def markets(self, fixtures_dir: str) -> list:
-        from . import markets
-        return markets.load(fixtures_dir)
-
     def market_for(self, name: str, price):
         from . import markets
         return markets.add_symbol(name, price)
-
-    def blueprints(self) -> list:
-        from . import rest
-        return [rest.bp]
 
     def init_app(self, app, state) -> None:
         state.venue_state[self.name] = self

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
 from http import HTTPStatus
-from typing import Dict, Optional, Set
+from typing import Dict, Optional
 
 from ...engine import candles as cdl
-from ...ws.market import OpenCandles, Throttle, book_diff
+from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
 from . import views
 from .markets import VENUE, key
 
@@ -43,13 +42,6 @@ class Channel:
 
     def __init__(self, name, kind, market, arg, width=""):
         self.name, self.kind, self.market, self.arg, self.width, self.private = name, kind, market, arg, width, False
-
-
-class Sub:
-    __slots__ = ("conn", "channel", "account")
-
-    def __init__(self, conn, channel):
-        self.conn, self.channel, self.account = conn, channel, None
 
 
 def _frame(name, data) -> str:
@@ -87,16 +79,15 @@ def parse_arg(a, url: str, markets: dict) -> Channel:
     return Channel(f"{channel}:{inst}", kind, k, {"channel": channel, "instId": inst}, width)
 
 
-class BooksFeed:
+class BooksFeed(StreamFeed):
     """``books``: every change between two pushes folds into the next update (a level that came
     and went in between goes as size 0); ``sent`` is the book as of the last push, which is what
     a new subscriber's snapshot shows, so the next update's ``prevSeqId`` is its ``seqId``."""
 
     def __init__(self, feed: "OkxFeed", market: str):
+        super().__init__(0.1)
         self.feed, self.market = feed, market
-        self.subs: Set[Sub] = set()
         self.reset_state()
-        self.throttle = Throttle(0.1, self.emit)
 
     def reset_state(self) -> None:
         book = self.feed.hub.books.get(self.market)
@@ -140,15 +131,14 @@ class BooksFeed:
         self.feed.send(self.subs, msg, _books_skipped)
 
 
-class TopFeed:
+class TopFeed(StreamFeed):
     """``books5`` (5 levels, every 100 ms on change) and ``bbo-tbt`` (1 level, every 10 ms)."""
 
     def __init__(self, feed: "OkxFeed", market: str, channel: str):
+        super().__init__(0.1 if channel == "books5" else 0.01)
         self.feed, self.market, self.channel = feed, market, channel
         self.depth = 5 if channel == "books5" else 1
-        self.subs: Set[Sub] = set()
         self.sent_top = None
-        self.throttle = Throttle(0.1 if channel == "books5" else 0.01, self.emit)
 
     def render(self) -> Optional[dict]:
         book = self.feed.hub.books.get(self.market)
@@ -177,19 +167,15 @@ class TopFeed:
         self.send_to(self.subs)
 
 
-class OkxFeed:
+class OkxFeed(MarketFeed):
     def __init__(self, hub, sod8=None):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (kind, market, width) -> subs; feeds: (kind, market) -> BooksFeed / TopFeed
         self.sod8 = sod8                     # market, now -> the Hong Kong day's opening price (in-process)
         self.candles = OpenCandles(hub, self._candle_closed)
-        self.index: Dict[tuple, Set[Sub]] = defaultdict(set)    # (kind, market, width) -> subs
-        self.books: Dict[str, BooksFeed] = {}
-        self.tops: Dict[tuple, TopFeed] = {}
         self.last_size: Dict[str, object] = {}
         self.sent: Dict[tuple, object] = {}                      # (kind, market) -> what was last pushed
-        self.subs: Set[Sub] = set()
         self._markets: Dict[str, object] = {}
-        hub.feeds.append(self)
 
     def market(self, k: str):
         return self._markets[k]
@@ -206,15 +192,16 @@ class OkxFeed:
 
     def on_snapshot(self) -> None:
         self._load_candles()
-        for f in self.books.values():
-            f.reset_state()
-            f.snapshot_to(f.subs)
+        for (kind, _), f in self.subs.feeds.items():
+            if kind == "books":
+                f.reset_state()
+                f.snapshot_to(f.subs)
 
     def on_event(self, ev: dict) -> None:
         kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
         if kind == "tick":
             self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.index.items()):
+            for (k, m, width), subs in list(self.subs.index.items()):
                 if k == "candle" and subs:
                     self._send_candle(m, width, subs)
             return
@@ -229,21 +216,21 @@ class OkxFeed:
         if market not in self._markets:
             return
         if kind == "trade":
-            subs = self.index.get(("trades", market, ""))
+            subs = self.subs.get(("trades", market, ""))
             if subs:
                 m = self.market(market)
                 self.send(subs, {"arg": {"channel": "trades", "instId": m.name},
                                  "data": [dict(views.trade(m, data), count="1", seqId=data.seq)]})
         elif kind == "book":
-            f = self.books.get(market)
+            f = self.subs.feeds.get(("books", market))
             if f is not None:
                 f.absorb(data)
-            for (mk, _), t in self.tops.items():
-                if mk == market:
+            for (kind, mk), t in self.subs.feeds.items():
+                if mk == market and kind != "books":
                     t.throttle.poke()
         elif kind == "summary":
             for what in ("tickers", "mark-price", "funding-rate"):
-                subs = self.index.get((what, market, ""))
+                subs = self.subs.get((what, market, ""))
                 if subs:
                     self._push(what, market, subs)
 
@@ -278,7 +265,7 @@ class OkxFeed:
         self.send(subs, {"arg": {"channel": what, "instId": self.market(market).name}, "data": [data]})
 
     def _candle_closed(self, market: str, width: str, row: list) -> None:
-        subs = self.index.get(("candle", market, width))
+        subs = self.subs.get(("candle", market, width))
         if subs:
             self._send_candle(market, width, subs, row)
 
@@ -296,57 +283,16 @@ class OkxFeed:
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
-        sub = Sub(conn, channel)
-        self.subs.add(sub)
-        ch = channel
+        sub, ch = Sub(conn, channel), channel
         if ch.kind == "books":
-            f = self.books.get(ch.market)
-            if f is None:
-                f = self.books[ch.market] = BooksFeed(self, ch.market)
-            f.subs.add(sub)
-            f.snapshot_to([sub])
+            self.subs.join(sub, (ch.kind, ch.market), lambda: BooksFeed(self, ch.market)).snapshot_to([sub])
         elif ch.kind in ("books5", "bbo-tbt"):
-            t = self.tops.get((ch.market, ch.kind))
-            if t is None:
-                t = self.tops[(ch.market, ch.kind)] = TopFeed(self, ch.market, ch.kind)
-            t.subs.add(sub)
-            t.send_to([sub])
+            self.subs.join(sub, (ch.kind, ch.market), lambda: TopFeed(self, ch.market, ch.kind)).send_to([sub])
         else:
-            self.index[(ch.kind, ch.market, ch.width)].add(sub)
+            self.subs.add(sub, (ch.kind, ch.market, ch.width))
             if ch.kind in ("tickers", "mark-price", "funding-rate"):
                 self._push(ch.kind, ch.market, [sub], force=True)
         return sub
-
-    def remove(self, sub: Sub) -> None:
-        self.subs.discard(sub)
-        ch = sub.channel
-        if ch.kind == "books":
-            f = self.books.get(ch.market)
-            if f is not None:
-                f.subs.discard(sub)
-                if not f.subs:
-                    f.throttle.close()
-                    del self.books[ch.market]
-        elif ch.kind in ("books5", "bbo-tbt"):
-            t = self.tops.get((ch.market, ch.kind))
-            if t is not None:
-                t.subs.discard(sub)
-                if not t.subs:
-                    t.throttle.close()
-                    del self.tops[(ch.market, ch.kind)]
-        else:
-            subs = self.index.get((ch.kind, ch.market, ch.width))
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self.index[(ch.kind, ch.market, ch.width)]
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self.subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for f in list(self.books.values()) + list(self.tops.values()):
-            f.throttle.close()
 
 
 class OkxWs:

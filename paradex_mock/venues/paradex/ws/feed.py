@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections import defaultdict, deque
+from collections import deque
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Dict, List, Optional, Set, Tuple
 
 from ....engine.numbers import fmt
 from ....ws.hub import Binary, Hub
+from ....ws.market import MarketFeed
 from .. import views
 from . import sbe
 from .protocol import ORDER_BOOK_DEPTH, Channel, notification_frame
@@ -31,14 +32,12 @@ DISPATCHED = frozenset({"trade", "summary", "funding_data", "order", "fill", "po
 
 class Sub:
     """One channel subscription of one connection."""
-    __slots__ = ("conn", "channel", "account", "key", "feed", "markets")
+    __slots__ = ("conn", "channel", "account", "markets")
 
     def __init__(self, conn, channel: Channel, account: Optional[str], markets: Optional[Set[str]] = None):
         self.conn = conn
         self.channel = channel
         self.account = account
-        self.key: Optional[tuple] = None
-        self.feed: Optional["BookFeed"] = None
         self.markets = markets        # markets_summary's scoped mode: the markets it passes (None: all)
 
 
@@ -205,19 +204,16 @@ class SbeFrames:
     describe = staticmethod(sbe.describe)      # the journal's account of a frame a fault hit
 
 
-class ParadexFeed:
+class ParadexFeed(MarketFeed):
     """Paradex's channels on the shared ``ws.hub.Hub``: renders the hub's events in Paradex's
     shapes (``views``) and sends them to the channels' subscribers."""
 
     def __init__(self, hub: Hub):
-        self.hub = hub
+        super().__init__(hub)
+        # self.subs index: (event kind, market or None, account or None) -> subs; feeds: book key -> BookFeed
         self.bbos: Dict[str, dict] = {}           # the BBO last sent per market
         self._views: Dict[str, tuple] = {}        # market -> (BookUpdate, its 15-level view)
-        self._index: Dict[tuple, Set[Sub]] = defaultdict(set)
-        self._feeds: Dict[tuple, BookFeed] = {}
-        self._subs: Set[Sub] = set()
         self._sbe_subs = 0                        # subscriptions of SBE connections (0: the all-JSON path)
-        hub.feeds.append(self)
 
     @property
     def markets(self) -> List[str]:
@@ -267,7 +263,7 @@ class ParadexFeed:
 
     # ------------------------------------------------------------------ events in
     def on_snapshot(self) -> None:
-        for feed in self._feeds.values():       # subscribers of state channels learn the resynced state
+        for feed in self.subs.feeds.values():       # subscribers of state channels learn the resynced state
             feed.resync = True
             feed.changed()
         old = self.bbos
@@ -282,19 +278,19 @@ class ParadexFeed:
         if market is not None and self.hub.venue_of.get(market, "paradex") != "paradex":
             return
         if kind == "book":
-            for feed in list(self._feeds.values()):
+            for feed in list(self.subs.feeds.values()):
                 if feed.market == market:
                     feed.changed()
             bbo = self.bbos[market] = views.bbo(ev["data"])
             self._dispatch("bbo", market, None, bbo, ev)
             return
         if kind == "reset":
-            for feed in self._feeds.values():
+            for feed in self.subs.feeds.values():
                 feed.resync = True
             return
         if kind in DISPATCHED:
             self._dispatch(kind, market, ev.get("account"), views.render(kind, ev["data"]), ev)
-            if kind == "fill" and self._index:     # each fill settles in a transaction of its own
+            if kind == "fill" and self.subs.index:     # each fill settles in a transaction of its own
                 self._dispatch("transaction", market, ev.get("account"), views.render("transaction", ev["data"]), ev)
         elif kind == "markets":
             data = ev["data"]
@@ -306,8 +302,8 @@ class ParadexFeed:
 
     def _dispatch(self, kind: str, market: Optional[str], account: Optional[str], data: dict,
                   ev: Optional[dict]) -> None:
-        subs = self._index.get((kind, market, account)) if market is not None else None
-        subs_all = self._index.get((kind, None, account))
+        subs = self.subs.get((kind, market, account)) if market is not None else None
+        subs_all = self.subs.get((kind, None, account))
         if subs_all and kind == "summary" and any(s.markets is not None for s in subs_all):
             subs_all = [s for s in subs_all if s.markets is None or market in s.markets]
         if subs:
@@ -320,20 +316,12 @@ class ParadexFeed:
         """Register a subscription and send its initial state (book, bbo, summaries, funding).
         ``markets``: markets_summary's scoped mode, the markets it passes."""
         sub = Sub(conn, channel, account if channel.private else None, markets)
-        self._subs.add(sub)
         if getattr(conn, "sbe_version", None) is not None:
             self._sbe_subs += 1
         if channel.kind == "order_book":
-            feed = self._feeds.get(channel.book_key)
-            if feed is None:
-                feed = self._feeds[channel.book_key] = BookFeed(self, channel.book_key)
-            feed.subs.add(sub)
-            sub.feed = feed
-            feed.initial(sub)
+            self.subs.join(sub, channel.book_key, lambda: BookFeed(self, channel.book_key)).initial(sub)
             return sub
-        if channel.event is not None:
-            sub.key = (channel.event, channel.market, sub.account)
-            self._index[sub.key].add(sub)
+        self.subs.add(sub, None if channel.event is None else (channel.event, channel.market, sub.account))
         if channel.kind in ("bbo", "markets_summary", "funding_data"):
             self._initial(sub, [channel.market] if channel.market else
                           [m for m in self.markets if markets is None or m in markets])
@@ -356,29 +344,9 @@ class ParadexFeed:
         self._initial(sub, [m for m in new if m in sub.markets])
 
     def remove(self, sub: Sub) -> None:
-        if sub in self._subs and getattr(sub.conn, "sbe_version", None) is not None:
+        if sub in self.subs and getattr(sub.conn, "sbe_version", None) is not None:
             self._sbe_subs -= 1
-        self._subs.discard(sub)
-        if sub.feed is not None:
-            sub.feed.subs.discard(sub)
-            if not sub.feed.subs:
-                sub.feed.close()
-                self._feeds.pop(sub.feed.key, None)
-            sub.feed = None
-        if sub.key is not None:
-            subs = self._index.get(sub.key)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._index[sub.key]
-            sub.key = None
-
-    def subscriber_count(self, name: Optional[str] = None) -> int:
-        return sum(1 for s in self._subs if name is None or s.channel.name == name)
-
-    def close(self) -> None:
-        for feed in self._feeds.values():
-            feed.close()
+        super().remove(sub)
 
 
 # the private `mmp` channel: MMP state changes, rendered by views.mmp_config (kept apart from
