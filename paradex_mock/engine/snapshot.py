@@ -86,6 +86,7 @@ def dump(ex) -> dict:
                 "funding_payments": [_obj(p) for p in a.funding_payments],
                 "used_signatures": list(a.used_signatures),
                 "liquidations": [dict(r) for r in a.liquidations],
+                "history_dropped": [a.transfers_dropped, a.liquidations_dropped],
             })
         return {
             "version": VERSION,
@@ -162,6 +163,8 @@ def load(ex, doc: dict) -> None:
             a.funding_payments = [_mk(FundingPayment, p) for p in ad["funding_payments"]]
             a.used_signatures = {k: 1 for k in ad["used_signatures"]}
             a.liquidations = [dict(r) for r in ad.get("liquidations") or []]
+            a.transfers_dropped, a.liquidations_dropped = (int(n) for n in ad.get("history_dropped") or (0, 0))
+            a.rebuild_closed()
             accounts.append(a)
     except SnapshotError:
         raise
