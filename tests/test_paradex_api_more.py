@@ -147,3 +147,17 @@ def test_unknown_ids_answer_the_status_each_operation_documents():
     # and 404 on these
     assert c.get("/v1/account/keys/subkeys/0x123").status_code == 404
     assert c.get("/v1/vaults/analytics?address=0x1").status_code == 404
+
+
+def test_more_malformed_values_the_big_schemathesis_run_found():
+    c = trading_app().test_client()
+    for url in ("/v1/algo/orders-history?side=", "/v1/algo/orders-history?type=AAA",
+                "/v1/staking/balance/history?resolution=2h", "/v1/staking/balance/history/global?resolution=x",
+                "/v1/system/announcements?start_at=false"):
+        r = c.get(url)
+        assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", url
+    r = c.delete("/v1/orders/batch", json={"client_order_ids": [[None]], "order_ids": []})
+    assert r.status_code == 400 and r.get_json()["error"] == "VALIDATION_ERROR"
+    for url in ("/v1/algo/orders-history?side=BUY&type=MARKET", "/v1/staking/balance/history?resolution=1h",
+                "/v1/system/announcements?start_at=0"):
+        assert c.get(url).status_code == 200, url

@@ -65,7 +65,10 @@ class MarketDef:
 
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
-TRADES_KEPT = 200_000             # per market; older trades are dropped (candles stay)
+# Per market, the newest public trades kept (older ones are dropped; candles stay). With every
+# venue's markets at ~1 synthetic trade a second each, a larger cap was the mock's main memory
+# growth (~1.7 MB a minute, for two days before it levelled off).
+TRADES_KEPT = 20_000
 FUNDING_ROWS_KEPT = 7 * 24 * 60   # per market, a week of funding-data rows (or the backfill, if longer)
 # Realized PnL and funding are rounded to this before they touch a balance. Average entry prices
 # and the funding index are quotients with up to 40 digits; summed into a balance unrounded, the

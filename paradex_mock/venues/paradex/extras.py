@@ -320,6 +320,8 @@ def impact_price(market):
 
 @public_bp.get("/v1/system/announcements")
 def announcements():
+    int_arg("start_at", lo=0)
+    int_arg("end_at", lo=0)
     return json_response(paginate([], lambda a: [a["visible_at"]]))
 
 
@@ -747,13 +749,13 @@ def staking_history():
 @private_bp.get("/v1/staking/balance/history")
 def staking_balance_history():
     current_account()
-    str_arg("resolution", required=True)
+    str_arg("resolution", required=True, choices=("alltime", "1h", "8h"))
     return json_response({"data": [0.0], "timestamps": [now_ms() // 1000]})
 
 
 @public_bp.get("/v1/staking/balance/history/global")
 def staking_balance_history_global():
-    str_arg("resolution", required=True)
+    str_arg("resolution", required=True, choices=("alltime", "1h", "8h"))
     return json_response({"data": [0.0], "timestamps": [now_ms() // 1000]})
 
 
