@@ -161,3 +161,14 @@ def test_more_malformed_values_the_big_schemathesis_run_found():
     for url in ("/v1/algo/orders-history?side=BUY&type=MARKET", "/v1/staking/balance/history?resolution=1h",
                 "/v1/system/announcements?start_at=0"):
         assert c.get(url).status_code == 200, url
+
+
+def test_xp_transfer_filters_and_block_trade_signatures_are_checked():
+    c = trading_app().test_client()
+    for url in ("/v1/xp/transfers?role=", "/v1/xp/public-transfers?start_at=soon", "/v1/xp/public-transfers?page_size=51"):
+        r = c.get(url)
+        assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", url
+    assert c.get("/v1/xp/transfers?role=sender").status_code == 200
+    assert c.get("/v1/xp/public-transfers?start_at=0&page_size=50").status_code == 200
+    bad = {"trades": {BTC: {}}, "signatures": {"0x1": {"signature_type": "RSA"}}}
+    assert c.post("/v1/block-trades", json=bad).status_code == 400

@@ -383,7 +383,10 @@ def _check_block_types(body: dict, trades: dict) -> None:
     signers = body.get("required_signers", [])
     want(isinstance(signers, list) and all(isinstance(s, str) for s in signers), "required_signers",
          "a list of strings")
-    want(isinstance(body.get("signatures", {}), dict), "signatures", "an object")
+    sigs = body.get("signatures", {})
+    want(isinstance(sigs, dict) and all(isinstance(x, dict) for x in sigs.values()), "signatures", "an object")
+    for x in sigs.values():
+        want(x.get("signature_type", "STARKNET") in ("STARKNET",), "signature_type", "STARKNET")
     for market, t in trades.items():
         want(isinstance(t, dict), f"trades.{excerpt(market)}", "an object")
         for key in ("price", "size"):
@@ -805,14 +808,18 @@ def xp_transfer_by_id(transfer_id):
 @private_bp.get("/v1/xp/transfers")
 def xp_transfers():
     addr = current_account()
-    rows = [t for t in reversed(store().xp_transfers) if addr in (t["sender"], t["recipient"])]
+    role = str_arg("role", choices=("sender", "recipient"))
+    rows = [t for t in reversed(store().xp_transfers)
+            if (addr == t["sender"] and role != "recipient") or (addr == t["recipient"] and role != "sender")]
     return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]]))
 
 
 @public_bp.get("/v1/xp/public-transfers")
 def xp_public_transfers():
-    rows = [t for t in reversed(store().xp_transfers) if not t["is_private"]]
-    return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]]))
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
+    rows = [t for t in reversed(store().xp_transfers) if not t["is_private"]
+            and (start is None or t["created_at"] >= start) and (end is None or t["created_at"] <= end)]
+    return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]], max_page=50, default_page=50))
 
 
 # ================================================================ referrals
