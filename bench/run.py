@@ -48,11 +48,14 @@ def main(argv=None) -> int:
     ap.add_argument("--ws-clients", type=int, default=1000, help="WS fan-out clients (default 1000)")
     ap.add_argument("--ws-seconds", type=float, default=10.0, help="WS fan-out measuring window (default 10)")
     ap.add_argument("--orders", type=int, default=100_000, help="orders sent before the RSS reading")
-    ap.add_argument("--quick", action="store_true", help="short loads (3 s), 300 WS clients, 20k orders")
+    ap.add_argument("--long-orders", type=int, default=1_000_000,
+                    help="orders sent before the second RSS reading (default 1,000,000; 0: skip it)")
+    ap.add_argument("--quick", action="store_true", help="short loads (3 s), 300 WS clients, 20k/100k orders")
     ap.add_argument("--out", default=str(RESULTS / "latest.json"))
     a = ap.parse_args(argv)
     if a.quick:
         a.duration, a.warmup, a.ws_clients, a.ws_seconds, a.orders = 3.0, 1.0, 300, 5.0, 20_000
+        a.long_orders = min(a.long_orders, 100_000)
     only = [s.strip() for s in a.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:
@@ -87,7 +90,7 @@ def main(argv=None) -> int:
                 ws.run(report, a.ws_clients, a.ws_seconds)
             elif section == "memory":
                 from bench import memory
-                memory.run(report, gen, a.orders, a.connections)
+                memory.run(report, gen, a.orders, a.connections, a.long_orders)
         except Exception as e:   # one broken section must not hide the others' figures
             import traceback
             traceback.print_exc()

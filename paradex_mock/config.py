@@ -35,6 +35,8 @@ class Config:
     starting_balance: str = "100000"    # USDC credited to every new account
     funding_interval: float = 3600.0    # seconds between funding payments
     backfill_hours: float = 24.0        # history generated at start (candles)
+    history_kept: int = 10000           # per account: closed orders, fills... kept, newest (0: all)
+    history_hours: float = 0.0          # per account: closed orders, fills... older are dropped (0: no age limit)
     control: str = "loopback"           # control API /_mock: "on", "loopback" (127.0.0.1 only) or "off"
     rate_limits: bool = True
     faults_file: Optional[str] = None   # JSON/YAML fault scenario loaded at start
@@ -77,6 +79,10 @@ _HELP = {
     "starting_balance": "USDC balance of every new account (default 100000)",
     "funding_interval": "seconds between funding payments on open positions (default 3600)",
     "backfill_hours": "hours of 1-minute history generated at start (default 24)",
+    "history_kept": "per account, how many closed orders, fills, funding payments, transfers, liquidations "
+                    "and finished TWAPs are kept, each kind its newest (default 10000; 0: keep all, memory grows)",
+    "history_hours": "per account, closed orders, fills... older than this on the exchange clock are dropped "
+                     "(default 0: no age limit, only history_kept applies)",
     "control": "control API under /_mock: 'on', 'loopback' (default: 127.0.0.1 clients only) or 'off'",
     "rate_limits": "enforce Paradex's rate limits (default true; 'false' turns them off)",
     "faults_file": "JSON or YAML fault scenario applied at start",
@@ -226,6 +232,10 @@ def validate(cfg: Config, parser: Optional[argparse.ArgumentParser] = None) -> N
         problems.append("auth_mode must be 'permissive' or 'strict'")
     if cfg.control not in ("on", "loopback", "off"):
         problems.append("control must be 'on', 'loopback' or 'off'")
+    if cfg.history_kept < 0:
+        problems.append("history_kept must not be negative (0: keep all)")
+    if cfg.history_hours < 0:
+        problems.append("history_hours must not be negative (0: no age limit)")
     if cfg.tick_interval < 0.05:
         problems.append("tick_interval must be at least 0.05 s")
     if not 0 <= cfg.fast_forward_step <= 3600:

@@ -29,7 +29,9 @@ QUERY = {"market": BTC, "symbol": BTC, "resolution": "1", "type": "value", "size
 
 
 # parameters the spec marks optional that the mock (as Paradex) needs one of
-EXTRA_QUERY = {"/onboarding": {"public_key": hex(SUBKEY.public_key)}, "/trades": {"market": BTC}}
+EXTRA_QUERY = {"/onboarding": {"public_key": hex(SUBKEY.public_key)}, "/trades": {"market": BTC},
+               # the staking history's resolution is an enum of its own (alltime, 1h, 8h)
+               "/staking/balance/history": {"resolution": "1h"}, "/staking/balance/history/global": {"resolution": "1h"}}
 
 
 def spec_ops():

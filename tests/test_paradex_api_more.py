@@ -94,3 +94,81 @@ def test_revoked_api_token_is_refused():
     assert client.delete(f"/v1/account/tokens/{lookup}", headers=auth).get_json() == {"lookup_id": lookup}
     assert client.get("/v1/balance", headers=token).status_code == 401
     assert client.get("/v1/account/tokens", headers=auth).get_json()["results"][0]["revoked_at"] > 0
+
+
+# ------------------------------------------------------------------ found by tests/test_schemathesis.py
+def test_malformed_query_values_are_refused_not_ignored():
+    c = trading_app().test_client()
+    for url in ("/v1/account/keys/subkeys?with_revoked=maybe", "/v1/account/tokens?with_invalid=1e300",
+                "/v1/block-trades?status=AAA", "/v1/rfqs?state=AAA", "/v1/rfqs?page_size=x"):
+        r = c.get(url)
+        assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", url
+    for url in ("/v1/account/keys/subkeys?with_revoked=true", "/v1/account/tokens?with_invalid=false",
+                "/v1/block-trades?status=CREATED", "/v1/rfqs?state=OPEN"):
+        assert c.get(url).status_code == 200, url
+
+
+def test_profile_fields_of_the_wrong_type_are_refused_and_not_stored():
+    c = trading_app().test_client()
+    before = c.get("/v1/account/profile").get_json()
+    for path, body in (("/v1/account/profile/size_currency_display", {"size_currency_display": []}),
+                       ("/v1/account/profile/size_currency_display", {}),
+                       ("/v1/account/profile/notifications", {"announcements": None}),
+                       ("/v1/account/profile", {"fill_sound": {}})):
+        r = c.open(path, method="PUT" if path == "/v1/account/profile" else "POST", json=body)
+        assert r.status_code == 400, (path, body, r.get_json())
+    assert c.get("/v1/account/profile").get_json() == before
+    ok = c.post("/v1/account/profile/size_currency_display", json={"size_currency_display": "QUOTE"})
+    assert ok.status_code == 200 and ok.get_json()["size_currency_display"] == "QUOTE"
+
+
+def test_block_trade_fields_are_typed_and_only_the_specs_are_echoed():
+    c = trading_app().test_client()
+    bad = {"trades": {BTC: {"maker_order": {"type": {}, "side": "BUY"}}}}
+    assert c.post("/v1/block-trades", json=bad).status_code == 400
+    bad = {"trades": {BTC: {"taker_order": {"signature_timestamp": True}}}}
+    assert c.post("/v1/block-trades", json=bad).status_code == 400
+    assert c.post("/v1/block-trades", json={"trades": {BTC: {}}, "block_expiration": "soon"}).status_code == 400
+    good = {"trades": {BTC: {"price": "1", "size": "1", "junk": 1,
+                             "maker_order": {"side": "SELL", "type": "LIMIT", "extra": [1]}}}}
+    r = c.post("/v1/block-trades", json=good)
+    assert r.status_code == 201
+    assert r.get_json()["trades"] == {BTC: {"price": "1", "size": "1", "maker_order": {"side": "SELL", "type": "LIMIT"}}}
+
+
+def test_unknown_ids_answer_the_status_each_operation_documents():
+    c = trading_app().test_client()
+    # the spec documents 400 (no 404) on these
+    for method, url in (("DELETE", "/v1/account/keys/subkeys/0x123"), ("DELETE", "/v1/account/tokens/nope"),
+                        ("DELETE", "/v1/rfqs/0"), ("POST", "/v1/rfqs/0/execute"),
+                        ("GET", "/v1/vaults/balance?address=0x1"), ("GET", "/v1/vaults/positions?address=0x1")):
+        r = c.open(url, method=method, json={"side": "BUY", "price": "1", "quantity": "1"} if method == "POST" else None)
+        assert r.status_code == 400, (method, url, r.status_code)
+    # and 404 on these
+    assert c.get("/v1/account/keys/subkeys/0x123").status_code == 404
+    assert c.get("/v1/vaults/analytics?address=0x1").status_code == 404
+
+
+def test_more_malformed_values_the_big_schemathesis_run_found():
+    c = trading_app().test_client()
+    for url in ("/v1/algo/orders-history?side=", "/v1/algo/orders-history?type=AAA",
+                "/v1/staking/balance/history?resolution=2h", "/v1/staking/balance/history/global?resolution=x",
+                "/v1/system/announcements?start_at=false"):
+        r = c.get(url)
+        assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", url
+    r = c.delete("/v1/orders/batch", json={"client_order_ids": [[None]], "order_ids": []})
+    assert r.status_code == 400 and r.get_json()["error"] == "VALIDATION_ERROR"
+    for url in ("/v1/algo/orders-history?side=BUY&type=MARKET", "/v1/staking/balance/history?resolution=1h",
+                "/v1/system/announcements?start_at=0"):
+        assert c.get(url).status_code == 200, url
+
+
+def test_xp_transfer_filters_and_block_trade_signatures_are_checked():
+    c = trading_app().test_client()
+    for url in ("/v1/xp/transfers?role=", "/v1/xp/public-transfers?start_at=soon", "/v1/xp/public-transfers?page_size=51"):
+        r = c.get(url)
+        assert r.status_code == 400 and r.get_json()["error"] == "INVALID_REQUEST_PARAMETER", url
+    assert c.get("/v1/xp/transfers?role=sender").status_code == 200
+    assert c.get("/v1/xp/public-transfers?start_at=0&page_size=50").status_code == 200
+    bad = {"trades": {BTC: {}}, "signatures": {"0x1": {"signature_type": "RSA"}}}
+    assert c.post("/v1/block-trades", json=bad).status_code == 400

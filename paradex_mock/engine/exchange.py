@@ -66,7 +66,11 @@ class MarketDef:
 
 FUNDING_DATA_EVERY_MS = 60_000   # one funding-data row per minute in history
 DAY_MS = 24 * 3600 * 1000
-TRADES_KEPT = 200_000             # per market; older trades are dropped (candles stay)
+# Per market, the newest public trades kept (older ones are dropped; candles stay). With every
+# venue's markets at ~1 synthetic trade a second each, a larger cap was the mock's main memory
+# growth (~1.7 MB a minute, for two days before it levelled off).
+TRADES_KEPT = 20_000
+FUNDING_ROWS_KEPT = 7 * 24 * 60   # per market, a week of funding-data rows (or the backfill, if longer)
 FAST_FORWARD_AFTER_S = 600        # advance(seconds=...) beyond this steps fast_forward_step at a time
 # Realized PnL and funding are rounded to this before they touch a balance. Average entry prices
 # and the funding index are quotients with up to 40 digits; summed into a balance unrounded, the
@@ -87,6 +91,22 @@ def normalize_address(value) -> str:
     if n < 0 or n >= 2 ** 251:
         raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}")
     return hex(n)
+
+
+def _trim(rows: list, keep: int, cutoff: Optional[int]) -> int:
+    """Drop the head of an oldest-first list: beyond the newest ``keep`` (0: no count limit) and
+    created before ``cutoff`` (None: no age limit). Returns how many were dropped."""
+    n = len(rows) - keep if keep and len(rows) > keep else 0
+    if cutoff is not None:
+        while n < len(rows) and _created(rows[n]) < cutoff:
+            n += 1
+    if n:
+        del rows[:n]
+    return n
+
+
+def _created(row) -> int:
+    return row["created_at"] if isinstance(row, dict) else row.created_at
 
 
 def _side_sign(side: str) -> int:
@@ -252,12 +272,14 @@ class Exchange:
         acct.balance += amount
         acct.balance_updated_at = now
         # its own id space: the order/fill id counter must not move (replays stay byte-identical)
-        tid = hashlib.sha256(f"{acct.address}:{len(acct.transfers)}:{now}:{amount}".encode()).hexdigest()[:24]
+        n = len(acct.transfers) + acct.transfers_dropped
+        tid = hashlib.sha256(f"{acct.address}:{n}:{now}:{amount}".encode()).hexdigest()[:24]
         t = Transfer(id=tid, account=acct.address, amount=abs(amount),
                      kind="DEPOSIT" if amount > 0 else "WITHDRAWAL", direction="IN" if amount > 0 else "OUT",
-                     token="USDC", status="COMPLETED", created_at=now,
+                     token="USDC", status="COMPLETED", created_at=now, number=n,
                      txn_hash="0x" + hashlib.sha256(f"{acct.address}:{tid}".encode()).hexdigest()[:63])
         acct.transfers.append(t)
+        self._retain(acct, now)
         if publish:
             self.bus.publish("transfer", t, None, acct.address)
         return t
@@ -782,6 +804,7 @@ class Exchange:
         acct.fills.append(fill)
         if liquidity == "MAKER" and mmp_mod.FLAG in order.flags:
             self._mmp_fill(acct, m, _side_sign(order.side) * qty, now)
+        self._retain(acct, now)
         pos.last_fill_id = fill.id
         pos.last_updated_at = now
         pos.seq_no = self.next_seq()
@@ -837,8 +860,45 @@ class Exchange:
         if order in self.triggers.get(order.market, ()):
             self.triggers[order.market].remove(order)
         self._order_changed(order, now)
+        acct.closed.append(order)
+        self._retain(acct, now)
         if held_margin and order.remaining > 0:
             self._publish_account(acct)
+
+    # ------------------------------------------------------------------ retention
+    def _retain(self, acct: Account, now: int) -> None:
+        """Drop what the retention no longer keeps (config ``history_kept``, ``history_hours``):
+        per account and per kind the oldest closed orders, fills, funding payments, transfers,
+        liquidations and finished TWAPs beyond the newest ``history_kept``, and any closed more
+        than ``history_hours`` ago on the exchange clock. Open orders and running TWAPs are never
+        dropped. Every list is oldest first, so this looks at its head only."""
+        keep = self.config.history_kept
+        hours = self.config.history_hours
+        cutoff = now - int(hours * 3600 * 1000) if hours > 0 else None
+        q = acct.closed
+        while q and ((keep and len(q) > keep) or (cutoff is not None and q[0].last_updated_at < cutoff)):
+            o = q.popleft()
+            acct.orders.pop(o.id, None)
+            self.orders.pop(o.id, None)
+            if o.client_id and acct.client_ids.get(o.client_id) is o:   # a newer order may hold the id
+                del acct.client_ids[o.client_id]
+        q = acct.closed_algos
+        while q and ((keep and len(q) > keep) or (cutoff is not None and q[0].last_updated_at < cutoff)):
+            acct.algos.pop(q.popleft().id, None)
+        if acct.fills:
+            _trim(acct.fills, keep, cutoff)
+        if acct.funding_payments:
+            _trim(acct.funding_payments, keep, cutoff)
+        if acct.transfers:
+            acct.transfers_dropped += _trim(acct.transfers, keep, cutoff)
+        if acct.liquidations:
+            acct.liquidations_dropped += _trim(acct.liquidations, keep, cutoff)
+
+    def _retain_all(self, now: int) -> None:
+        """The age limit for accounts that are not trading (once a tick; heads only)."""
+        if self.config.history_hours > 0:
+            for acct in self.accounts.values():
+                self._retain(acct, now)
 
     def _order_changed(self, order: Order, now: int) -> None:
         order.last_updated_at = now
@@ -1028,6 +1088,10 @@ class Exchange:
         algo.cancel_reason = reason
         algo.last_updated_at = now
         self.bus.publish("algo", copy.copy(algo), algo.market, algo.account)
+        acct = self.accounts.get(algo.account)
+        if acct is not None:
+            acct.closed_algos.append(algo)
+            self._retain(acct, now)
 
     def _run_algos(self, now: int) -> None:
         for acct in list(self.accounts.values()):
@@ -1258,6 +1322,7 @@ class Exchange:
             while self.next_funding_ms <= now:
                 self.next_funding_ms += interval
         self._check_liquidations(now)
+        self._retain_all(now)
         self._flush(now)
         if lean:
             return
@@ -1603,6 +1668,7 @@ class Exchange:
                 fp = FundingPayment(self._new_id(now), acct.address, pos.market, payment,
                                     st.funding_index, pos.last_fill_id, now)
                 acct.funding_payments.append(fp)
+                self._retain(acct, now)
                 self.bus.publish("funding_payment", fp, pos.market, acct.address)
                 pos.last_updated_at = now
                 pos.seq_no = self.next_seq()
@@ -1647,8 +1713,10 @@ class Exchange:
                                fill_type="LIQUIDATION")
             self.bus.publish("trade", trade, sym)
             self._close(order, now, "")
-        digest = hashlib.sha256(f"{acct.address}:{now}:{len(acct.liquidations)}".encode()).hexdigest()
+        n = len(acct.liquidations) + acct.liquidations_dropped
+        digest = hashlib.sha256(f"{acct.address}:{now}:{n}".encode()).hexdigest()
         acct.liquidations.append({"id": "0x" + digest, "created_at": now})
+        self._retain(acct, now)
         log.info("liquidated %s at %d", acct.address, now)
 
     def liquidations(self, address: str, start_ms: Optional[int], end_ms: Optional[int]) -> List[dict]:

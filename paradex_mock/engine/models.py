@@ -1,9 +1,10 @@
 """The exchange's state objects. Plain data; the rules live in exchange.py."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Dict, List, Optional
+from typing import Deque, Dict, List, Optional
 
 from .numbers import ZERO
 
@@ -197,6 +198,14 @@ class Account:
     max_slippage: Dict[str, Decimal] = field(default_factory=dict)  # per market, the account's own setting
     transfers: List["Transfer"] = field(default_factory=list)       # deposits and withdrawals, oldest first
     algos: Dict[str, "Algo"] = field(default_factory=dict)          # TWAP parents, by id
+    # How many transfers and liquidations the retention dropped (config history_kept/_hours): their
+    # ids count every one ever made, so a dropped one's id is never issued again.
+    transfers_dropped: int = 0
+    liquidations_dropped: int = 0
+    # Derived (rebuild_closed): closed orders and finished TWAPs in the order they closed, oldest
+    # first, so the retention drops the oldest in O(1) and never looks at an open order.
+    closed: Deque["Order"] = field(default_factory=deque, repr=False)
+    closed_algos: Deque["Algo"] = field(default_factory=deque, repr=False)
     # Derived from open_orders and kept up to date by add_open/drop_open/hold, so the margin check
     # on every order costs O(markets), not O(open orders): per market, how many orders are open
     # and the summed remaining size of the open buys and sells that count for margin.
@@ -232,6 +241,13 @@ class Account:
             o.held = ZERO
             self.open_count[o.market] = self.open_count.get(o.market, 0) + 1
             self.hold(o)
+
+    def rebuild_closed(self) -> None:
+        """Recount the closed queues from orders and algos (after a snapshot is loaded)."""
+        self.closed = deque(sorted((o for o in self.orders.values() if not o.is_open),
+                                   key=lambda o: (o.last_updated_at, o.seq_no)))
+        self.closed_algos = deque(sorted((a for a in self.algos.values() if a.status == "CLOSED"),
+                                         key=lambda a: a.last_updated_at))
 
     def open_totals_recounted(self) -> tuple:
         """(open_count, open_buys, open_sells) counted afresh, nonzero entries only: what the
@@ -280,6 +296,7 @@ class Transfer:
     status: str
     created_at: int
     txn_hash: str = ""
+    number: int = 0              # the account's nth transfer, from 0: orders transfers of one millisecond
 
 
 @dataclass

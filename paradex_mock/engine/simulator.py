@@ -17,7 +17,9 @@ from .numbers import ONE, ZERO, floor_step, round_step, to_decimal
 
 YEAR_S = 365 * 24 * 3600
 BACKFILL_TRADES_PER_MINUTE = 8     # see backfill
-SECONDS_KEPT_MS = 24 * 3600 * 1000   # 1-second candles are kept for a day
+# 1-second candles are kept for two hours (a venue serves at most 1,000 of them a request; a day
+# of them, one a second in every market, was hundreds of MB)
+SECONDS_KEPT_MS = 2 * 3600 * 1000
 
 
 @dataclass

@@ -94,6 +94,7 @@ def dump(ex) -> dict:
                 "max_slippage": {m: str(v) for m, v in a.max_slippage.items()},
                 "transfers": [_obj(t) for t in a.transfers],
                 "algos": [_obj(g) for g in a.algos.values()],
+                "history_dropped": [a.transfers_dropped, a.liquidations_dropped],
             })
         return {
             "version": VERSION,
@@ -217,6 +218,8 @@ def load(ex, doc: dict) -> None:
             a.max_slippage = {m: Decimal(v) for m, v in (ad.get("max_slippage") or {}).items()}
             a.transfers = [_mk(Transfer, t) for t in ad.get("transfers") or []]
             a.algos = {g["id"]: _mk(Algo, g) for g in ad.get("algos") or []}
+            a.transfers_dropped, a.liquidations_dropped = (int(n) for n in ad.get("history_dropped") or (0, 0))
+            a.rebuild_closed()
             accounts.append(a)
         mmp = Protection.parse(doc.get("mmp") or [])
         scenario = _load_scenario(doc.get("scenario"), ex, doc["clock"]["now_ms"])

@@ -10,7 +10,7 @@ from ...engine.numbers import to_decimal
 from ...http.errors import json_response
 from .identity import current_account, verify_order_signature
 from .markets import is_paradex
-from .params import paginate, str_arg
+from .params import int_arg, paginate, str_arg
 from .private import json_body
 
 bp = Blueprint("algos", __name__)
@@ -69,8 +69,15 @@ def algos_history():
     addr = current_account()
     sym = str_arg("market")
     status = str_arg("status", choices=("NEW", "OPEN", "CLOSED"))
+    # the spec's other filters: checked (a TWAP's children are MARKET orders, its side its own)
+    side = str_arg("side", choices=("BUY", "SELL"))
+    str_arg("type", choices=("LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "STOP_LOSS_LIMIT", "STOP_LOSS_MARKET",
+                             "TAKE_PROFIT_LIMIT", "TAKE_PROFIT_MARKET"))
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
     with e.lock:
         rows = [a for a in reversed(list(e.account(addr).algos.values()))
+                if (side is None or a.side == side) and (start is None or a.created_at >= start)
+                and (end is None or a.created_at <= end)
                 if (sym is None or a.market == sym) and (status is None or a.status == status)]
         return json_response(paginate(rows, lambda a: [a.created_at, a.id], views.algo))
 

@@ -10,12 +10,13 @@ from decimal import Decimal
 from flask import Blueprint, current_app
 
 from . import views
-from ...engine.errors import ExchangeError
+from ...engine.errors import ExchangeError, excerpt
+from ...engine.models import ORDER_TYPES
 from ...engine.numbers import fmt, to_decimal
 from ...http.errors import json_response
 from .identity import current_account
 from .markets import is_paradex, paradex_markets
-from .params import int_arg, paginate, str_arg
+from .params import bad_param, int_arg, paginate, str_arg
 from .private import json_body
 
 public_bp = Blueprint("extras_public", __name__)
@@ -89,7 +90,17 @@ def get_profile():
     return json_response(_profile(current_account()))
 
 
+_PROFILE_STRINGS = ("username", "referral_code", "referred_by", "size_currency_display", "ai_agent_url",
+                    "trading_value_display", "max_slippage", "tap_share_rate", "xp_share_rate")
+_PROFILE_BOOLS = ("is_username_private", "announcements", "fills", "orders", "transfers", "fill_sound")
+
+
 def _update_profile(addr: str, body: dict) -> dict:
+    # every field of the spec's profile bodies is typed: a value of another type (null too) is a
+    # 400, before anything is stored (a stored list would break every later profile answer)
+    for key in _PROFILE_STRINGS + _PROFILE_BOOLS:
+        if key in body and not isinstance(body[key], str if key in _PROFILE_STRINGS else bool):
+            raise bad_param(key, f"must be a {'string' if key in _PROFILE_STRINGS else 'boolean'}")
     p = _profile(addr)
     for key in ("username", "is_username_private", "referral_code", "referred_by", "size_currency_display",
                 "ai_agent_url"):
@@ -174,7 +185,10 @@ def set_referrer():
 
 @private_bp.post("/v1/account/profile/size_currency_display")
 def set_size_currency():
-    return json_response(_update_profile(current_account(), json_body()))
+    body = json_body()
+    if "size_currency_display" not in body:        # the one field this operation requires
+        raise bad_param("size_currency_display", "is required")
+    return json_response(_update_profile(current_account(), body))
 
 
 @private_bp.post("/v1/account/profile/refresh_inventory")
@@ -306,6 +320,8 @@ def impact_price(market):
 
 @public_bp.get("/v1/system/announcements")
 def announcements():
+    int_arg("start_at", lo=0)
+    int_arg("end_at", lo=0)
     return json_response(paginate([], lambda a: [a["visible_at"]]))
 
 
@@ -398,12 +414,61 @@ def _block_body(body: dict, initiator: str, kind: str, parent: str = "", counter
     trades = body.get("trades")
     if not isinstance(trades, dict) or not trades:
         raise ExchangeError("BLOCK_TRADE_MISSING_TRADES", "trades are required")
+    _check_block_types(body, trades)
     now = now_ms()
+    # stored and echoed back: only the spec's fields (an unknown key would be echoed as it came)
+    trades = {m: {k: ({f: v for f, v in x.items() if f in _ORDER_FIELDS} if k.endswith("_order") else
+                      {f: v for f, v in x.items() if f in _CONSTRAINTS} if k == "trade_constraints" else x)
+                  for k, x in t.items() if k in _TRADE_FIELDS} for m, t in trades.items()}
     return {"block_id": new_id(), "block_type": kind, "status": "CREATED" if not parent else "OFFER_COLLECTION",
             "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": _trade_details(trades, counterparty),
             "required_signers": list(body.get("required_signers") or []), "signatures": body.get("signatures") or {},
             "block_expiration": int(body.get("block_expiration") or now + 300_000), "parent_block_id": parent,
             "failure_reason": "", "created_at": now, "last_updated_at": now}
+
+
+_TRADE_FIELDS = ("maker_order", "taker_order", "price", "size", "trade_constraints")
+_ORDER_FIELDS = ("account", "client_id", "flags", "market", "price", "side", "signature", "signature_timestamp",
+                 "size", "type")
+_CONSTRAINTS = ("max_price", "max_size", "min_price", "min_size")
+
+
+def _check_block_types(body: dict, trades: dict) -> None:
+    """The request's fields have the spec's types (BlockTradeRequest, BlockTradeInfo,
+    BlockTradeOrder): a block is stored and echoed back, so nothing of another type gets in."""
+    def want(ok: bool, name: str, kind: str) -> None:
+        if not ok:
+            raise bad_param(name, f"must be {kind}")
+    exp = body.get("block_expiration")
+    want(exp is None or (isinstance(exp, int) and not isinstance(exp, bool)), "block_expiration", "an integer")
+    want(isinstance(body.get("nonce", ""), str), "nonce", "a string")
+    signers = body.get("required_signers", [])
+    want(isinstance(signers, list) and all(isinstance(s, str) for s in signers), "required_signers",
+         "a list of strings")
+    sigs = body.get("signatures", {})
+    want(isinstance(sigs, dict) and all(isinstance(x, dict) for x in sigs.values()), "signatures", "an object")
+    for x in sigs.values():
+        want(x.get("signature_type", "STARKNET") in ("STARKNET",), "signature_type", "STARKNET")
+    for market, t in trades.items():
+        want(isinstance(t, dict), f"trades.{excerpt(market)}", "an object")
+        for key in ("price", "size"):
+            want(isinstance(t.get(key, ""), str), f"trades.{excerpt(market)}.{key}", "a string")
+        for leg in ("maker_order", "taker_order"):
+            o = t.get(leg, {})
+            want(isinstance(o, dict), f"{leg}", "an object")
+            want(o.get("side", "BUY") in ("BUY", "SELL"), f"{leg}.side", "BUY or SELL")
+            want(o.get("type", "LIMIT") in ORDER_TYPES, f"{leg}.type", "an order type")
+            for key in ("price", "size", "client_id", "market", "account", "signature"):
+                want(isinstance(o.get(key, ""), str), f"{leg}.{key}", "a string")
+            ts = o.get("signature_timestamp", 0)
+            want(isinstance(ts, int) and not isinstance(ts, bool), f"{leg}.signature_timestamp", "an integer")
+            flags = o.get("flags", [])
+            want(isinstance(flags, list) and all(isinstance(f, str) for f in flags), f"{leg}.flags",
+                 "a list of strings")
+        c = t.get("trade_constraints", {})
+        want(isinstance(c, dict) and all(isinstance(c.get(k, ""), str) for k in
+                                          ("max_price", "max_size", "min_price", "min_size")),
+             "trade_constraints", "an object of strings")
 
 
 @private_bp.get("/v1/block-trades")
@@ -414,7 +479,9 @@ def block_trades():
     def involves(b) -> bool:    # Paradex: the initiator, a required signer, or an offerer
         return addr == b["initiator"] or addr in b["required_signers"] or \
             any(o["initiator"] == addr for o in s.offers.get(b["block_id"], {}).values())
-    status, market = str_arg("status"), str_arg("market")
+    status = str_arg("status", choices=("CREATED", "OFFER_COLLECTION", "READY_TO_EXECUTE", "EXECUTING", "COMPLETED",
+                                        "CANCELLED"))
+    market = str_arg("market")
     rows = [b for b in reversed(list(s.block_trades.values())) if involves(b)
             and (status is None or b["status"] == status) and (market is None or market in b["trades"])]
     return json_response(paginate(rows, lambda b: [b["created_at"], b["block_id"]]))
@@ -557,6 +624,8 @@ def _publish_rfq(r: dict, operation: str, close_reason: str = "") -> None:
 @private_bp.get("/v1/rfqs")
 def list_rfqs():
     addr = current_account()
+    str_arg("state", choices=("OPEN", "CLOSED"))
+    int_arg("page_size", lo=1)
     return json_response({"next": "", "results": [r for r in store().rfqs.values() if r["account"] == addr]})
 
 
@@ -570,17 +639,18 @@ def create_rfq():
     return json_response({"request_id": r["id"], "accepted_at": r["created_at"]}, 202)
 
 
-def _rfq(rfq_id: str) -> dict:
+def _rfq(rfq_id: str, status: int = 404) -> dict:
+    """``status``: what the operation's spec documents for an unknown RFQ (404, or only 400)."""
     r = store().rfqs.get(rfq_id)
     if r is None:
-        raise ExchangeError("NOT_FOUND", f"rfq {rfq_id} not found", 404)
+        raise ExchangeError("NOT_FOUND", f"rfq {rfq_id} not found", status)
     return r
 
 
 @private_bp.delete("/v1/rfqs/<rfq_id>")
 def cancel_rfq(rfq_id):
     current_account()
-    r = _rfq(rfq_id)
+    r = _rfq(rfq_id, 400)
     r["state"], r["updated_at"] = "CANCELLED", now_ms()
     _publish_rfq(r, "RFQ_DELETE", "CANCELLED")
     return json_response({"request_id": rfq_id, "accepted_at": r["updated_at"]}, 202)
@@ -605,7 +675,7 @@ def rfq_bbo(rfq_id):
 @private_bp.post("/v1/rfqs/<rfq_id>/execute")
 def execute_rfq(rfq_id):
     current_account()
-    r = _rfq(rfq_id)
+    r = _rfq(rfq_id, 400)
     body = json_body()
     if body.get("side") not in ("BUY", "SELL") or not body.get("price") or not body.get("quantity"):
         raise ExchangeError("VALIDATION_ERROR", "price, quantity and side are required")
@@ -673,10 +743,11 @@ def create_vault():
     return json_response(_vault_view(v), 201)
 
 
-def _vault(address: str) -> dict:
+def _vault(address: str, status: int = 400) -> dict:
+    """``status``: what the operation's spec documents for an unknown vault (400; analytics 404)."""
     v = store().vaults.get(address or "")
     if v is None:
-        raise ExchangeError("VAULT_NOT_FOUND", f"vault {address!r} not found", 404)
+        raise ExchangeError("VAULT_NOT_FOUND", f"vault {excerpt(address)} not found", status)
     return v
 
 
@@ -714,7 +785,7 @@ def vaults_account_summary():
 
 @public_bp.get("/v1/vaults/analytics")
 def vaults_analytics():
-    v = _vault(str_arg("address", required=True))
+    v = _vault(str_arg("address", required=True), 404)
     return json_response({"address": v["address"], "as_of": str(now_ms()), "substrategies": []})
 
 
@@ -765,13 +836,13 @@ def staking_history():
 @private_bp.get("/v1/staking/balance/history")
 def staking_balance_history():
     current_account()
-    str_arg("resolution", required=True)
+    str_arg("resolution", required=True, choices=("alltime", "1h", "8h"))
     return json_response({"data": [0.0], "timestamps": [now_ms() // 1000]})
 
 
 @public_bp.get("/v1/staking/balance/history/global")
 def staking_balance_history_global():
-    str_arg("resolution", required=True)
+    str_arg("resolution", required=True, choices=("alltime", "1h", "8h"))
     return json_response({"data": [0.0], "timestamps": [now_ms() // 1000]})
 
 
@@ -821,14 +892,18 @@ def xp_transfer_by_id(transfer_id):
 @private_bp.get("/v1/xp/transfers")
 def xp_transfers():
     addr = current_account()
-    rows = [t for t in reversed(store().xp_transfers) if addr in (t["sender"], t["recipient"])]
+    role = str_arg("role", choices=("sender", "recipient"))
+    rows = [t for t in reversed(store().xp_transfers)
+            if (addr == t["sender"] and role != "recipient") or (addr == t["recipient"] and role != "sender")]
     return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]]))
 
 
 @public_bp.get("/v1/xp/public-transfers")
 def xp_public_transfers():
-    rows = [t for t in reversed(store().xp_transfers) if not t["is_private"]]
-    return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]]))
+    start, end = int_arg("start_at", lo=0), int_arg("end_at", lo=0)
+    rows = [t for t in reversed(store().xp_transfers) if not t["is_private"]
+            and (start is None or t["created_at"] >= start) and (end is None or t["created_at"] <= end)]
+    return json_response(paginate(rows, lambda t: [t["created_at"], t["id"]], max_page=50, default_page=50))
 
 
 # ================================================================ referrals

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, request
 from ...engine.errors import ExchangeError
 from ...http.errors import json_response
 from .identity import current_account
+from .params import bool_arg
 from .private import json_body
 
 bp = Blueprint("keys", __name__)
@@ -107,10 +108,11 @@ def _now() -> int:
     return current_app.extensions["paradex_mock"].exchange.clock.now_ms()
 
 
-def _subkey(address: str, public_key: str) -> dict:
+def _subkey(address: str, public_key: str, status: int = 404) -> dict:
+    """``status``: what the operation's spec documents for an unknown key (404, or only 400)."""
     sk = store().subkeys.get(address, {}).get(_hex(public_key))
     if sk is None:
-        raise ExchangeError("INVALID_SUBKEY", f"subkey {public_key} not found", 404)
+        raise ExchangeError("INVALID_SUBKEY", f"subkey {public_key} not found", status)
     return sk
 
 
@@ -118,6 +120,7 @@ def _subkey(address: str, public_key: str) -> dict:
 @bp.get("/v1/account/keys/subkeys")
 def list_subkeys():
     addr = current_account()
+    bool_arg("with_revoked")
     return json_response({"results": list(store().subkeys.get(addr, {}).values())})
 
 
@@ -207,7 +210,7 @@ def subkey_cidrs(public_key):
 
 @bp.delete("/v1/account/keys/subkeys/<public_key>")
 def revoke_subkey(public_key):
-    sk = _subkey(current_account(), public_key)
+    sk = _subkey(current_account(), public_key, 400)
     sk["state"] = "revoked"
     sk["revoked_at"] = sk["updated_at"] = _now()
     return json_response({"public_key": sk["public_key"]})
@@ -221,6 +224,7 @@ def _token_view(t: dict) -> dict:
 @bp.get("/v1/account/tokens")
 def list_tokens():
     addr = current_account()
+    bool_arg("with_invalid")
     return json_response({"results": [_token_view(t) for t in store().tokens.get(addr, {}).values()]})
 
 
@@ -251,16 +255,17 @@ def create_token():
     return json_response({"token": bearer, "api_token": _token_view(rec)})
 
 
-def _token(addr: str, lookup_id: str) -> dict:
+def _token(addr: str, lookup_id: str, status: int = 404) -> dict:
+    """``status``: what the operation's spec documents for an unknown token (404, or only 400)."""
     t = store().tokens.get(addr, {}).get(lookup_id)
     if t is None:
-        raise ExchangeError("INVALID_TOKEN", f"token {lookup_id} not found", 404)
+        raise ExchangeError("INVALID_TOKEN", f"token {lookup_id} not found", status)
     return t
 
 
 @bp.delete("/v1/account/tokens/<lookup_id>")
 def revoke_token(lookup_id):
-    t = _token(current_account(), lookup_id)
+    t = _token(current_account(), lookup_id, 400)
     t["revoked_at"] = t["last_updated_at"] = _now()
     store().revoked.add(t["bearer"])
     return json_response({"lookup_id": lookup_id})

@@ -51,6 +51,20 @@ def str_arg(name: str, required: bool = False, choices=None) -> Optional[str]:
     return raw
 
 
+_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+          "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+
+
+def bool_arg(name: str, default: Optional[bool] = None) -> Optional[bool]:
+    """A boolean query parameter: the spellings Go's strconv.ParseBool takes (Paradex's API is Go)."""
+    raw = _arg(name)
+    if raw is None:
+        return default
+    if raw not in _BOOLS:
+        raise bad_param(name, f"{excerpt(raw)} is not a boolean")
+    return _BOOLS[raw]
+
+
 def _encode(payload: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 

@@ -258,8 +258,9 @@ def cancel_orders_batch():
     body = json_body()
     ids = body.get("order_ids") or []
     cids = body.get("client_order_ids") or []
-    if not isinstance(ids, list) or not isinstance(cids, list):
-        raise ExchangeError("VALIDATION_ERROR", "order_ids and client_order_ids must be arrays")
+    if not isinstance(ids, list) or not isinstance(cids, list) or \
+            not all(isinstance(i, str) for i in ids + cids):
+        raise ExchangeError("VALIDATION_ERROR", "order_ids and client_order_ids must be arrays of strings")
     if not ids and not cids:
         raise ExchangeError("VALIDATION_ERROR", "order_ids or client_order_ids is required")
     if len(ids) + len(cids) > 100:

@@ -27,7 +27,8 @@ def transfers():
     with e.lock:
         rows = [t for t in reversed(e.account(addr).transfers)
                 if (status is None or t.status == status) and _in(t.created_at, start, end)]
-        return json_response(paginate(rows, lambda t: [t.created_at, t.id], views.transfer))
+        # ids are hashes: within one millisecond the transfer's number keeps the key decreasing
+        return json_response(paginate(rows, lambda t: [t.created_at, t.number], views.transfer))
 
 
 @bp.get("/v1/transactions")
