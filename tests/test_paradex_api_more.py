@@ -133,7 +133,8 @@ def test_block_trade_fields_are_typed_and_only_the_specs_are_echoed():
                              "maker_order": {"side": "SELL", "type": "LIMIT", "extra": [1]}}}}
     r = c.post("/v1/block-trades", json=good)
     assert r.status_code == 201
-    assert r.get_json()["trades"] == {BTC: {"price": "1", "size": "1", "maker_order": {"side": "SELL", "type": "LIMIT"}}}
+    assert r.get_json()["trades"] == {BTC: {"market": BTC, "price": "1", "size": "1",
+                                            "maker_order": {"side": "SELL", "type": "LIMIT"}}}
 
 
 def test_unknown_ids_answer_the_status_each_operation_documents():

@@ -419,7 +419,7 @@ def _block_body(body: dict, initiator: str, kind: str, parent: str = "", counter
     # stored and echoed back: only the spec's fields (an unknown key would be echoed as it came)
     trades = {m: {k: ({f: v for f, v in x.items() if f in _ORDER_FIELDS} if k.endswith("_order") else
                       {f: v for f, v in x.items() if f in _CONSTRAINTS} if k == "trade_constraints" else x)
-                  for k, x in t.items() if k in _TRADE_FIELDS} for m, t in trades.items()}
+                  for k, x in t.items() if k in _TRADE_FIELDS and x is not None} for m, t in trades.items()}
     return {"block_id": new_id(), "block_type": kind, "status": "CREATED" if not parent else "OFFER_COLLECTION",
             "initiator": initiator, "nonce": str(body.get("nonce", "")), "trades": _trade_details(trades, counterparty),
             "required_signers": list(body.get("required_signers") or []), "signatures": body.get("signatures") or {},
@@ -427,7 +427,7 @@ def _block_body(body: dict, initiator: str, kind: str, parent: str = "", counter
             "failure_reason": "", "created_at": now, "last_updated_at": now}
 
 
-_TRADE_FIELDS = ("maker_order", "taker_order", "price", "size", "trade_constraints")
+_TRADE_FIELDS = ("maker_order", "taker_order", "offerer_order", "price", "size", "trade_constraints")
 _ORDER_FIELDS = ("account", "client_id", "flags", "market", "price", "side", "signature", "signature_timestamp",
                  "size", "type")
 _CONSTRAINTS = ("max_price", "max_size", "min_price", "min_size")
@@ -439,34 +439,39 @@ def _check_block_types(body: dict, trades: dict) -> None:
     def want(ok: bool, name: str, kind: str) -> None:
         if not ok:
             raise bad_param(name, f"must be {kind}")
+
+    def opt(d: dict, key: str, default):
+        # an optional field sent as null is absent (paradex-py sends client_id: null and the like)
+        v = d.get(key)
+        return default if v is None else v
     exp = body.get("block_expiration")
     want(exp is None or (isinstance(exp, int) and not isinstance(exp, bool)), "block_expiration", "an integer")
-    want(isinstance(body.get("nonce", ""), str), "nonce", "a string")
-    signers = body.get("required_signers", [])
+    want(isinstance(opt(body, "nonce", ""), str), "nonce", "a string")
+    signers = opt(body, "required_signers", [])
     want(isinstance(signers, list) and all(isinstance(s, str) for s in signers), "required_signers",
          "a list of strings")
-    sigs = body.get("signatures", {})
+    sigs = opt(body, "signatures", {})
     want(isinstance(sigs, dict) and all(isinstance(x, dict) for x in sigs.values()), "signatures", "an object")
     for x in sigs.values():
         want(x.get("signature_type", "STARKNET") in ("STARKNET",), "signature_type", "STARKNET")
     for market, t in trades.items():
         want(isinstance(t, dict), f"trades.{excerpt(market)}", "an object")
         for key in ("price", "size"):
-            want(isinstance(t.get(key, ""), str), f"trades.{excerpt(market)}.{key}", "a string")
+            want(isinstance(opt(t, key, ""), str), f"trades.{excerpt(market)}.{key}", "a string")
         for leg in ("maker_order", "taker_order"):
-            o = t.get(leg, {})
+            o = opt(t, leg, {})
             want(isinstance(o, dict), f"{leg}", "an object")
-            want(o.get("side", "BUY") in ("BUY", "SELL"), f"{leg}.side", "BUY or SELL")
-            want(o.get("type", "LIMIT") in ORDER_TYPES, f"{leg}.type", "an order type")
+            want(opt(o, "side", "BUY") in ("BUY", "SELL"), f"{leg}.side", "BUY or SELL")
+            want(opt(o, "type", "LIMIT") in ORDER_TYPES, f"{leg}.type", "an order type")
             for key in ("price", "size", "client_id", "market", "account", "signature"):
-                want(isinstance(o.get(key, ""), str), f"{leg}.{key}", "a string")
-            ts = o.get("signature_timestamp", 0)
+                want(isinstance(opt(o, key, ""), str), f"{leg}.{key}", "a string")
+            ts = opt(o, "signature_timestamp", 0)
             want(isinstance(ts, int) and not isinstance(ts, bool), f"{leg}.signature_timestamp", "an integer")
-            flags = o.get("flags", [])
+            flags = opt(o, "flags", [])
             want(isinstance(flags, list) and all(isinstance(f, str) for f in flags), f"{leg}.flags",
                  "a list of strings")
-        c = t.get("trade_constraints", {})
-        want(isinstance(c, dict) and all(isinstance(c.get(k, ""), str) for k in
+        c = opt(t, "trade_constraints", {})
+        want(isinstance(c, dict) and all(isinstance(opt(c, k, ""), str) for k in
                                           ("max_price", "max_size", "min_price", "min_size")),
              "trade_constraints", "an object of strings")
 
