@@ -106,17 +106,20 @@ def test_a_fast_forwarded_day_is_the_same_day_twice():
 
 
 def test_ticks_tick_exactly_and_fast_forward_can_be_switched_off():
-    app, ex, client = setup()
+    app, ex, client = setup(tick_interval=10.0)      # fast_forward_step 60 s: longer than a tick
     seen = ticks_counted(ex)
-    call(client, "POST", "/_mock/clock/advance", 200, {"ticks": 700})
-    assert len(seen) == 700
+    call(client, "POST", "/_mock/clock/advance", 200, {"ticks": 70})
+    assert len(seen) == 70
     seen.clear()
     call(client, "POST", "/_mock/clock/advance", 200, {"seconds": 600})    # ten minutes: tick by tick
-    assert len(seen) == 600
-    app, ex, client = setup(fast_forward_step=0)
+    assert len(seen) == 60
+    seen.clear()
+    call(client, "POST", "/_mock/clock/advance", 200, {"seconds": 610})    # beyond: a step a minute
+    assert seen == ["tick", "resync"]
+    app, ex, client = setup(tick_interval=10.0, fast_forward_step=0)
     seen = ticks_counted(ex)
     call(client, "POST", "/_mock/clock/advance", 200, {"seconds": 1200})
-    assert len(seen) == 1200 and seen[-1] == "tick"
+    assert len(seen) == 120 and seen[-1] == "tick"
 
 
 def test_the_cap_counts_fast_forward_steps():

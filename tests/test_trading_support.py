@@ -39,9 +39,10 @@ class Rules:
 
 
 def trading_app(**overrides):
-    """The tests' usual app (manual clock, seed 42), with the two changes the module docstring gives."""
+    """The tests' usual app (manual clock, seed 42), with the two changes the module docstring gives,
+    serving Paradex alone (every tick would also move the other venues' 27 markets)."""
     cfg = dict(clock="manual", start_time_ms=None, seed=42, http_port=0, ws_port=0, control="on",
-               rate_limits=False, backfill_hours=0.5)    # trading needs a book, not a day of candles
+               rate_limits=False, backfill_hours=0.5, venues="paradex")   # trading needs a book, not a day of candles
     cfg.update(overrides)
     return create_app(Config(**cfg), start_ticker=False)
 
