@@ -176,3 +176,14 @@ def test_default_and_bad_settings():
     for bad in (dict(history_kept=-1), dict(history_hours=-0.5)):
         with pytest.raises(ValueError, match="must not be negative"):
             validate(Config(**bad))
+
+
+def test_funding_data_rows_are_capped_per_market(monkeypatch):
+    from paradex_mock.engine import exchange as exchange_mod
+    monkeypatch.setattr(exchange_mod, "FUNDING_ROWS_KEPT", 30)
+    app = trading_app(backfill_hours=0.1)                 # 7 rows backfilled, below the cap
+    ex = app.extensions["paradex_mock"].exchange
+    ex.advance(seconds=3600)                              # a row a minute: 60 more
+    rows = ex.states[BTC].funding_history
+    assert len(rows) == 30 and rows[-1].created_at == ex.clock.now_ms()
+    assert [b.created_at - a.created_at for a, b in zip(rows, rows[1:])] == [60_000] * 29

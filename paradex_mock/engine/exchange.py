@@ -1299,6 +1299,9 @@ class Exchange:
                 last_row = st.funding_history[-1].created_at if st.funding_history else 0
                 if now - last_row >= FUNDING_DATA_EVERY_MS:
                     st.funding_history.append(self._funding_sample(st, now, st.funding_rate, st.funding_index))
+                    kept = max(FUNDING_ROWS_KEPT, int(self.config.backfill_hours * 60) + 1)
+                    if len(st.funding_history) > kept:
+                        del st.funding_history[: len(st.funding_history) - kept]
             volume = st.volume_factor(now) if st.params.realistic else 1.0
             if seg is not None and seg.kind == "halt":
                 pass                                   # the book frozen, no synthetic trades
@@ -1398,7 +1401,6 @@ class Exchange:
             return
         # n trades of trade_size x U(0.2, 1.8), each side a coin flip: the buys' count drawn
         # exactly, each side's summed size by its normal limit (mean k, variance k x 0.64/3)
-        rand = rng.random
         buys = rng.getrandbits(n).bit_count()
         units = [0.0, 0.0]
         for i, k in enumerate((buys, n - buys)):
@@ -1409,7 +1411,7 @@ class Exchange:
         half = max(mid * st.params.spread_bps / Decimal(20000), m.tick)
         bid = floor_step(mid - half, m.tick)
         ask = bid + max(round_step(2 * half, m.tick), m.tick)
-        order = (0, 1) if rand() < 0.5 else (1, 0)
+        order = (0, 1) if rng.random() < 0.5 else (1, 0)
         for i in order:
             if units[i]:
                 size = max(floor_step(st.params.trade_size * Decimal(repr(round(units[i], 4))), m.step), m.step)
