@@ -212,10 +212,9 @@ def _fill(out: list, interval: Interval, prev: list, until: int, first: int) -> 
 class RollingWindow:
     """Open, high, low, base and quote volume and trade count of the closed buckets of a series
     in [current - span, current) (``current``: the bucket that holds now), kept as sums and
-    monotonic queues: each call adds the
-    buckets closed since the last and drops those that left, instead of re-summing a day.
-    Closed buckets do not change (trades print at the exchange's now); a series whose buckets
-    changed otherwise (``Candles.version``) is summed afresh."""
+    monotonic queues: each call adds the buckets closed since the last and drops those that
+    left, instead of re-summing a day. A series whose buckets changed other than at its end
+    (``Candles.version``) is summed afresh."""
 
     def __init__(self, series: "Candles", span_ms: int):
         self.series = series

@@ -25,6 +25,8 @@ STATE_KINDS = frozenset({"book", "summary", "funding_data"})
 # of a fast-forward (whose steps published nothing). The snapshot is taken as the event is
 # published, under the exchange lock, so it holds exactly the events up to that one.
 RESYNC_KINDS = frozenset({"reset", "markets", "resync"})
+
+
 class Binary(bytes):
     """A binary WebSocket frame. ``Conn.push`` takes ``str`` and plain ``bytes`` (UTF-8) as text
     frames and a ``Binary`` as a binary one (a venue's SBE frames)."""

@@ -33,7 +33,6 @@ class LocalSource:
         self.exchange = exchange
         self._token = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._tasks = set()
 
     async def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
@@ -64,8 +63,6 @@ class LocalSource:
         if self._token is not None:
             self.exchange.bus.unsubscribe(self._token)
             self._token = None
-        for t in list(self._tasks):
-            t.cancel()
 
 
 # ------------------------------------------------------------------------------- a tiny HTTP client
