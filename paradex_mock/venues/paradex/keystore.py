@@ -23,6 +23,18 @@ class KeyStore:
         self.pending: Dict[tuple, dict] = {}              # (account, public key) -> encrypted_key, eph_public_key
         self.counter = 0
 
+    def to_doc(self) -> dict:
+        """The snapshot document: the store's attributes as they are."""
+        return dict(vars(self))
+
+    @classmethod
+    def from_doc(cls, doc) -> "KeyStore":
+        store = cls()
+        if not isinstance(doc, dict) or set(doc) != set(vars(store)):
+            raise ValueError(f"the snapshot's {KEYS} does not match this server's")
+        store.__dict__.update(doc)
+        return store
+
 
 def store() -> KeyStore:
     st = current_app.extensions["paradex_mock"]
