@@ -120,6 +120,11 @@ def test_a_snapshot_of_the_untyped_extras_store_restores_every_family():
     for path, body in old["answers"].items():
         assert c.get(path).get_data(as_text=True) == body, path
     assert get(c, "/_mock/snapshot")["venues"] == old["venues"]
+    # a record that is not one (an unknown field) is refused before anything changes
+    bad = copy.deepcopy(snap)
+    next(iter(bad["venues"]["paradex"]["paradex_extras"]["vaults"].values()))["color"] = "red"
+    assert call(c, "POST", "/_mock/restore", 400, bad)["error"] == "INVALID_REQUEST_PARAMETER"
+    assert get(c, "/_mock/snapshot")["venues"] == old["venues"]
     ok(c, "POST", "/_mock/reset", {})
     assert get(c, "/_mock/snapshot")["venues"] == {"paradex": {}}
     for path in old["answers"]:
