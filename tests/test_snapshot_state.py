@@ -1,5 +1,5 @@
 """Snapshots carry the state added beside the engine's books and accounts (issue 14): transfers
-and transactions, TWAP algos, subkeys and API tokens, the lifecycles of extras.py (block trades,
+and transactions, TWAP algos, subkeys and API tokens, the lifecycles of extras/ (block trades,
 RFQs, vaults, referrals, profiles), market maker protection and the scenario in force. Set each
 up, snapshot, reset, restore: every listing answers as it did before the snapshot."""
 import copy
