@@ -1,5 +1,5 @@
 """Snapshots carry the state added beside the engine's books and accounts (issue 14): transfers
-and transactions, TWAP algos, subkeys and API tokens, the lifecycles of extras.py (block trades,
+and transactions, TWAP algos, subkeys and API tokens, the lifecycles of extras/ (block trades,
 RFQs, vaults, referrals, profiles), market maker protection and the scenario in force. Set each
 up, snapshot, reset, restore: every listing answers as it did before the snapshot."""
 import copy
@@ -100,3 +100,35 @@ def test_an_older_snapshot_without_the_new_state_still_restores():
     bad["venues"]["paradex"]["paradex_keys"] = {"nope": 1}
     assert call(c, "POST", "/_mock/restore", 400, bad)["error"] == "INVALID_REQUEST_PARAMETER"
     assert len(get(c, "/v1/account/keys/subkeys")["results"]) == 1
+
+
+def test_a_snapshot_of_the_untyped_extras_store_restores_every_family():
+    """tests/data/extras_snapshot_v1.json: a snapshot's venues part written by the code before
+    extras/ became a package (commit 18abc8d, one untyped Store; make_extras_snapshot_v1.py), with
+    every family holding state. Restored today, every listing answers byte for byte as it did then,
+    a new snapshot writes the same document back, and a reset empties every family."""
+    import json
+    from pathlib import Path
+    old = json.loads((Path(__file__).parent / "data" / "extras_snapshot_v1.json").read_text())
+    app = trading_app()
+    c = app.test_client()
+    # the engine's part of the snapshot is this app's: its account holds the slippage as that one's did
+    ok(c, "POST", "/v1/account/profile/market_max_slippage/" + BTC, {"max_slippage": "0.03"})
+    snap = get(c, "/_mock/snapshot")
+    snap["venues"] = old["venues"]
+    ok(c, "POST", "/_mock/restore", snap)
+    for path, body in old["answers"].items():
+        assert c.get(path).get_data(as_text=True) == body, path
+    assert get(c, "/_mock/snapshot")["venues"] == old["venues"]
+    # a record that is not one (an unknown field) is refused before anything changes
+    bad = copy.deepcopy(snap)
+    next(iter(bad["venues"]["paradex"]["paradex_extras"]["vaults"].values()))["color"] = "red"
+    assert call(c, "POST", "/_mock/restore", 400, bad)["error"] == "INVALID_REQUEST_PARAMETER"
+    assert get(c, "/_mock/snapshot")["venues"] == old["venues"]
+    ok(c, "POST", "/_mock/reset", {})
+    assert get(c, "/_mock/snapshot")["venues"] == {"paradex": {}}
+    for path in old["answers"]:
+        if "/offers" not in path:
+            body = get(c, path)
+            assert not body.get("results") and body.get("transferrable_xp", 0) == 0, path
+    assert get(c, "/v1/account/profile")["username"] == ""

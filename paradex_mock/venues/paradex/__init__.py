@@ -77,8 +77,10 @@ class ParadexVenue(Venue):
             app.register_blueprint(bp, url_prefix=PREFIX, name="paradex_" + bp.name)
 
     # ---------------------------------------------------------------- state beside the engine's
-    # what the routes keep per app: subkeys and API tokens (keys.py), the lifecycles of extras.py
-    STORES = {"paradex_keys": ("keys", "KeyStore"), "paradex_extras": ("extras", "Store")}
+    # what the routes keep per app: subkeys and API tokens (keystore.py), the lifecycles of extras/
+    # (extras/state.py); each store's class writes its snapshot document (to_doc) and reads one back
+    # (from_doc, a ValueError if it is not one)
+    STORES = {"paradex_keys": ("keystore", "KeyStore"), "paradex_extras": ("extras.state", "ExtrasStore")}
 
     def reset(self) -> None:
         if self._state is None:
@@ -90,7 +92,7 @@ class ParadexVenue(Venue):
         if self._state is None:
             return None
         vs = self._state.venue_state
-        return {key: _tagged(vars(vs[key])) for key in self.STORES if key in vs}
+        return {key: _tagged(vs[key].to_doc()) for key in self.STORES if key in vs}
 
     def load_snapshot(self, doc):
         import importlib
@@ -100,12 +102,7 @@ class ParadexVenue(Venue):
         out = {}
         for key, fields in doc.items():
             module, cls = self.STORES[key]
-            store = getattr(importlib.import_module(f".{module}", __name__), cls)()
-            fields = _untagged(fields)
-            if not isinstance(fields, dict) or set(fields) != set(vars(store)):
-                raise ValueError(f"the snapshot's {key} does not match this server's")
-            store.__dict__.update(fields)
-            out[key] = store
+            out[key] = getattr(importlib.import_module(f".{module}", __name__), cls).from_doc(_untagged(fields))
         return out
 
     def apply_snapshot(self, parsed) -> None:

@@ -17,6 +17,7 @@ from .auth.stark import SignatureFormatError
 from ...engine.errors import ExchangeError, short
 from ...engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN
 from ...http.middleware import ACCOUNT_KEY
+from .keystore import KEYS, active_subkeys
 
 AUTHENTICATED_KEY = "paradex_mock.authenticated"   # WSGI environ: the account came from a JWT
 
@@ -59,7 +60,7 @@ def current_account() -> str:
         environ[ACCOUNT_KEY] = DEMO_ACCOUNT
         environ[AUTHENTICATED_KEY] = False
         return DEMO_ACCOUNT
-    ks = st.venue_state.get("paradex_keys")
+    ks = st.venue_state.get(KEYS)
     if ks is not None and ks.revoked and parts[1].strip() in ks.revoked:
         raise JwtRefused("invalid or expired jwt: token revoked")
     try:
@@ -137,7 +138,7 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     except (ValueError, TypeError, KeyError) as e:
         raise ExchangeError("INVALID_ORDER_SIGNATURE", f"cannot hash order: {short(str(e))}") from None
     if not verify(h, r, s, int(pub, 16)):
-        from .keys import active_subkeys      # a registered, unrevoked subkey signs for its account
+        # a registered, unrevoked subkey signs for its account
         if not any(verify(h, r, s, k) for k in active_subkeys(st, address)):
             raise ExchangeError("INVALID_ORDER_SIGNATURE", "order signature does not match the account's key")
     # Keyed by the signed message, not by (r, s): (r, EC_ORDER - s) verifies too, so a key built

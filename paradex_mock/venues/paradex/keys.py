@@ -12,43 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Dict, List
+from typing import List
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from ...engine.errors import ExchangeError
 from ...http.errors import json_response
 from .identity import current_account
+# the key state and its checks live in keystore.py (identity.py reads them too); re-exported here
+from .keystore import KeyStore, active_subkeys, ip_allowed, store, store_of, subkey_refusal  # noqa: F401
 from .params import bool_arg
-from .private import json_body
+from .request_body import json_body
 
 bp = Blueprint("keys", __name__)
 
 TOKEN_LIMIT = 20
 MAX_TOKEN_S = 365 * 24 * 3600
-
-
-class KeyStore:
-    """Per app: subkeys by account, API tokens by lookup id, revoked bearer tokens."""
-
-    def __init__(self):
-        self.subkeys: Dict[str, Dict[str, dict]] = {}     # account -> public key (0x hex) -> subkey
-        self.tokens: Dict[str, Dict[str, dict]] = {}      # account -> lookup_id -> token record
-        self.revoked: set = set()                         # bearer strings no longer honoured
-        self.pending: Dict[tuple, dict] = {}              # (account, public key) -> encrypted_key, eph_public_key
-        self.counter = 0
-
-
-def store() -> KeyStore:
-    st = current_app.extensions["paradex_mock"]
-    ks = st.venue_state.get("paradex_keys")
-    if ks is None:
-        ks = st.venue_state["paradex_keys"] = KeyStore()
-    return ks
-
-
-def store_of(state) -> KeyStore:
-    return state.venue_state.setdefault("paradex_keys", KeyStore())
 
 
 def _hex(value) -> str:
@@ -73,35 +52,6 @@ def _cidrs(value) -> List[str]:
         except ValueError:
             raise ExchangeError("VALIDATION_ERROR", f"invalid CIDR {c!r}") from None
     return out
-
-
-def ip_allowed(cidrs: List[str], ip: str) -> bool:
-    if not cidrs:
-        return True
-    try:
-        addr = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return False
-    return any(addr in ipaddress.ip_network(c) for c in cidrs)
-
-
-def active_subkeys(state, address: str) -> List[int]:
-    """The account's subkeys that may sign (auth and orders) from this request's address."""
-    keys = store_of(state).subkeys.get(address, {})
-    ip = request.remote_addr if request else ""
-    return [int(k, 16) for k, sk in keys.items() if sk["state"] == "active" and ip_allowed(sk["allowed_cidrs"], ip)]
-
-
-def subkey_refusal(state, address: str, key: int):
-    """Why ``key`` may not act for ``address`` (an ExchangeError), or None if it may."""
-    sk = store_of(state).subkeys.get(address, {}).get(hex(key))
-    if sk is None:
-        return ExchangeError("INVALID_SUBKEY", "the key is not a subkey of this account", 401)
-    if sk["state"] != "active":
-        return ExchangeError("INVALID_SUBKEY", f"subkey is {sk['state']}", 401)
-    if not ip_allowed(sk["allowed_cidrs"], request.remote_addr):
-        return ExchangeError("IP_NOT_ALLOWED", f"{request.remote_addr} is not in the subkey's allowed CIDRs", 403)
-    return None
 
 
 def _now() -> int:

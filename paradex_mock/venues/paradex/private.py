@@ -1,6 +1,4 @@
 """Private REST: account, balance, positions, fills, orders, funding payments."""
-import json
-
 from flask import Blueprint, current_app, request
 
 from . import views
@@ -10,6 +8,7 @@ from .identity import current_account, signatures_claimed, verify_order_signatur
 from .markets import is_paradex
 from .orders import modification, order_request
 from .params import _arg, bad_param, int_arg, paginate, str_arg
+from .request_body import json_body, raw_body  # noqa: F401  (raw_body: re-exported, its old home)
 
 # GET /orders-history's type filter (the spec's enum)
 HISTORY_TYPES = ("LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "STOP_LOSS_LIMIT", "STOP_LOSS_MARKET",
@@ -20,42 +19,6 @@ bp = Blueprint("private", __name__)
 
 def ex():
     return current_app.extensions["paradex_mock"].exchange
-
-
-def raw_body() -> bytes:
-    """The request body, read once straight from the WSGI input: werkzeug's stream wrappers cost
-    more than the read itself on every order. The servers give ``wsgi.input`` already limited to
-    Content-Length or de-chunked (``wsgi.input_terminated``); the API's bodies are capped at
-    1 MiB before routing (middleware.py)."""
-    environ = request.environ
-    raw = environ.get("paradex_mock.body")
-    if raw is None:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            length = -1
-        stream = environ.get("wsgi.input")
-        if stream is None:
-            raw = b""
-        elif length >= 0:
-            raw = stream.read(length) if length else b""
-        else:
-            raw = stream.read() if environ.get("wsgi.input_terminated") else b""
-        environ["paradex_mock.body"] = raw
-    return raw
-
-
-def json_body(expect=dict):
-    """The request's JSON body, parsed leniently (any content type); a Paradex error otherwise."""
-    raw = raw_body()
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError, RecursionError):   # RecursionError: absurdly deep nesting
-        raise ExchangeError("BINDING_ERROR", "request body is not valid JSON") from None
-    if expect is not None and not isinstance(body, expect):
-        kind = "a JSON array" if expect is list else "a JSON object"
-        raise ExchangeError("BINDING_ERROR", f"request body must be {kind}")
-    return body
 
 
 def _in_window(ts: int, start, end) -> bool:
