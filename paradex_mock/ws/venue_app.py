@@ -28,8 +28,19 @@ def dumps(obj) -> str:
 
 
 class Refusal(Exception):
-    """A request the venue refuses; each venue's ``WsError`` is one, carrying what its refusal
-    frame shows."""
+    """A request the venue refuses (each venue's ``WsError`` is one): ``text``, what it says."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+class CodedRefusal(Refusal):
+    """A refusal with the venue's ``code`` for it."""
+
+    def __init__(self, code, text: str):
+        super().__init__(text)
+        self.code = code
 
 
 class Request:
@@ -51,6 +62,7 @@ class VenueWsApp:
     not_found = ""                  # the 404 text for any other path
     op_field = "method"             # the field of a message that names what it asks
     ops: Dict[str, str] = {}        # what a message asks -> its handler's name: ``async def h(self, req)``
+    feed_class: Optional[type] = None   # the venue's ``MarketFeed``, made on the hub (``make_feed``)
 
     def __init__(self, venue, ctx):
         self.venue = venue
@@ -60,7 +72,7 @@ class VenueWsApp:
 
     def make_feed(self, ctx):
         """The venue's ``MarketFeed`` on ``ctx.hub``."""
-        raise NotImplementedError
+        return self.feed_class(ctx.hub)
 
     # ------------------------------------------------------------------ connections
     def refuse(self, path: str, query: dict):

@@ -14,7 +14,7 @@ import re
 from typing import Dict, List, Optional
 
 from ...ws.market import Sub
-from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
 from ...ws.venue_feed import DiffFeed, VenueFeed, WholeBookFeed
 from . import views
 from .markets import VENUE
@@ -25,11 +25,8 @@ STREAM_RE = re.compile(r"^([a-z0-9]{1,30})@(trade|aggTrade|bookTicker|miniTicker
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 
 
-class WsError(Refusal):
-    def __init__(self, code: int, msg: str):
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -201,10 +198,8 @@ class BinanceWs(VenueWsApp):
     """The request protocol of Binance's market streams, on the shared server."""
 
     not_found = "unknown path: connect to /binance/ws or /binance/stream?streams=...\n"
+    feed_class = BinanceFeed
     ops = dict.fromkeys(METHODS, "_call")
-
-    def make_feed(self, ctx):
-        return BinanceFeed(ctx.hub)
 
     def serves(self, rest: str) -> bool:
         return rest in ("/ws", "/stream") or rest.startswith("/ws/")
@@ -259,7 +254,7 @@ class BinanceWs(VenueWsApp):
                           "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`")
 
     def refused(self, req: Request, e: WsError) -> None:
-        req.conn.push(dumps({"error": {"code": e.code, "msg": e.msg}, "id": req.rid}))
+        req.conn.push(dumps({"error": {"code": e.code, "msg": e.text}, "id": req.rid}))
 
     async def _call(self, req: Request) -> None:
         params = req.msg.get("params", [])

@@ -41,9 +41,7 @@ class Channel:
 
 
 class WsError(Refusal):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    pass
 
 
 class L2Feed(DiffFeed):
@@ -164,11 +162,9 @@ class CoinbaseFeed(VenueFeed):
 class CoinbaseWs(VenueWsApp):
     paths = ("",)
     not_found = "unknown path: connect to /coinbase\n"
+    feed_class = CoinbaseFeed
     op_field = "type"
     ops = {"subscribe": "_request", "unsubscribe": "_request"}
-
-    def make_feed(self, ctx):
-        return CoinbaseFeed(ctx.hub)
 
     async def opened(self, conn) -> None:
         conn.cb_sequence = 0
@@ -184,7 +180,7 @@ class CoinbaseWs(VenueWsApp):
         return WsError(f"unknown message type {req.op!r}: expected subscribe or unsubscribe")
 
     def refused(self, req: Request, e: WsError) -> None:
-        req.conn.push(dumps({"type": "error", "message": e.message}))
+        req.conn.push(dumps({"type": "error", "message": e.text}))
 
     async def _request(self, req: Request) -> None:
         conn, mtype, msg = req.conn, req.op, req.msg

@@ -182,10 +182,8 @@ class HyperliquidFeed(VenueFeed):
 class HyperliquidWs(VenueWsApp):
     paths = ("/ws",)
     not_found = "unknown path: connect to /hyperliquid/ws\n"
+    feed_class = HyperliquidFeed
     ops = {"ping": "_ping", "subscribe": "_subscription", "unsubscribe": "_subscription"}
-
-    def make_feed(self, ctx):
-        return HyperliquidFeed(ctx.hub)
 
     def bad_json(self, req: Request) -> WsError:
         raw = req.raw

@@ -34,9 +34,7 @@ _CONNECTION_IDS = itertools.count(1)
 
 
 class WsError(Refusal):
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.text = text
+    pass
 
 
 class Channel:
@@ -220,10 +218,8 @@ class KrakenFeed(VenueFeed):
 class KrakenWs(VenueWsApp):
     paths = ("/v2",)
     not_found = "unknown path: connect to /kraken/v2\n"
+    feed_class = KrakenFeed
     ops = {"ping": "_ping", "subscribe": "_request", "unsubscribe": "_request"}
-
-    def make_feed(self, ctx):
-        return KrakenFeed(ctx.hub)
 
     async def opened(self, conn) -> None:
         self.feed.conns.add(conn)

@@ -28,7 +28,7 @@ from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
 from ...ws.market import Sub
-from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
 from ...ws.venue_feed import DiffFeed, VenueFeed
 from . import tokens, views
 from .markets import VENUE
@@ -40,10 +40,8 @@ PREFIXES = ("/market/ticker", "/market/snapshot", "/market/candles", "/market/ma
 _CONNECT_IDS = itertools.count(1)
 
 
-class WsError(Refusal):
-    def __init__(self, code: int, data: str):
-        super().__init__(data)
-        self.code, self.data = code, data
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -211,7 +209,7 @@ class KucoinWs(VenueWsApp):
         return WsError(415, "type is not supported")
 
     def refused(self, req: Request, e: WsError) -> None:
-        req.conn.push(dumps({"id": req.rid, "type": "error", "code": e.code, "data": e.data}))
+        req.conn.push(dumps({"id": req.rid, "type": "error", "code": e.code, "data": e.text}))
 
     async def _ping(self, req: Request) -> None:
         req.conn.push(dumps({"id": req.rid, "type": "pong", "timestamp": self.hub.now_ms * 1000}))

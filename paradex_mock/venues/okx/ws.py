@@ -18,7 +18,7 @@ from typing import Dict, Optional
 
 from ...engine import candles as cdl
 from ...ws.market import StreamFeed, Sub
-from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
 from ...ws.venue_feed import DiffFeed, MarketRules, VenueFeed
 from . import markets as mk
 from . import views
@@ -32,10 +32,8 @@ FUNDING_EVERY_MS = 60_000
 CONN_NS = uuid.UUID("0c2f3f0a-5e55-4f0b-9a0b-6f6b78000001")
 
 
-class WsError(Refusal):
-    def __init__(self, code: str, msg: str):
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -323,7 +321,7 @@ class OkxWs(VenueWsApp):
     unknown_op = not_object
 
     def refused(self, req: Request, e: WsError) -> None:
-        self._error(req.conn, e.code, e.msg, req.rid)
+        self._error(req.conn, e.code, e.text, req.rid)
 
     async def _request(self, req: Request) -> None:
         conn, op = req.conn, req.op
