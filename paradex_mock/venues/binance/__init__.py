@@ -7,28 +7,25 @@ ws.py (SUBSCRIBE protocol and streams).
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 from . import limits
 from .errors import STATUS_BODIES, BinanceError
 
 
-class BinanceVenue(Venue):
+class BinanceVenue(MarketDataVenue):
     name = "binance"
     rest_root = "/binance"
     ws_root = "/binance"
     rate_limits = limits.RATE_LIMITS
     ws_entry = "/ws"
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_symbol(name, price)
+    limit_group = limits.GROUP
+    ws_class = "BinanceWs"
+    rest_described = "/binance/api/v3"
+    ws_described = "/binance/ws, /binance/ws/<stream>, /binance/stream?streams=a/b"
 
     def init_app(self, app, state) -> None:
-        state.venue_state[self.name] = self
+        super().init_app(app, state)
         self.bans = limits.Bans()
-        self.clock = state.exchange.clock
         self.klines_cache: dict = {}        # rest._klines_json
 
     def reset(self) -> None:
@@ -54,9 +51,6 @@ class BinanceVenue(Venue):
                              400 if e.status < 500 else e.status)
 
     # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [limits.GROUP]
-
     def request_weight(self, request) -> int:
         return limits.weight(request.path, request.args)
 
@@ -85,15 +79,6 @@ class BinanceVenue(Venue):
                                                     f"{limits.WEIGHT_PER_MINUTE} request weight per 1 MINUTE. Please use "
                                                     "WebSocket Streams for live updates to avoid polling the API."},
                              429, dict(self.limit_headers(verdict), **{"Retry-After": str(verdict.retry_after_s)}))
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import BinanceWs
-        return BinanceWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /binance/ws, /binance/ws/<stream>, /binance/stream?streams=a/b" if with_ws else ""
-        return f"binance: REST /binance/api/v3{ws}"
 
 
 def _empty(status: int):

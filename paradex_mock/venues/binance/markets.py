@@ -2,16 +2,17 @@
 the simulator's parameters per symbol)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "binance"
-FIXTURE = Path("binance") / "markets.json"
+FIELDS = kit.SpotFields(name="symbol", base="baseAsset", quote="quoteAsset", tick="tickSize", step="stepSize",
+                        min_notional="minNotional", max_order_size="maxQty", maker_fee="makerFee",
+                        taker_fee="takerFee", default_maker_fee="0.001", default_taker_fee="0.001")
 
 
 def key(symbol: str) -> str:
@@ -19,18 +20,11 @@ def key(symbol: str) -> str:
 
 
 def market_from_spec(spec: dict) -> Market:
-    return Market(
-        symbol=key(spec["symbol"]), name=spec["symbol"], venue=VENUE, kind="spot", spec=spec,
-        base=spec["baseAsset"], quote=spec["quoteAsset"],
-        tick=to_decimal(spec["tickSize"]), step=to_decimal(spec["stepSize"]),
-        min_notional=to_decimal(spec["minNotional"]), max_order_size=to_decimal(spec["maxQty"]),
-        maker_fee=to_decimal(spec.get("makerFee", "0.001")), taker_fee=to_decimal(spec.get("takerFee", "0.001")),
-    )
+    return kit.spot_market(VENUE, spec, FIELDS)
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(s), dict(s.get("sim", {})), VENUE) for s in doc["symbols"]]
+    return kit.listed(VENUE, kit.fixture(fixtures_dir, VENUE)["symbols"], market_from_spec)
 
 
 def add_symbol(symbol: str, price) -> MarketDef:

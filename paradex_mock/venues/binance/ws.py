@@ -10,17 +10,14 @@ continue ``GET /api/v3/depth``'s ``lastUpdateId`` exactly, ``@depth5|10|20[@100m
 """
 from __future__ import annotations
 
-import json
-import logging
 import re
-from http import HTTPStatus
 from typing import Dict, List, Optional
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
+from ...ws.market import Sub
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import DiffFeed, VenueFeed, WholeBookFeed
 from . import views
 from .markets import VENUE
-
-log = logging.getLogger("paradex_mock.ws")
 
 MAX_STREAMS = 1024          # Binance's limit of streams a connection
 STREAM_RE = re.compile(r"^([a-z0-9]{1,30})@(trade|aggTrade|bookTicker|miniTicker|ticker|depth(5|10|20)?(@100ms|@1000ms)?"
@@ -28,11 +25,8 @@ STREAM_RE = re.compile(r"^([a-z0-9]{1,30})@(trade|aggTrade|bookTicker|miniTicker
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 
 
-class WsError(Exception):
-    def __init__(self, code: int, msg: str):
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -68,78 +62,52 @@ def parse_stream(name, known: Dict[str, str]) -> Channel:
 
 
 def _raw(name: str, data) -> str:
-    return json.dumps(data, separators=(",", ":"))
+    return dumps(data)
 
 
 def _combined(name: str, data) -> str:
-    return json.dumps({"stream": name, "data": data}, separators=(",", ":"))
+    return dumps({"stream": name, "data": data})
 
 
-class DepthFeed(StreamFeed):
+class DepthFeed(DiffFeed):
     """One diff stream of one market at one rate. Every book change between two messages is
     folded into the next one (a level added and gone again in between goes as size 0, as on
     Binance), ``U`` is the first book update after the last message and ``u`` the last, so
     consecutive messages leave no gap."""
 
     def __init__(self, feed: "BinanceFeed", market: str, rate_ms: int):
-        super().__init__(rate_ms / 1000.0)
-        self.feed, self.market = feed, market
-        book = feed.hub.books.get(market)
-        self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
-        self.last_u = book.seq_no if book else 0      # the update the subscribers have
-        self.seen_u = self.last_u                     # the update ``levels`` is at
-        self.pending = ({}, {})                       # price -> size changed since last_u, per side
-
-    def absorb(self, book) -> None:
-        """A book update: note what changed since the one before."""
-        if book.seq_no <= self.seen_u:
-            return
-        for side, old, new in ((0, self.levels[0], book.bids), (1, self.levels[1], book.asks)):
-            for p, q in book_diff(old, list(new)):
-                self.pending[side][p] = q
-        self.levels, self.seen_u = (list(book.bids), list(book.asks)), book.seq_no
-        self.throttle.poke()
+        super().__init__(feed.hub, market, rate_ms / 1000.0)
+        self.feed = feed
 
     def emit(self) -> None:
-        if self.seen_u <= self.last_u or not self.subs:
+        if self.seen <= self.last or not self.subs:
             return
-        bids = sorted(self.pending[0].items(), reverse=True)
-        asks = sorted(self.pending[1].items())
-        data = views.ws_depth_update(self.feed.name_of(self.market), self.last_u + 1, self.seen_u, bids, asks,
-                                     self.feed.hub.now_ms)
-        self.last_u, self.pending = self.seen_u, ({}, {})
-        self.feed.send(self.subs, data)
+        first = self.last + 1
+        bids, asks = self.take()
+        self.feed.send(self.subs, views.ws_depth_update(self.feed.name_of(self.market), first, self.seen, bids, asks,
+                                                        self.hub.now_ms))
 
 
-class PartialFeed(StreamFeed):
+class PartialFeed(WholeBookFeed):
     def __init__(self, feed: "BinanceFeed", market: str, levels: int, rate_ms: int):
-        super().__init__(rate_ms / 1000.0)
-        self.feed, self.market, self.depth = feed, market, levels
-        self.sent_seq = -1
+        super().__init__(feed.hub, market, rate_ms / 1000.0)
+        self.feed, self.depth = feed, levels
 
-    def emit(self) -> None:
-        book = self.feed.hub.books.get(self.market)
-        if book is None or not self.subs or book.seq_no == self.sent_seq:
-            return
-        self.sent_seq = book.seq_no
+    def push(self, book) -> None:
         self.feed.send(self.subs, views.depth(book, self.depth))
 
 
-class BinanceFeed(MarketFeed):
+class BinanceFeed(VenueFeed):
     """Binance's streams on the shared hub."""
 
     def __init__(self, hub):
-        super().__init__(hub)
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, width) -> subs; feeds: (kind, market, rate, levels) -> depth stream
-        self.candles = OpenCandles(hub, self._candle_closed)
         self.best: Dict[str, tuple] = {}                         # market -> (bid, bid qty, ask, ask qty)
 
     # ------------------------------------------------------------------ names
     def known(self) -> Dict[str, str]:
-        return {m.split(":", 1)[1].lower(): m for m in self.hub.markets_of(VENUE)}
-
-    def name_of(self, market: str) -> str:
-        return market.split(":", 1)[1]
+        return {self.name_of(m).lower(): m for m in self.markets()}
 
     def send(self, subs, data) -> None:
         raw = [s for s in subs if not s.conn.combined]
@@ -150,52 +118,42 @@ class BinanceFeed(MarketFeed):
             self.hub.deliver(combined, data, _combined)
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
-        self.candles.load()
+    def on_tick(self) -> None:
+        for (k, m, width), subs in list(self.subs.index.items()):
+            if k == "kline" and subs:
+                self._send_kline(m, width, subs, closed=False)
+        self._send_arrays()
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.subs.index.items()):
-                if k == "kline" and subs:
-                    self._send_kline(m, width, subs, closed=False)
-            self._send_arrays()
-            return
-        if kind == "reset":
-            self.candles.load()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-            name = self.name_of(market)
-            now = self.hub.now_ms
-            for what, render in (("trade", views.ws_trade), ("aggTrade", views.ws_agg_trade)):
-                subs = self.subs.get((what, market, ""))
-                if subs:
-                    self.send(subs, render(name, data, now))
-        elif kind == "book":
-            for key, f in self.subs.feeds.items():
-                if key[1] != market:
-                    continue
-                if key[0] == "depth":
-                    f.absorb(data)
-                else:
-                    f.throttle.poke()
-            subs = self.subs.get(("bookTicker", market, ""))
-            top = (data.bids[:1], data.asks[:1])
-            if subs and self.best.get(market) != top:
-                self.send(subs, views.ws_book_ticker(self.name_of(market), data))
-            self.best[market] = top
-        elif kind == "summary":
-            name, now = self.name_of(market), self.hub.now_ms
-            subs = self.subs.get(("miniTicker", market, ""))
+    def on_trade(self, market: str, t) -> None:
+        name = self.name_of(market)
+        now = self.hub.now_ms
+        for what, render in (("trade", views.ws_trade), ("aggTrade", views.ws_agg_trade)):
+            subs = self.subs.get((what, market, ""))
             if subs:
-                self.send(subs, views.ws_mini_ticker(name, data, now))
-            subs = self.subs.get(("ticker", market, ""))
-            if subs:
-                self.send(subs, self._ticker(market, now))
+                self.send(subs, render(name, t, now))
+
+    def on_book(self, market: str, book) -> None:
+        for key, f in self.subs.feeds.items():
+            if key[1] != market:
+                continue
+            if key[0] == "depth":
+                f.absorb(book)
+            else:
+                f.throttle.poke()
+        subs = self.subs.get(("bookTicker", market, ""))
+        top = (book.bids[:1], book.asks[:1])
+        if subs and self.best.get(market) != top:
+            self.send(subs, views.ws_book_ticker(self.name_of(market), book))
+        self.best[market] = top
+
+    def on_summary(self, market: str, stats) -> None:
+        name, now = self.name_of(market), self.hub.now_ms
+        subs = self.subs.get(("miniTicker", market, ""))
+        if subs:
+            self.send(subs, views.ws_mini_ticker(name, stats, now))
+        subs = self.subs.get(("ticker", market, ""))
+        if subs:
+            self.send(subs, self._ticker(market, now))
 
     def _ticker(self, market: str, now: int) -> dict:
         return views.ws_ticker(self.name_of(market), self.hub.stats[market], self.hub.books.get(market), None,
@@ -207,9 +165,9 @@ class BinanceFeed(MarketFeed):
                              ("ticker@arr", lambda m: self._ticker(m, now))):
             subs = self.subs.get((kind, None, ""))
             if subs:
-                self.send(subs, [render(m) for m in self.hub.markets_of(VENUE) if m in self.hub.stats])
+                self.send(subs, [render(m) for m in self.markets() if m in self.hub.stats])
 
-    def _candle_closed(self, market: str, width: str, row: list) -> None:
+    def candle_closed(self, market: str, width: str, row: list) -> None:
         subs = self.subs.get(("kline", market, width))
         if subs:
             self._send_kline(market, width, subs, closed=True, row=row)
@@ -236,20 +194,15 @@ class BinanceFeed(MarketFeed):
         return sub
 
 
-class BinanceWs:
+class BinanceWs(VenueWsApp):
     """The request protocol of Binance's market streams, on the shared server."""
 
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
-        self.feed = BinanceFeed(ctx.hub)
+    not_found = "unknown path: connect to /binance/ws or /binance/stream?streams=...\n"
+    feed_class = BinanceFeed
+    ops = dict.fromkeys(METHODS, "_call")
 
-    def refuse(self, path: str, query: dict):
-        rest = path[len(self.venue.ws_root):]
-        if rest in ("/ws", "/stream") or rest.startswith("/ws/"):
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /binance/ws or /binance/stream?streams=...\n"
+    def serves(self, rest: str) -> bool:
+        return rest in ("/ws", "/stream") or rest.startswith("/ws/")
 
     async def opened(self, conn) -> None:
         from urllib.parse import parse_qs, urlsplit
@@ -271,48 +224,44 @@ class BinanceWs:
                     channel = parse_stream(n, known)
                 except WsError:
                     continue             # Binance ignores a bad stream in the URL
-                if channel.name not in conn.subs:
-                    conn.subs[channel.name] = self.feed.add(conn, channel)
-
-    def closed(self, conn, close_code) -> None:
-        pass
+                self.subscribe(conn, channel)
 
     async def _wait_ready(self) -> None:
-        import asyncio
-        if not self.hub.ready.is_set():
-            try:
-                await asyncio.wait_for(self.hub.ready.wait(), 10)
-            except asyncio.TimeoutError:
-                raise WsError(2, "Invalid request: the exchange is unreachable") from None
+        await self.wait_ready(WsError(2, "Invalid request: the exchange is unreachable"))
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        rid = None
-        try:
-            try:
-                msg = json.loads(raw)
-            except (ValueError, RecursionError):
-                raise WsError(3, "Invalid JSON: expected value at line 1 column 1") from None
-            if not isinstance(msg, dict):
-                raise WsError(2, "Invalid request: expected an object")
-            rid = msg.get("id")
-            if not (rid is None or (isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid < 2 ** 63)
-                    or (isinstance(rid, str) and 0 < len(rid) <= 36 and rid.isalnum())):
-                rid = None
-                raise WsError(2, "Invalid request: request ID must be an unsigned integer")
-            method = msg.get("method")
-            if method is None:
-                raise WsError(2, "Invalid request: missing field `method`")
-            if method not in METHODS:
-                shown = method if isinstance(method, str) and len(method) <= 64 else "…"
-                raise WsError(2, f"Invalid request: unknown variant `{shown}`, expected one of `SUBSCRIBE`, "
-                                 "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`")
-            params = msg.get("params", [])
-            if not isinstance(params, list):
-                raise WsError(2, "Invalid request: params must be an array")
-            result = await getattr(self, "_" + method.lower())(conn, params)
-            conn.push(json.dumps({"result": result, "id": rid}, separators=(",", ":")))
-        except WsError as e:
-            conn.push(json.dumps({"error": {"code": e.code, "msg": e.msg}, "id": rid}, separators=(",", ":")))
+    # ------------------------------------------------------------------ requests
+    def bad_json(self, req: Request) -> WsError:
+        return WsError(3, "Invalid JSON: expected value at line 1 column 1")
+
+    def not_object(self, req: Request) -> WsError:
+        return WsError(2, "Invalid request: expected an object")
+
+    def op_of(self, req: Request):
+        rid = req.msg.get("id")
+        if not (rid is None or (isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid < 2 ** 63)
+                or (isinstance(rid, str) and 0 < len(rid) <= 36 and rid.isalnum())):
+            raise WsError(2, "Invalid request: request ID must be an unsigned integer")
+        req.rid = rid
+        method = req.msg.get("method")
+        if method is None:
+            raise WsError(2, "Invalid request: missing field `method`")
+        return method
+
+    def unknown_op(self, req: Request) -> WsError:
+        method = req.op
+        shown = method if isinstance(method, str) and len(method) <= 64 else "…"
+        return WsError(2, f"Invalid request: unknown variant `{shown}`, expected one of `SUBSCRIBE`, "
+                          "`UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`")
+
+    def refused(self, req: Request, e: WsError) -> None:
+        req.conn.push(dumps({"error": {"code": e.code, "msg": e.text}, "id": req.rid}))
+
+    async def _call(self, req: Request) -> None:
+        params = req.msg.get("params", [])
+        if not isinstance(params, list):
+            raise WsError(2, "Invalid request: params must be an array")
+        result = await getattr(self, "_" + req.op.lower())(req.conn, params)
+        req.conn.push(dumps({"result": result, "id": req.rid}))
 
     async def _subscribe(self, conn, params):
         await self._wait_ready()
@@ -322,8 +271,7 @@ class BinanceWs:
             raise WsError(2, f"Invalid request: too many streams (at most {MAX_STREAMS} a connection)")
 
         for channel in channels:
-            if channel.name not in conn.subs and not conn.closing:
-                conn.subs[channel.name] = self.feed.add(conn, channel)
+            self.subscribe(conn, channel)
         return None
 
     async def _unsubscribe(self, conn, params):
@@ -331,11 +279,8 @@ class BinanceWs:
             if not isinstance(n, str):
                 raise WsError(2, "Invalid request: invalid stream")
         for n in params:
-            sub = conn.subs.pop(n, None)
-            if sub is not None:
-                self.feed.remove(sub)
+            self.unsubscribe(conn, n)
         return None
-
     async def _list_subscriptions(self, conn, params):
         return list(conn.subs)
 

@@ -8,28 +8,22 @@ topics). Limits: Bybit's IP limit, 600 requests in any 5 seconds, refused with H
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 
 GROUP = "bybit_ip"
 IP_LIMIT = (600, 5)
 
 
-class BybitVenue(Venue):
+class BybitVenue(MarketDataVenue):
     name = "bybit"
     rest_root = "/bybit"
     ws_root = "/bybit"
     rate_limits = {GROUP: [(IP_LIMIT[0], IP_LIMIT[1], "ip")]}
     ws_entry = "/v5/public/spot"
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_symbol(name, price)
-
-    def init_app(self, app, state) -> None:
-        state.venue_state[self.name] = self
-        self.clock = state.exchange.clock
+    limit_group = GROUP
+    ws_class = "BybitWs"
+    rest_described = "/bybit/v5/market"
+    ws_described = "/bybit/v5/public/spot and /bybit/v5/public/linear"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -60,20 +54,5 @@ class BybitVenue(Venue):
         return resp
 
     # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [GROUP]
-
-    def limit_headers(self, verdict) -> dict:
-        return {}
-
     def rate_limited(self, verdict):
         return self._too_frequent({"Retry-After": str(verdict.retry_after_s)})
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import BybitWs
-        return BybitWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /bybit/v5/public/spot and /bybit/v5/public/linear" if with_ws else ""
-        return f"bybit: REST /bybit/v5/market{ws}"

@@ -4,18 +4,17 @@ open interest). A symbol names a market only together with its category (BTCUSDT
 engine keys are ``bybit:<category>:<symbol>``."""
 from __future__ import annotations
 
-import json
+import functools
 from decimal import Decimal
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "bybit"
 CATEGORIES = ("spot", "linear")
-FIXTURE = Path("bybit") / "markets.json"
 
 
 def key(category: str, symbol: str) -> str:
@@ -46,8 +45,8 @@ def market_from_spec(category: str, spec: dict) -> Market:
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(c, s), dict(s.get("sim", {})), VENUE) for c in CATEGORIES for s in doc[c]]
+    doc = kit.fixture(fixtures_dir, VENUE)
+    return [d for c in CATEGORIES for d in kit.listed(VENUE, doc[c], functools.partial(market_from_spec, c))]
 
 
 def add_symbol(name: str, price) -> MarketDef:

@@ -11,12 +11,13 @@ then deltas of the fields that changed).
 """
 from __future__ import annotations
 
-import json
 import uuid
-from http import HTTPStatus
-from typing import Dict
+from typing import Dict, Optional
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
+from ...ws.market import Sub
+from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import DiffFeed, MarketRules, VenueFeed
+from . import markets as mk
 from . import views
 from .markets import VENUE, key
 
@@ -26,8 +27,12 @@ MAX_ARGS_SPOT = 10
 CONN_NS = uuid.UUID("3b0a7d4e-5a7e-4bd6-8f11-627962697477")
 
 
-class WsError(Exception):
-    pass
+class WsError(Refusal):
+    """A refusal: its ``ret_msg``, and the ``op`` it names where that is not the request's."""
+
+    def __init__(self, ret_msg: str, op: Optional[str] = None):
+        super().__init__(ret_msg)
+        self.op = op
 
 
 class Channel:
@@ -62,33 +67,22 @@ def parse_topic(topic, category: str, markets: dict) -> Channel:
     return Channel(topic, kind, k, **extra)
 
 
-def _frame(name, data) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
 def _book_skipped(msg: dict, skipped: int) -> dict:
     """An orderbook message with its update id moved on (a ws_seq_gap fault)."""
     data = dict(msg["data"], u=msg["data"]["u"] + skipped, seq=msg["data"]["seq"] + skipped)
     return dict(msg, data=data)
 
 
-class DepthFeed(StreamFeed):
+class DepthFeed(DiffFeed):
     """``orderbook.<depth>.<symbol>``: the top ``depth`` levels; every change between two pushes
     folds into the next delta (a level that came and went in between goes out with size 0)."""
 
     def __init__(self, feed: "BybitFeed", market: str, depth: int, interval_s: float):
-        super().__init__(interval_s)
-        self.feed, self.market, self.depth = feed, market, depth
-        book = feed.hub.books.get(market)
-        self.levels = self._top(book)
-        self.last_u = self.seen_u = book.seq_no if book else 0
-        self.pending = ({}, {})
-
-    def _top(self, book) -> tuple:
-        return (list(book.bids[:self.depth]), list(book.asks[:self.depth])) if book else ([], [])
+        super().__init__(feed.hub, market, interval_s, depth)
+        self.feed = feed
 
     def snapshot_to(self, subs) -> None:
-        book = self.feed.hub.books.get(self.market)
+        book = self.hub.books.get(self.market)
         if book is None:
             return
         self.feed.send(subs, self._msg("snapshot", book.bids[:self.depth], book.asks[:self.depth], book.seq_no,
@@ -97,106 +91,75 @@ class DepthFeed(StreamFeed):
     def _msg(self, kind: str, bids, asks, u: int, ts: int) -> dict:
         m = self.feed.market(self.market)
         f = views.fmt(m)
-        return {"topic": f"orderbook.{self.depth}.{m.name}", "type": kind, "ts": self.feed.hub.now_ms,
+        return {"topic": f"orderbook.{self.depth}.{m.name}", "type": kind, "ts": self.hub.now_ms,
                 "data": {"s": m.name, "b": [[f.px(p), f.sz(q) if q else "0"] for p, q in bids],
                          "a": [[f.px(p), f.sz(q) if q else "0"] for p, q in asks], "u": u, "seq": u},
                 "cts": ts}
 
-    def absorb(self, book) -> None:
-        if book.seq_no <= self.seen_u:
-            return
-        new = self._top(book)
-        for side in (0, 1):
-            for p, q in book_diff(self.levels[side], new[side]):
-                self.pending[side][p] = q
-        self.levels, self.seen_u = new, book.seq_no
-        self.throttle.poke()
-
     def emit(self) -> None:
-        if self.seen_u <= self.last_u or not self.subs:
+        if self.seen <= self.last or not self.subs:
             return
-        book = self.feed.hub.books.get(self.market)
-        ts = book.last_updated_at if book else self.feed.hub.now_ms
+        book = self.hub.books.get(self.market)
+        ts = book.last_updated_at if book else self.hub.now_ms
         if self.depth == 1:
-            msg = self._msg("snapshot", self.levels[0], self.levels[1], self.seen_u, ts)
+            self.take()
+            msg = self._msg("snapshot", self.levels[0], self.levels[1], self.seen, ts)
         else:
-            bids = sorted(self.pending[0].items(), reverse=True)
-            asks = sorted(self.pending[1].items())
-            msg = self._msg("delta", bids, asks, self.seen_u, ts)
-        self.last_u, self.pending = self.seen_u, ({}, {})
+            bids, asks = self.take()
+            msg = self._msg("delta", bids, asks, self.seen, ts)
         self.feed.send(self.subs, msg, _book_skipped)
 
     def reset(self) -> None:
-        book = self.feed.hub.books.get(self.market)
-        self.levels = self._top(book)
-        self.last_u = self.seen_u = book.seq_no if book else 0
-        self.pending = ({}, {})
+        self.restart()
         self.snapshot_to(self.subs)     # Bybit's answer to a restart: a fresh snapshot
 
 
-class BybitFeed(MarketFeed):
-    def __init__(self, hub):
-        super().__init__(hub)
+class BybitFeed(VenueFeed):
+    def __init__(self, hub, rules: MarketRules):
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, width) -> subs; feeds: (market, depth) -> DepthFeed
-        self.candles = OpenCandles(hub, self._candle_closed)
+        self.rules = rules
         self.tickers_sent: Dict[str, dict] = {}                    # linear market -> last ticker fields
         self.last_px: Dict[str, object] = {}
-        self._markets: Dict[str, object] = {}
 
     def market(self, k: str):
-        return self._markets[k]
-
-    def markets(self) -> dict:
-        return {m: self._markets[m] for m in self.hub.markets_of(VENUE) if m in self._markets}
-
-    def send(self, subs, data, sequenced=None) -> None:
-        if subs:
-            self.hub.deliver(subs, data, _frame, sequenced)
+        return self.rules.by_key[k]
 
     # ------------------------------------------------------------------ events in
-    def _load_candles(self) -> None:
-        """The open candles of this venue's markets only (the hub holds every venue's)."""
-        self.candles.load()
-        self.candles.rows = {m: r for m, r in self.candles.rows.items() if self.hub.venue_of.get(m) == VENUE}
-
     def on_snapshot(self) -> None:
-        self._load_candles()
+        super().on_snapshot()
         for f in self.subs.feeds.values():
             f.reset()
         self.tickers_sent.clear()
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.subs.index.items()):
-                if k == "kline" and subs:
-                    self._send_kline(m, width, subs, False)
-            return
-        if kind == "reset":
-            self._load_candles()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-        if market not in self._markets:
+    def on_tick(self) -> None:
+        for (k, m, width), subs in list(self.subs.index.items()):
+            if k == "kline" and subs:
+                self._send_kline(m, width, subs, False)
+
+    def on_trade(self, market: str, t) -> None:
+        if market not in self.rules.by_key:
             return                      # nobody subscribed to anything of it yet
-        if kind == "trade":
-            subs = self.subs.get(("publicTrade", market, ""))
-            m = self.market(market)
-            if subs:
-                self.send(subs, {"topic": f"publicTrade.{m.name}", "type": "snapshot", "ts": self.hub.now_ms,
-                                 "data": [views.ws_trade(m, data, self.last_px.get(market))]})
-            self.last_px[market] = data.price
-        elif kind == "book":
-            for (mk, _), f in self.subs.feeds.items():
-                if mk == market:
-                    f.absorb(data)
-        elif kind == "summary":
-            subs = self.subs.get(("tickers", market, ""))
-            if subs:
-                self._send_ticker(market, subs)
+        subs = self.subs.get(("publicTrade", market, ""))
+        m = self.market(market)
+        if subs:
+            self.send(subs, {"topic": f"publicTrade.{m.name}", "type": "snapshot", "ts": self.hub.now_ms,
+                             "data": [views.ws_trade(m, t, self.last_px.get(market))]})
+        self.last_px[market] = t.price
+
+    def on_book(self, market: str, book) -> None:
+        if market not in self.rules.by_key:
+            return
+        for (m, _), f in self.subs.feeds.items():
+            if m == market:
+                f.absorb(book)
+
+    def on_summary(self, market: str, stats) -> None:
+        if market not in self.rules.by_key:
+            return
+        subs = self.subs.get(("tickers", market, ""))
+        if subs:
+            self._send_ticker(market, subs)
 
     def _ticker_fields(self, market: str) -> dict:
         m = self.market(market)
@@ -227,7 +190,7 @@ class BybitFeed(MarketFeed):
             self.send(subs, {"topic": topic, "type": "delta", "data": dict({"symbol": m.name}, **changed),
                              "cs": self.hub.last_seq, "ts": self.hub.now_ms})
 
-    def _candle_closed(self, market: str, width: str, row: list) -> None:
+    def candle_closed(self, market: str, width: str, row: list) -> None:
         subs = self.subs.get(("kline", market, width))
         if subs:
             self._send_kline(market, width, subs, True, row)
@@ -256,22 +219,18 @@ class BybitFeed(MarketFeed):
         return sub
 
 
-class BybitWs:
+class BybitWs(VenueWsApp):
     """Bybit's ``op`` protocol on the shared server."""
 
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
-        self.feed = BybitFeed(ctx.hub)
-        self.exchange = getattr(getattr(ctx, "source", None), "exchange", None)
-        self.fixtures_dir = ctx.config.fixtures_dir
-        self._fixture = None
+    paths = ("/v5/public/spot", "/v5/public/linear")
+    not_found = "unknown path: connect to /bybit/v5/public/spot or /bybit/v5/public/linear\n"
+    op_field = "op"
+    ops = {"ping": "_ping", "subscribe": "_request", "unsubscribe": "_request"}
 
-    def refuse(self, path: str, query: dict):
-        if path[len(self.venue.ws_root):] in ("/v5/public/spot", "/v5/public/linear"):
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /bybit/v5/public/spot or /bybit/v5/public/linear\n"
+    def make_feed(self, ctx):
+        self.rules = MarketRules(ctx.hub, VENUE, getattr(getattr(ctx, "source", None), "exchange", None),
+                                 ctx.config.fixtures_dir, mk.load, mk.add_symbol)
+        return BybitFeed(ctx.hub, self.rules)
 
     async def opened(self, conn) -> None:
         from urllib.parse import urlsplit
@@ -279,86 +238,52 @@ class BybitWs:
         conn.category = path.rsplit("/", 1)[-1]
         conn.conn_id = str(uuid.uuid5(CONN_NS, str(conn.serial)))
 
-    def closed(self, conn, close_code) -> None:
-        pass
-
-    async def _wait_ready(self) -> None:
-        import asyncio
-        if not self.hub.ready.is_set():
-            await asyncio.wait_for(self.hub.ready.wait(), 10)
-
     def _reply(self, conn, op: str, req_id, success: bool, ret_msg: str) -> None:
         out = {"success": success, "ret_msg": ret_msg, "conn_id": conn.conn_id}
         if req_id is not None:
             out["req_id"] = req_id
         out["op"] = op
-        conn.push(json.dumps(out, separators=(",", ":")))
+        conn.push(dumps(out))
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        try:
-            msg = json.loads(raw)
-        except (ValueError, RecursionError):
-            self._reply(conn, "", None, False, "error:request not json")
-            return
-        if not isinstance(msg, dict):
-            self._reply(conn, "", None, False, "error:request not json")
-            return
-        op, req_id = msg.get("op"), msg.get("req_id")
-        if op == "ping":
-            self._reply(conn, "ping", req_id, True, "pong")
-            return
-        if op not in ("subscribe", "unsubscribe"):
-            self._reply(conn, str(op), req_id, False, f"error:unknown op {op}")
-            return
-        args = msg.get("args")
+    # ------------------------------------------------------------------ requests
+    def bad_json(self, req: Request) -> WsError:
+        return WsError("error:request not json", op="")
+
+    not_object = bad_json
+
+    def op_of(self, req: Request):
+        req.rid = req.msg.get("req_id")
+        return req.msg.get("op")
+
+    def unknown_op(self, req: Request) -> WsError:
+        return WsError(f"error:unknown op {req.op}", op=str(req.op))
+
+    def refused(self, req: Request, e: WsError) -> None:
+        self._reply(req.conn, req.op if e.op is None else e.op, req.rid, False, str(e))
+
+    async def _ping(self, req: Request) -> None:
+        self._reply(req.conn, "ping", req.rid, True, "pong")
+
+    async def _request(self, req: Request) -> None:
+        conn, op = req.conn, req.op
+        args = req.msg.get("args")
         if not isinstance(args, list) or not args:
-            self._reply(conn, op, req_id, False, "error:args is empty")
-            return
+            raise WsError("error:args is empty")
         if conn.category == "spot" and len(args) > MAX_ARGS_SPOT:
-            self._reply(conn, op, req_id, False, f"error:args size >{MAX_ARGS_SPOT}")
-            return
+            raise WsError(f"error:args size >{MAX_ARGS_SPOT}")
         if op == "unsubscribe":
             for t in args:
-                sub = conn.subs.pop(t, None) if isinstance(t, str) else None
-                if sub is not None:
-                    self.feed.remove(sub)
-            self._reply(conn, op, req_id, True, "")
+                if isinstance(t, str):
+                    self.unsubscribe(conn, t)
+            self._reply(conn, op, req.rid, True, "")
             return
-        await self._wait_ready()
-        self._sync_markets()
-        try:
-            channels = [parse_topic(t, conn.category, self.feed._markets) for t in args]
-            for c in channels:
-                if c.name in conn.subs:
-                    raise WsError(f"error:already subscribed,topic:{c.name}")
-        except WsError as e:
-            self._reply(conn, op, req_id, False, str(e))
-            return
-        self._reply(conn, op, req_id, True, "subscribe" if conn.category == "spot" else "")
+        await self.wait_ready()
+        self.rules.sync()
+        channels = [parse_topic(t, conn.category, self.rules.by_key) for t in args]
+        for c in channels:
+            if c.name in conn.subs:
+                raise WsError(f"error:already subscribed,topic:{c.name}")
+        self._reply(conn, op, req.rid, True, "subscribe" if conn.category == "spot" else "")
         for c in channels:
             if not conn.closing:
                 conn.subs[c.name] = self.feed.add(conn, c)
-
-    def _sync_markets(self) -> None:
-        """The venue's markets (their rules, for topics' symbols and number formats): the engine's
-        own in-process; from the fixtures in a separate WS process (a market listed at run time
-        there gets the default rules of ``markets.add_symbol``)."""
-        keys = set(self.hub.markets_of(VENUE))
-        if set(self.feed._markets) == keys:
-            return
-        engine = getattr(self.exchange, "markets", None)
-        out = {}
-        for k in keys:
-            if engine is not None and k in engine:
-                out[k] = engine[k]
-                continue
-            if self._fixture is None:
-                from . import markets as mk
-                self._fixture = {d.market.symbol: d.market for d in mk.load(self.fixtures_dir)}
-            if k in self._fixture:
-                out[k] = self._fixture[k]
-            else:
-                from . import markets as mk
-                cat, sym = k.split(":", 2)[1:]
-                out[k] = mk.add_symbol(f"{cat}:{sym}", 1).market
-        self.feed._markets = out

@@ -8,28 +8,25 @@ venue's public REST limit, 10 requests a second per IP; over it, 429 ``rate_limi
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 from .errors import STATUS_CODES, V2_IDS, CoinbaseError
 
 GROUP = "coinbase_public"
 RATE_LIMITS = {GROUP: [(10, 1, "ip")]}
 
 
-class CoinbaseVenue(Venue):
+class CoinbaseVenue(MarketDataVenue):
+    """Advanced Trade sends no rate-limit headers on public answers."""
     name = "coinbase"
     rest_root = "/coinbase"
     ws_root = "/coinbase"
     rate_limits = RATE_LIMITS
     ws_entry = ""
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_product(name, price)
-
-    def init_app(self, app, state) -> None:
-        state.venue_state[self.name] = self
+    add_market = "add_product"
+    limit_group = GROUP
+    ws_class = "CoinbaseWs"
+    rest_described = "/coinbase/api/v3/brokerage (and /coinbase/v2)"
+    ws_described = "/coinbase"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -52,19 +49,3 @@ class CoinbaseVenue(Venue):
         if e.code == "MARKET_NOT_FOUND":
             return json_response(CoinbaseError("NOT_FOUND", "ProductID is invalid", 404).body(), 404)
         return json_response(CoinbaseError("INVALID_ARGUMENT", e.message).body(), 400 if e.status < 500 else e.status)
-
-    # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [GROUP]
-
-    def limit_headers(self, verdict) -> dict:
-        return {}       # Advanced Trade sends no rate-limit headers on public answers
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import CoinbaseWs
-        return CoinbaseWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /coinbase" if with_ws else ""
-        return f"coinbase: REST /coinbase/api/v3/brokerage (and /coinbase/v2){ws}"

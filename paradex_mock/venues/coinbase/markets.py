@@ -2,16 +2,18 @@
 ``/api/v3/brokerage/market/products`` describes, and the simulator's parameters per product)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "coinbase"
-FIXTURE = Path("coinbase") / "markets.json"
+FIELDS = kit.SpotFields(name="product_id", base="base_currency_id", quote="quote_currency_id",
+                        tick="price_increment", step="base_increment", min_notional="quote_min_size",
+                        max_order_size="base_max_size", maker_fee="maker_fee_rate", taker_fee="taker_fee_rate",
+                        default_maker_fee="0.006", default_taker_fee="0.012")
 
 
 def key(product_id: str) -> str:
@@ -19,18 +21,11 @@ def key(product_id: str) -> str:
 
 
 def market_from_spec(spec: dict) -> Market:
-    return Market(
-        symbol=key(spec["product_id"]), name=spec["product_id"], venue=VENUE, kind="spot", spec=spec,
-        base=spec["base_currency_id"], quote=spec["quote_currency_id"],
-        tick=to_decimal(spec["price_increment"]), step=to_decimal(spec["base_increment"]),
-        min_notional=to_decimal(spec["quote_min_size"]), max_order_size=to_decimal(spec["base_max_size"]),
-        maker_fee=to_decimal(spec.get("maker_fee_rate", "0.006")), taker_fee=to_decimal(spec.get("taker_fee_rate", "0.012")),
-    )
+    return kit.spot_market(VENUE, spec, FIELDS)
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(s), dict(s.get("sim", {})), VENUE) for s in doc["products"]]
+    return kit.listed(VENUE, kit.fixture(fixtures_dir, VENUE)["products"], market_from_spec)
 
 
 def add_product(product_id: str, price) -> MarketDef:

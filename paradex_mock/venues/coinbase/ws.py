@@ -15,17 +15,14 @@ seconds), ``level2`` (sent on channel ``l2_data``: the whole book, then every le
 """
 from __future__ import annotations
 
-import json
-import logging
 from collections import defaultdict, deque
-from http import HTTPStatus
 from typing import Dict, Optional
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
+from ...ws.market import Sub
+from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import DiffFeed, VenueFeed
 from . import views
 from .markets import VENUE
-
-log = logging.getLogger("paradex_mock.ws")
 
 CHANNELS = ("heartbeats", "candles", "market_trades", "ticker", "ticker_batch", "level2", "status")
 PRODUCTLESS = ("heartbeats", "status")
@@ -43,103 +40,73 @@ class Channel:
         self.name = f"{kind}:{product}" if product else kind
 
 
-class L2Feed(StreamFeed):
+class WsError(Refusal):
+    pass
+
+
+class L2Feed(DiffFeed):
     """The level2 updates of one product: every book change since the last message, folded."""
 
     def __init__(self, feed: "CoinbaseFeed", market: str):
-        super().__init__(L2_RATE_S)
-        self.feed, self.market = feed, market
-        book = feed.hub.books.get(market)
-        self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
-        self.seen = book.seq_no if book else 0
-        self.pending = ({}, {})
-
-    def absorb(self, book) -> None:
-        if book.seq_no <= self.seen:
-            return
-        for side, old, new in ((0, self.levels[0], book.bids), (1, self.levels[1], book.asks)):
-            for p, q in book_diff(old, list(new)):
-                self.pending[side][p] = q
-        self.levels, self.seen = (list(book.bids), list(book.asks)), book.seq_no
-        self.throttle.poke()
+        super().__init__(feed.hub, market, L2_RATE_S)
+        self.feed = feed
 
     def snapshot(self) -> dict:
         return {"type": "snapshot", "product_id": self.feed.name_of(self.market),
-                "updates": views.l2_updates(self.levels[0], self.levels[1], views.iso(self.feed.hub.now_ms))}
+                "updates": views.l2_updates(self.levels[0], self.levels[1], views.iso(self.hub.now_ms))}
 
     def emit(self) -> None:
         if not (self.pending[0] or self.pending[1]) or not self.subs:
             self.pending = ({}, {})
             return
-        bids = sorted(self.pending[0].items(), reverse=True)
-        asks = sorted(self.pending[1].items())
-        self.pending = ({}, {})
+        bids, asks = self.take()
         event = {"type": "update", "product_id": self.feed.name_of(self.market),
-                 "updates": views.l2_updates(bids, asks, views.iso(self.feed.hub.now_ms))}
+                 "updates": views.l2_updates(bids, asks, views.iso(self.hub.now_ms))}
         self.feed.send(self.subs, "l2_data", [event])
 
 
-class CoinbaseFeed(MarketFeed):
+class CoinbaseFeed(VenueFeed):
     def __init__(self, hub):
-        super().__init__(hub)
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market) -> subs; feeds: market -> L2Feed
-        self.candles = OpenCandles(hub)
         self.recent: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.sent_candle: Dict[str, list] = {}
         self.last_second = 0
         self.heartbeat_counter = 0
         self.last_batch_ms = 0
 
-    # ------------------------------------------------------------------ names
-    def known(self) -> Dict[str, str]:
-        return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
-
-    def name_of(self, market: str) -> str:
-        return market.split(":", 1)[1]
-
-    def frame(self, conn, channel: str, events: list) -> str:
+    def message(self, conn, channel: str, events: list) -> str:
         n = getattr(conn, "cb_sequence", 0)
         conn.cb_sequence = n + 1
-        return json.dumps({"channel": channel, "client_id": "", "timestamp": views.iso(self.hub.now_ms),
-                           "sequence_num": n, "events": events}, separators=(",", ":"))
+        return dumps({"channel": channel, "client_id": "", "timestamp": views.iso(self.hub.now_ms),
+                      "sequence_num": n, "events": events})
 
     def send(self, subs, channel: str, events: list) -> None:
         """Through the hub (WS faults apply); each connection numbers its own messages."""
         for sub in list(subs):
-            self.hub.deliver([sub], events, lambda name, data, conn=sub.conn: self.frame(conn, channel, data))
+            self.hub.deliver([sub], events, lambda name, data, conn=sub.conn: self.message(conn, channel, data))
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
-        self.candles.load()
+    def on_reset(self) -> None:
+        self.recent.clear()
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            self._on_tick()
-            return
-        if kind == "reset":
-            self.candles.load()
-            self.recent.clear()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-            self.recent[market].append(data)
-            subs = self.subs.get(("market_trades", market))
-            if subs:
-                self.send(subs, "market_trades", [{"type": "update", "trades": [views.trade(self.name_of(market), data)]}])
-        elif kind == "book":
-            f = self.subs.feeds.get(market)
-            if f is not None:
-                f.absorb(data)
-        elif kind == "summary":
-            subs = self.subs.get(("ticker", market))
-            if subs:
-                self.send(subs, "ticker", [{"type": "update", "tickers": [views.ws_ticker(self.name_of(market), data)]}])
+    def on_trade(self, market: str, t) -> None:
+        self.recent[market].append(t)
+        subs = self.subs.get(("market_trades", market))
+        if subs:
+            self.send(subs, "market_trades", [{"type": "update", "trades": [views.trade(self.name_of(market), t)]}])
 
-    def _on_tick(self) -> None:
+    def on_book(self, market: str, book) -> None:
+        f = self.subs.feeds.get(market)
+        if f is not None:
+            f.absorb(book)
+
+    def on_summary(self, market: str, stats) -> None:
+        subs = self.subs.get(("ticker", market))
+        if subs:
+            self.send(subs, "ticker", [{"type": "update", "tickers": [views.ws_ticker(self.name_of(market), stats)]}])
+
+    def on_tick(self) -> None:
         now = self.hub.now_ms
         second = now // 1000
         if second == self.last_second:
@@ -170,16 +137,16 @@ class CoinbaseFeed(MarketFeed):
         name = ch.product
         if ch.kind == "level2":
             f = self.subs.feeds.get(m)
-            return self.frame(conn, "l2_data", [f.snapshot()]) if f else None
+            return self.message(conn, "l2_data", [f.snapshot()]) if f else None
         if ch.kind == "market_trades":
             trades = [views.trade(name, t) for t in reversed(self.recent.get(m, ()))]
-            return self.frame(conn, "market_trades", [{"type": "snapshot", "trades": trades}])
+            return self.message(conn, "market_trades", [{"type": "snapshot", "trades": trades}])
         if ch.kind in ("ticker", "ticker_batch") and m in self.hub.stats:
-            return self.frame(conn, ch.kind, [{"type": "snapshot", "tickers": [views.ws_ticker(name, self.hub.stats[m])]}])
+            return self.message(conn, ch.kind, [{"type": "snapshot", "tickers": [views.ws_ticker(name, self.hub.stats[m])]}])
         if ch.kind == "candles":
             row = self.candles.row(m, CANDLE_WIDTH)
             if row is not None:
-                return self.frame(conn, "candles", [{"type": "snapshot", "candles": [views.ws_candle(name, row)]}])
+                return self.message(conn, "candles", [{"type": "snapshot", "candles": [views.ws_candle(name, row)]}])
         return None
 
     # ------------------------------------------------------------------ subscribers
@@ -192,62 +159,51 @@ class CoinbaseFeed(MarketFeed):
         return sub
 
 
-class CoinbaseWs:
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
-        self.feed = CoinbaseFeed(ctx.hub)
-
-    def refuse(self, path: str, query: dict):
-        if path.rstrip("/") == self.venue.ws_root:
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /coinbase\n"
+class CoinbaseWs(VenueWsApp):
+    paths = ("",)
+    not_found = "unknown path: connect to /coinbase\n"
+    feed_class = CoinbaseFeed
+    op_field = "type"
+    ops = {"subscribe": "_request", "unsubscribe": "_request"}
 
     async def opened(self, conn) -> None:
         conn.cb_sequence = 0
 
-    def closed(self, conn, close_code) -> None:
-        pass
+    # ------------------------------------------------------------------ requests
+    def bad_json(self, req: Request) -> WsError:
+        return WsError("failure to parse message: invalid JSON")
 
-    def _error(self, conn, message: str) -> None:
-        conn.push(json.dumps({"type": "error", "message": message}, separators=(",", ":")))
+    def not_object(self, req: Request) -> WsError:
+        return WsError("failure to parse message: expected an object")
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        try:
-            msg = json.loads(raw)
-        except (ValueError, RecursionError):
-            return self._error(conn, "failure to parse message: invalid JSON")
-        if not isinstance(msg, dict):
-            return self._error(conn, "failure to parse message: expected an object")
-        mtype = msg.get("type")
-        if mtype not in ("subscribe", "unsubscribe"):
-            return self._error(conn, f"unknown message type {mtype!r}: expected subscribe or unsubscribe")
+    def unknown_op(self, req: Request) -> WsError:
+        return WsError(f"unknown message type {req.op!r}: expected subscribe or unsubscribe")
+
+    def refused(self, req: Request, e: WsError) -> None:
+        req.conn.push(dumps({"type": "error", "message": e.text}))
+
+    async def _request(self, req: Request) -> None:
+        conn, mtype, msg = req.conn, req.op, req.msg
         channel = msg.get("channel")
         if not isinstance(channel, str) or not channel:
-            return self._error(conn, "channel is required")
+            raise WsError("channel is required")
         if channel == "user" or channel == "futures_balance_summary":
-            return self._error(conn, "authentication failure")
+            raise WsError("authentication failure")
         if channel not in CHANNELS:
-            return self._error(conn, f"Failed to subscribe: unknown channel {channel!r}")
+            raise WsError(f"Failed to subscribe: unknown channel {channel!r}")
         ids = msg.get("product_ids", [])
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            return self._error(conn, "product_ids must be a list of strings")
-        if not self.hub.ready.is_set():
-            import asyncio
-            try:
-                await asyncio.wait_for(self.hub.ready.wait(), 10)
-            except asyncio.TimeoutError:
-                return self._error(conn, "the exchange is unreachable")
+            raise WsError("product_ids must be a list of strings")
+        await self.wait_ready(WsError("the exchange is unreachable"))
         known = self.feed.known()
         if channel in PRODUCTLESS:
             targets = [(None, "")]
         else:
             if not ids:
-                return self._error(conn, "Failed to subscribe: product_ids is required")
+                raise WsError("Failed to subscribe: product_ids is required")
             bad = [i for i in ids if i not in known]
             if bad:
-                return self._error(conn, f"Failed to subscribe: invalid product_id {bad[0]!r}")
+                raise WsError(f"Failed to subscribe: invalid product_id {bad[0]!r}")
             targets = [(known[i], i) for i in dict.fromkeys(ids)]
         for market, product in targets:
             ch = Channel(channel, market, product)
@@ -259,10 +215,8 @@ class CoinbaseWs:
                 if snap is not None:
                     conn.push(snap)
             else:
-                sub = conn.subs.pop(ch.name, None)
-                if sub is not None:
-                    self.feed.remove(sub)
-        conn.push(self.feed.frame(conn, "subscriptions", [{"subscriptions": self._listing(conn)}]))
+                self.unsubscribe(conn, ch.name)
+        conn.push(self.feed.message(conn, "subscriptions", [{"subscriptions": self._listing(conn)}]))
 
     def _listing(self, conn) -> dict:
         out: Dict[str, list] = {}

@@ -7,22 +7,21 @@ ws.py (subscribe protocol and channels).
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 from . import limits
 
 
-class HyperliquidVenue(Venue):
+class HyperliquidVenue(MarketDataVenue):
     name = "hyperliquid"
     rest_root = "/hyperliquid"
     ws_root = "/hyperliquid"
     ws_entry = "/ws"
     rate_limits = limits.RATE_LIMITS
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_coin(name, price)
+    add_market = "add_coin"
+    limit_group = limits.GROUP
+    ws_class = "HyperliquidWs"
+    rest_described = "POST /hyperliquid/info"
+    ws_described = "/hyperliquid/ws"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -38,24 +37,9 @@ class HyperliquidVenue(Venue):
         return text_response(e.message, 422 if e.status < 500 else e.status)
 
     # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [limits.GROUP]
-
     def request_weight(self, request) -> int:
         return limits.weight(request)
-
-    def limit_headers(self, verdict) -> dict:
-        return {}
 
     def rate_limited(self, verdict):
         from .rest import text_response
         return text_response("", 429)
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import HyperliquidWs
-        return HyperliquidWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /hyperliquid/ws" if with_ws else ""
-        return f"hyperliquid: REST POST /hyperliquid/info{ws}"

@@ -2,17 +2,15 @@
 simulator's parameters per coin). Each is an engine perpetual with hourly funding."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "hyperliquid"
-FIXTURE = Path("hyperliquid") / "markets.json"
 MIN_NOTIONAL = Decimal(10)          # Hyperliquid: an order's value is at least 10 USDC
 TAKER_FEE = Decimal("0.00045")      # base tier
 MAKER_FEE = Decimal("0.00015")
@@ -33,8 +31,7 @@ def market_from_spec(spec: dict) -> Market:
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(s), dict(s.get("sim", {})), VENUE) for s in doc["universe"]]
+    return kit.listed(VENUE, kit.fixture(fixtures_dir, VENUE)["universe"], market_from_spec)
 
 
 def add_coin(coin: str, price) -> MarketDef:

@@ -13,23 +13,16 @@ Messages are ``{"channel": <type>, "data": ...}``.
 """
 from __future__ import annotations
 
-import json
-import logging
-from http import HTTPStatus
 from typing import Dict, Optional
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, Throttle
+from ...ws.market import Sub, Throttle
+from ...ws.venue_app import Refusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import VenueFeed, WholeBookFeed
 from . import views
 from .markets import VENUE
 
-log = logging.getLogger("paradex_mock.ws")
-
 BOOK_EVERY_S = 0.5          # Hyperliquid publishes books and mids once a block at most
 TYPES = ("candle", "trades", "l2Book", "allMids", "activeAssetCtx", "bbo")
-
-
-def _dumps(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"))
 
 
 class Channel:
@@ -40,13 +33,13 @@ class Channel:
         self.sig, self.mantissa, self.request, self.private = sig, mantissa, request, False
 
 
-class WsError(Exception):
+class WsError(Refusal):
     pass
 
 
 def parse(subscription, known: Dict[str, str]) -> Channel:
     """``known``: coin -> market key. Raises WsError with Hyperliquid's text."""
-    text = _dumps(subscription)
+    text = dumps(subscription)
     if not isinstance(subscription, dict) or subscription.get("type") not in TYPES:
         raise WsError(f"Error parsing JSON into valid websocket request: {text}")
     kind = subscription["type"]
@@ -73,104 +66,79 @@ def parse(subscription, known: Dict[str, str]) -> Channel:
 
 
 def _frame(name: str, data) -> str:
-    return _dumps({"channel": name.split(":", 1)[0], "data": data})
+    return dumps({"channel": name.split(":", 1)[0], "data": data})
 
 
-class BookFeed(StreamFeed):
+class BookFeed(WholeBookFeed):
     """Whole-book messages of one market at one aggregation, throttled."""
 
     def __init__(self, feed: "HyperliquidFeed", market: str, coin: str, sig, mantissa):
-        super().__init__(BOOK_EVERY_S)
-        self.feed, self.market, self.coin, self.sig, self.mantissa = feed, market, coin, sig, mantissa
-        self.sent_seq = -1
+        super().__init__(feed.hub, market, BOOK_EVERY_S)
+        self.feed, self.coin, self.sig, self.mantissa = feed, coin, sig, mantissa
 
     def render(self):
-        book = self.feed.hub.books.get(self.market)
+        book = self.hub.books.get(self.market)
         if book is None:
             return None
-        return views.l2_book(self.coin, book, self.feed.hub.now_ms, self.sig, self.mantissa)
+        return views.l2_book(self.coin, book, self.hub.now_ms, self.sig, self.mantissa)
 
-    def emit(self) -> None:
-        book = self.feed.hub.books.get(self.market)
-        if book is None or not self.subs or book.seq_no == self.sent_seq:
-            return
-        self.sent_seq = book.seq_no
+    def push(self, book) -> None:
         self.feed.send(self.subs, self.render())
 
 
-class HyperliquidFeed(MarketFeed):
+class HyperliquidFeed(VenueFeed):
     def __init__(self, hub):
-        super().__init__(hub)
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, width) -> subs; feeds: (market, sig, mantissa) -> BookFeed
-        self.candles = OpenCandles(hub)
         self.best: Dict[str, tuple] = {}
         self.mids_throttle = Throttle(BOOK_EVERY_S, self._send_mids)
         self.mids_sent: Optional[dict] = None
 
-    def known(self) -> Dict[str, str]:
-        return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
-
-    def coin(self, market: str) -> str:
-        return market.split(":", 1)[1]
-
-    def send(self, subs, data) -> None:
-        self.hub.deliver(subs, data, _frame)
+    frame = staticmethod(_frame)
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
-        self.candles.load()
+    def on_trade(self, market: str, t) -> None:
+        coin = self.name_of(market)
+        subs = self.subs.get(("trades", market, ""))
+        if subs:
+            self.send(subs, [views.trade(coin, t)])
+        for (k, m, width), subs in list(self.subs.index.items()):
+            if k == "candle" and m == market and subs:
+                self.send(subs, views.candle(coin, width, self.candles.row(market, width)))
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            return
-        if kind == "reset":
-            self.candles.load()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-            coin = self.coin(market)
-            subs = self.subs.get(("trades", market, ""))
-            if subs:
-                self.send(subs, [views.trade(coin, data)])
-            for (k, m, width), subs in list(self.subs.index.items()):
-                if k == "candle" and m == market and subs:
-                    self.send(subs, views.candle(coin, width, self.candles.row(market, width)))
-        elif kind == "book":
-            for (m, _, _), f in self.subs.feeds.items():
-                if m == market:
-                    f.throttle.poke()
-            if self.subs.get(("allMids", None, "")):
-                self.mids_throttle.poke()
-            top = (data.bids[:1], data.asks[:1])
-            subs = self.subs.get(("bbo", market, ""))
-            if subs and self.best.get(market) != top:
-                self.send(subs, self._bbo(market))
-            self.best[market] = top
-        elif kind == "summary":
-            subs = self.subs.get(("activeAssetCtx", market, ""))
-            if subs:
-                self.send(subs, self._ctx(market))
+    def on_book(self, market: str, book) -> None:
+        for (m, _, _), f in self.subs.feeds.items():
+            if m == market:
+                f.throttle.poke()
+        if self.subs.get(("allMids", None, "")):
+            self.mids_throttle.poke()
+        top = (book.bids[:1], book.asks[:1])
+        subs = self.subs.get(("bbo", market, ""))
+        if subs and self.best.get(market) != top:
+            self.send(subs, self._bbo(market))
+        self.best[market] = top
+
+    def on_summary(self, market: str, stats) -> None:
+        subs = self.subs.get(("activeAssetCtx", market, ""))
+        if subs:
+            self.send(subs, self._ctx(market))
 
     def _ctx(self, market: str) -> dict:
-        return {"coin": self.coin(market), "ctx": views.asset_ctx(self.hub.stats[market], self.hub.books.get(market))}
+        return {"coin": self.name_of(market), "ctx": views.asset_ctx(self.hub.stats[market], self.hub.books.get(market))}
 
     def _bbo(self, market: str) -> dict:
         book = self.hub.books.get(market)
         bid = views.level(*book.bids[0]) if book and book.bids else None
         ask = views.level(*book.asks[0]) if book and book.asks else None
-        return {"coin": self.coin(market), "time": self.hub.now_ms, "bbo": [bid, ask]}
+        return {"coin": self.name_of(market), "time": self.hub.now_ms, "bbo": [bid, ask]}
 
     def _mids(self) -> dict:
         out = {}
-        for m in self.hub.markets_of(VENUE):
+        for m in self.markets():
             book = self.hub.books.get(m)
             mid = views.mid(book) if book is not None else None
             if mid is not None:
-                out[self.coin(m)] = views.num(mid)
+                out[self.name_of(m)] = views.num(mid)
         return {"mids": out}
 
     def _send_mids(self) -> None:
@@ -211,60 +179,41 @@ class HyperliquidFeed(MarketFeed):
         self.mids_throttle.close()
 
 
-class HyperliquidWs:
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
-        self.feed = HyperliquidFeed(ctx.hub)
+class HyperliquidWs(VenueWsApp):
+    paths = ("/ws",)
+    not_found = "unknown path: connect to /hyperliquid/ws\n"
+    feed_class = HyperliquidFeed
+    ops = {"ping": "_ping", "subscribe": "_subscription", "unsubscribe": "_subscription"}
 
-    def refuse(self, path: str, query: dict):
-        if path == self.venue.ws_root + "/ws":
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /hyperliquid/ws\n"
+    def bad_json(self, req: Request) -> WsError:
+        raw = req.raw
+        return WsError(f"Error parsing JSON into valid websocket request: {raw if isinstance(raw, str) else ''}")
 
-    async def opened(self, conn) -> None:
-        pass
+    def not_object(self, req: Request) -> WsError:
+        return WsError(f"Error parsing JSON into valid websocket request: {dumps(req.msg)}")
 
-    def closed(self, conn, close_code) -> None:
-        pass
+    unknown_op = not_object
 
-    async def _wait_ready(self) -> None:
-        import asyncio
-        if not self.hub.ready.is_set():
-            try:
-                await asyncio.wait_for(self.hub.ready.wait(), 10)
-            except asyncio.TimeoutError:
-                raise WsError("Exchange unavailable") from None
+    def refused(self, req: Request, e: WsError) -> None:
+        req.conn.push(dumps({"channel": "error", "data": str(e)}))
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        try:
-            try:
-                msg = json.loads(raw)
-            except (ValueError, RecursionError):
-                raise WsError(f"Error parsing JSON into valid websocket request: {raw if isinstance(raw, str) else ''}") from None
-            if not isinstance(msg, dict) or msg.get("method") not in ("subscribe", "unsubscribe", "ping"):
-                raise WsError(f"Error parsing JSON into valid websocket request: {_dumps(msg)}")
-            method = msg["method"]
-            if method == "ping":
-                conn.push(_dumps({"channel": "pong"}))
-                return
-            await self._wait_ready()
-            subscription = msg.get("subscription")
-            ch = parse(subscription, self.feed.known())
-            if method == "subscribe":
-                if ch.name in conn.subs:
-                    raise WsError(f"Already subscribed: {_dumps(subscription)}")
-                conn.subs[ch.name] = self.feed.add(conn, ch)
-                conn.push(_dumps({"channel": "subscriptionResponse", "data": msg}))
-                first = self.feed.first(ch)
-                if first is not None:
-                    conn.push(_frame(ch.name, first))
-            else:
-                sub = conn.subs.pop(ch.name, None)
-                if sub is None:
-                    raise WsError(f"Already unsubscribed: {_dumps(subscription)}")
-                self.feed.remove(sub)
-                conn.push(_dumps({"channel": "subscriptionResponse", "data": msg}))
-        except WsError as e:
-            conn.push(_dumps({"channel": "error", "data": str(e)}))
+    async def _ping(self, req: Request) -> None:
+        req.conn.push(dumps({"channel": "pong"}))
+
+    async def _subscription(self, req: Request) -> None:
+        conn, msg = req.conn, req.msg
+        await self.wait_ready(WsError("Exchange unavailable"))
+        subscription = msg.get("subscription")
+        ch = parse(subscription, self.feed.known())
+        if req.op == "subscribe":
+            if ch.name in conn.subs:
+                raise WsError(f"Already subscribed: {dumps(subscription)}")
+            conn.subs[ch.name] = self.feed.add(conn, ch)
+            conn.push(dumps({"channel": "subscriptionResponse", "data": msg}))
+            first = self.feed.first(ch)
+            if first is not None:
+                conn.push(_frame(ch.name, first))
+        else:
+            if not self.unsubscribe(conn, ch.name):
+                raise WsError(f"Already unsubscribed: {dumps(subscription)}")
+            conn.push(dumps({"channel": "subscriptionResponse", "data": msg}))

@@ -6,9 +6,7 @@ v2 protocol and channels).
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 
 GROUP = "kraken_public"
 # Kraken limits public calls per IP: about one a second keeps within it; bursts beyond are refused
@@ -16,16 +14,17 @@ GROUP = "kraken_public"
 RATE_LIMITS = {GROUP: [(15, 15, "ip")]}
 
 
-class KrakenVenue(Venue):
+class KrakenVenue(MarketDataVenue):
     name = "kraken"
     rest_root = "/kraken"
     ws_root = "/kraken"
     ws_entry = "/v2"
     rate_limits = RATE_LIMITS
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_pair(name, price)
+    add_market = "add_pair"
+    limit_group = GROUP
+    ws_class = "KrakenWs"
+    rest_described = "/kraken/0/public"
+    ws_described = "v2 /kraken/v2"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -46,22 +45,3 @@ class KrakenVenue(Venue):
             return fail("EQuery:Unknown asset pair")
         return fail("EGeneral:Internal error" if e.status >= 500 else "EGeneral:Invalid arguments",
                     e.status if e.status >= 500 else 200)
-
-    # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [GROUP]
-
-    def limit_headers(self, verdict) -> dict:
-        return {}
-
-    def rate_limited(self, verdict):
-        return self.error_response(429, "")
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import KrakenWs
-        return KrakenWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS v2 /kraken/v2" if with_ws else ""
-        return f"kraken: REST /kraken/0/public{ws}"

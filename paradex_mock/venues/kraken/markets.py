@@ -2,17 +2,15 @@
 simulator's parameters per pair). Engine keys are ``kraken:<pair id>`` (``kraken:XXBTZUSD``)."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Dict, List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "kraken"
-FIXTURE = Path("kraken") / "markets.json"
 TAKER_FEE = Decimal("0.004")     # Kraken Pro's first tier: 0.40% taker, 0.25% maker
 MAKER_FEE = Decimal("0.0025")
 ASSETS: Dict[str, dict] = {}     # asset id -> Assets entry (filled by ``load``)
@@ -34,7 +32,7 @@ def market_from_spec(pair: str, spec: dict) -> Market:
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
+    doc = kit.fixture(fixtures_dir, VENUE)
     ASSETS.clear()
     ASSETS.update(doc["assets"])
     return [MarketDef(market_from_spec(p, s), dict(s.get("sim", {})), VENUE) for p, s in doc["pairs"].items()]

@@ -16,13 +16,14 @@ open candle, then its updates as trades print). Messages are ``{"channel", "type
 """
 from __future__ import annotations
 
+import functools
 import itertools
-import json
 from collections import defaultdict, deque
-from http import HTTPStatus
 from typing import Dict, Optional, Set
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub
+from ...ws.market import StreamFeed, Sub
+from ...ws.venue_app import Refusal, Request, VenueWsApp
+from ...ws.venue_feed import VenueFeed
 from . import views
 from .markets import VENUE
 
@@ -32,10 +33,8 @@ TRADES_KEPT = 50              # the trade channel's snapshot: the last 50 trades
 _CONNECTION_IDS = itertools.count(1)
 
 
-class WsError(Exception):
-    def __init__(self, text: str, symbol: Optional[str] = None):
-        super().__init__(text)
-        self.text, self.symbol = text, symbol
+class WsError(Refusal):
+    pass
 
 
 class Channel:
@@ -95,11 +94,10 @@ class BookFeed(StreamFeed):
         return {"channel": "book", "type": "snapshot", "data": [data]}
 
 
-class KrakenFeed(MarketFeed):
+class KrakenFeed(VenueFeed):
     def __init__(self, hub):
-        super().__init__(hub)
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, minutes, trigger) -> subs; feeds: (market, depth) -> BookFeed
-        self.candles = OpenCandles(hub)
         self.trades: Dict[str, deque] = defaultdict(lambda: deque(maxlen=TRADES_KEPT))
         self.best: Dict[str, tuple] = {}
         self.specs: Dict[str, dict] = {}
@@ -118,7 +116,7 @@ class KrakenFeed(MarketFeed):
 
     def known(self) -> Dict[str, str]:
         out = {}
-        for m in self.hub.markets_of(VENUE):
+        for m in self.markets():
             s = self.spec(m)
             if s is not None:
                 out[s["ws_v2"]] = m
@@ -127,53 +125,44 @@ class KrakenFeed(MarketFeed):
     def symbol(self, market: str) -> str:
         return self.spec(market)["ws_v2"]
 
-    def send(self, subs, data) -> None:
-        self.hub.deliver(subs, data, _frame)
+    frame = staticmethod(_frame)
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
-        self.candles.load()
+    def on_tick(self) -> None:
+        s = self.hub.now_ms // 1000
+        if s != self.beat_s:
+            self.beat_s = s
+            beat = views.dumps({"channel": "heartbeat"})
+            for conn in list(self.conns):
+                if conn.subs:
+                    conn.push(beat)
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            s = self.hub.now_ms // 1000
-            if s != self.beat_s:
-                self.beat_s = s
-                beat = views.dumps({"channel": "heartbeat"})
-                for conn in list(self.conns):
-                    if conn.subs:
-                        conn.push(beat)
-            return
-        if kind == "reset":
-            self.candles.load()
-            self.trades.clear()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-            self.trades[market].append(data)
-            spec, symbol = self.spec(market), self.symbol(market)
-            subs = self.subs.get(("trade", market, 0, ""))
-            if subs:
-                self.send(subs, {"channel": "trade", "type": "update", "data": [views.ws_trade(spec, symbol, data)]})
-            for (k, m, minutes, _), subs in list(self.subs.index.items()):
-                if k == "ohlc" and m == market and subs:
-                    row = self.candles.row(market, views.WS_WIDTHS[minutes])
-                    self.send(subs, {"channel": "ohlc", "type": "update", "timestamp": views.rfc3339(self.hub.now_ms, 9),
-                                     "data": [views.ws_ohlc(spec, symbol, minutes, row)]})
-        elif kind == "book":
-            for (m, _), f in self.subs.feeds.items():
-                if m == market:
-                    f.throttle.poke()
-            top = (data.bids[:1], data.asks[:1])
-            if self.best.get(market) != top:
-                self.best[market] = top
-                self._ticker(market, "bbo")
-        elif kind == "summary":
-            self._ticker(market, "trades")
+    def on_reset(self) -> None:
+        self.trades.clear()
+
+    def on_trade(self, market: str, t) -> None:
+        self.trades[market].append(t)
+        spec, symbol = self.spec(market), self.symbol(market)
+        subs = self.subs.get(("trade", market, 0, ""))
+        if subs:
+            self.send(subs, {"channel": "trade", "type": "update", "data": [views.ws_trade(spec, symbol, t)]})
+        for (k, m, minutes, _), subs in list(self.subs.index.items()):
+            if k == "ohlc" and m == market and subs:
+                row = self.candles.row(market, views.WS_WIDTHS[minutes])
+                self.send(subs, {"channel": "ohlc", "type": "update", "timestamp": views.rfc3339(self.hub.now_ms, 9),
+                                 "data": [views.ws_ohlc(spec, symbol, minutes, row)]})
+
+    def on_book(self, market: str, book) -> None:
+        for (m, _), f in self.subs.feeds.items():
+            if m == market:
+                f.throttle.poke()
+        top = (book.bids[:1], book.asks[:1])
+        if self.best.get(market) != top:
+            self.best[market] = top
+            self._ticker(market, "bbo")
+
+    def on_summary(self, market: str, stats) -> None:
+        self._ticker(market, "trades")
 
     def _ticker(self, market: str, trigger: str) -> None:
         subs = self.subs.get(("ticker", market, 0, trigger))
@@ -226,17 +215,11 @@ class KrakenFeed(MarketFeed):
         return sub
 
 
-class KrakenWs:
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
-        self.feed = KrakenFeed(ctx.hub)
-
-    def refuse(self, path: str, query: dict):
-        if path == self.venue.ws_root + "/v2":
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /kraken/v2\n"
+class KrakenWs(VenueWsApp):
+    paths = ("/v2",)
+    not_found = "unknown path: connect to /kraken/v2\n"
+    feed_class = KrakenFeed
+    ops = {"ping": "_ping", "subscribe": "_request", "unsubscribe": "_request"}
 
     async def opened(self, conn) -> None:
         self.feed.conns.add(conn)
@@ -251,51 +234,51 @@ class KrakenWs:
         t_in = views.rfc3339(us_in // 1000)
         return {"time_in": t_in, "time_out": views.rfc3339(now_us() // 1000)}
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        try:
-            msg = json.loads(raw)
-        except (ValueError, RecursionError):
-            conn.push(views.dumps(dict({"error": "Malformed request", "success": False}, **self._stamp(us_in))))
-            return
-        if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
-            conn.push(views.dumps(dict({"error": "Malformed request", "success": False}, **self._stamp(us_in))))
-            return
-        method, rid = msg["method"], msg.get("req_id")
-        base = {"method": method}
+    def answer(self, req: Request, body: dict, method: Optional[str] = None) -> None:
+        """``body`` with the request's method (``method`` instead, if given; none before the
+        request named one), the times and its ``req_id``."""
+        method = method or req.op
+        out = dict({"method": method}, **body) if method is not None else dict(body)
+        out.update(self._stamp(req.us_in))
+        if req.rid is not None:
+            out["req_id"] = req.rid
+        req.conn.push(views.dumps(out))
 
-        def answer(body: dict) -> None:
-            out = dict(base, **body)
-            out.update(self._stamp(us_in))
-            if rid is not None:
-                out["req_id"] = rid
-            conn.push(views.dumps(out))
+    # ------------------------------------------------------------------ requests
+    def bad_json(self, req: Request) -> WsError:
+        return WsError("Malformed request")
 
-        if method == "ping":
-            base["method"] = "pong"
-            answer({})
-            return
-        if method not in ("subscribe", "unsubscribe"):
-            answer({"error": f"Method not found: {method}", "success": False})
-            return
-        params = msg.get("params")
+    not_object = bad_json
+
+    def op_of(self, req: Request):
+        method = req.msg.get("method")
+        if not isinstance(method, str):
+            raise WsError("Malformed request")
+        req.rid = req.msg.get("req_id")
+        return method
+
+    def unknown_op(self, req: Request) -> WsError:
+        return WsError(f"Method not found: {req.op}")
+
+    def refused(self, req: Request, e: WsError) -> None:
+        self.answer(req, {"error": e.text, "success": False})
+
+    async def _ping(self, req: Request) -> None:
+        self.answer(req, {}, method="pong")
+
+    async def _request(self, req: Request) -> None:
+        conn, method, params = req.conn, req.op, req.msg.get("params")
+        answer = functools.partial(self.answer, req)
         if not isinstance(params, dict) or params.get("channel") not in CHANNELS:
             channel = params.get("channel") if isinstance(params, dict) else None
-            answer({"error": "Channel not found" if isinstance(channel, str) else "Malformed request",
-                    "success": False})
-            return
+            raise WsError("Channel not found" if isinstance(channel, str) else "Malformed request")
         channel = params["channel"]
         symbols = params.get("symbol")
         if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) for s in symbols):
-            answer({"error": "Malformed request: symbol must be a non-empty array of strings", "success": False})
-            return
-        try:
-            depth, minutes, trigger, snapshot = self._options(channel, params)
-        except WsError as e:
-            answer({"error": e.text, "success": False})
-            return
+            raise WsError("Malformed request: symbol must be a non-empty array of strings")
+        depth, minutes, trigger, snapshot = self._options(channel, params)
         if not self.hub.ready.is_set():
-            answer({"error": "EService:Unavailable", "success": False})
-            return
+            raise WsError("EService:Unavailable")
         known = self.feed.known()
         for symbol in symbols:
             market = known.get(symbol)
@@ -323,11 +306,9 @@ class KrakenWs:
                 if first is not None:
                     conn.push(views.dumps(first))
             else:
-                sub = conn.subs.pop(name, None)
-                if sub is None:
+                if not self.unsubscribe(conn, name):
                     answer({"error": "Subscription Not Found", "success": False, "symbol": symbol})
                     continue
-                self.feed.remove(sub)
                 result.pop("snapshot", None)
                 answer({"result": result, "success": True})
 

@@ -9,9 +9,7 @@ when over.
 """
 from __future__ import annotations
 
-from typing import List
-
-from ..base import Venue
+from ..kit import MarketDataVenue
 from .errors import STATUS_BODIES, KucoinError
 
 GROUP = "kucoin_public"
@@ -26,20 +24,16 @@ WEIGHTS = {"/api/v1/timestamp": 3, "/api/v1/status": 3, "/api/v3/currencies": 3,
            "/api/v1/market/histories": 3, "/api/v1/market/candles": 3, "/api/v1/bullet-public": 10}
 
 
-class KucoinVenue(Venue):
+class KucoinVenue(MarketDataVenue):
     name = "kucoin"
     rest_root = "/kucoin"
     ws_root = "/kucoin"
     rate_limits = RATE_LIMITS
     ws_entry = ""
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_symbol(name, price)
-
-    def init_app(self, app, state) -> None:
-        state.venue_state[self.name] = self
-        self.clock = state.exchange.clock
+    limit_group = GROUP
+    ws_class = "KucoinWs"
+    rest_described = "/kucoin/api"
+    ws_described = "/kucoin?token=... (endpoint and token from POST /kucoin/api/v1/bullet-public)"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -56,9 +50,6 @@ class KucoinVenue(Venue):
         return json_response({"code": "400100", "msg": e.message}, 400 if e.status < 500 else e.status)
 
     # ---------------------------------------------------------------- limits
-    def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
-        return [GROUP]
-
     def request_weight(self, request) -> int:
         path = request.path
         if path.startswith(self.rest_root + "/"):
@@ -75,12 +66,3 @@ class KucoinVenue(Venue):
         from ...http.errors import json_response
         code, msg = STATUS_BODIES[429]
         return json_response({"code": code, "msg": msg}, 429, self.limit_headers(verdict))
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import KucoinWs
-        return KucoinWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /kucoin?token=... (endpoint and token from POST /kucoin/api/v1/bullet-public)" if with_ws else ""
-        return f"kucoin: REST /kucoin/api{ws}"

@@ -2,16 +2,18 @@
 ``/api/v3/currencies`` describe, and the simulator's parameters per symbol)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "kucoin"
-FIXTURE = Path("kucoin") / "markets.json"
+FIELDS = kit.SpotFields(name="symbol", base="baseCurrency", quote="quoteCurrency", tick="priceIncrement",
+                        step="baseIncrement", min_notional="minFunds", max_order_size="baseMaxSize",
+                        maker_fee="makerFeeRate", taker_fee="takerFeeRate", default_maker_fee="0.001",
+                        default_taker_fee="0.001")
 
 
 def key(symbol: str) -> str:
@@ -19,22 +21,15 @@ def key(symbol: str) -> str:
 
 
 def market_from_spec(spec: dict) -> Market:
-    return Market(
-        symbol=key(spec["symbol"]), name=spec["symbol"], venue=VENUE, kind="spot", spec=spec,
-        base=spec["baseCurrency"], quote=spec["quoteCurrency"],
-        tick=to_decimal(spec["priceIncrement"]), step=to_decimal(spec["baseIncrement"]),
-        min_notional=to_decimal(spec["minFunds"]), max_order_size=to_decimal(spec["baseMaxSize"]),
-        maker_fee=to_decimal(spec.get("makerFeeRate", "0.001")), taker_fee=to_decimal(spec.get("takerFeeRate", "0.001")),
-    )
+    return kit.spot_market(VENUE, spec, FIELDS)
 
 
 def currencies(fixtures_dir: str) -> list:
-    return json.loads((Path(fixtures_dir) / FIXTURE).read_text()).get("currencies", [])
+    return kit.fixture(fixtures_dir, VENUE).get("currencies", [])
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(s), dict(s.get("sim", {})), VENUE) for s in doc["symbols"]]
+    return kit.listed(VENUE, kit.fixture(fixtures_dir, VENUE)["symbols"], market_from_spec)
 
 
 def add_symbol(symbol: str, price) -> MarketDef:

@@ -24,17 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import logging
-from http import HTTPStatus
 from typing import Dict, Optional
 from urllib.parse import parse_qs, urlsplit
 
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
+from ...ws.market import Sub
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import DiffFeed, VenueFeed
 from . import tokens, views
 from .markets import VENUE
-
-log = logging.getLogger("paradex_mock.ws")
 
 L2_RATE_S = 0.05
 SNAPSHOT_EVERY_MS = 2000
@@ -43,10 +40,8 @@ PREFIXES = ("/market/ticker", "/market/snapshot", "/market/candles", "/market/ma
 _CONNECT_IDS = itertools.count(1)
 
 
-class WsError(Exception):
-    def __init__(self, code: int, data: str):
-        super().__init__(data)
-        self.code, self.data = code, data
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -58,8 +53,7 @@ class Channel:
 
 
 def _frame(name: str, data) -> str:
-    return json.dumps({"type": "message", "topic": name, "subject": data["subject"], "data": data["data"]},
-                      separators=(",", ":"))
+    return dumps({"type": "message", "topic": name, "subject": data["subject"], "data": data["data"]})
 
 
 def _l2_sequenced(data, skipped: int):
@@ -69,105 +63,76 @@ def _l2_sequenced(data, skipped: int):
     return {"subject": data["subject"], "data": d}
 
 
-class L2Feed(StreamFeed):
-    """The level2 diffs of one symbol: every book change between two messages folded into one."""
+class L2Feed(DiffFeed):
+    """The level2 diffs of one symbol: every book change between two messages folded into one;
+    ``pending`` holds price -> (size, sequence of its last change)."""
 
     def __init__(self, feed: "KucoinFeed", market: str):
-        super().__init__(L2_RATE_S)
-        self.feed, self.market = feed, market
-        book = feed.hub.books.get(market)
-        self.levels = (list(book.bids), list(book.asks)) if book else ([], [])
-        self.last = book.seq_no if book else 0       # the update subscribers have
-        self.seen = self.last                        # the update ``levels`` is at
-        self.pending = ({}, {})                      # price -> (size, sequence of its last change)
+        super().__init__(feed.hub, market, L2_RATE_S)
+        self.feed = feed
 
-    def absorb(self, book) -> None:
-        if book.seq_no <= self.seen:
-            return
-        for side, old, new in ((0, self.levels[0], book.bids), (1, self.levels[1], book.asks)):
-            for p, q in book_diff(old, list(new)):
-                self.pending[side][p] = (q, book.seq_no)
-        self.levels, self.seen = (list(book.bids), list(book.asks)), book.seq_no
-        self.throttle.poke()
+    def change(self, size, book):
+        return size, book.seq_no
 
     def emit(self) -> None:
         if self.seen <= self.last or not self.subs:
             return
-        name = self.feed.name_of(self.market)
-        changes = {"asks": [[views.num(p), views.num(q), str(s)] for p, (q, s) in sorted(self.pending[1].items())],
-                   "bids": [[views.num(p), views.num(q), str(s)] for p, (q, s) in sorted(self.pending[0].items(), reverse=True)]}
-        data = {"changes": changes, "sequenceEnd": self.seen, "sequenceStart": self.last + 1, "symbol": name,
-                "time": self.feed.hub.now_ms}
-        self.last, self.pending = self.seen, ({}, {})
-        self.feed.hub.deliver(self.subs, {"subject": "trade.l2update", "data": data}, _frame, _l2_sequenced)
+        name, first = self.feed.name_of(self.market), self.last + 1
+        bids, asks = self.take()
+        changes = {"asks": [[views.num(p), views.num(q), str(s)] for p, (q, s) in asks],
+                   "bids": [[views.num(p), views.num(q), str(s)] for p, (q, s) in bids]}
+        data = {"changes": changes, "sequenceEnd": self.seen, "sequenceStart": first, "symbol": name,
+                "time": self.hub.now_ms}
+        self.feed.send(self.subs, {"subject": "trade.l2update", "data": data}, _l2_sequenced)
 
 
-class KucoinFeed(MarketFeed):
+class KucoinFeed(VenueFeed):
     def __init__(self, hub, specs):
-        super().__init__(hub)
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, width) -> subs; feeds: market -> L2Feed
         self.specs = specs               # market key -> its fixture spec (for the snapshot topic)
-        self.candles = OpenCandles(hub)
         self.snapshot_sent: Dict[str, int] = {}
 
-    def known(self) -> Dict[str, str]:
-        return {m.split(":", 1)[1]: m for m in self.hub.markets_of(VENUE)}
+    frame = staticmethod(_frame)
 
-    def name_of(self, market: str) -> str:
-        return market.split(":", 1)[1]
-
-    def send(self, subs, subject: str, data) -> None:
-        self.hub.deliver(subs, {"subject": subject, "data": data}, _frame)
+    def publish(self, subs, subject: str, data) -> None:
+        self.send(subs, {"subject": subject, "data": data})
 
     # ------------------------------------------------------------------ events in
-    def on_snapshot(self) -> None:
-        self.candles.load()
+    def on_reset(self) -> None:
+        self.snapshot_sent.clear()
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            return
-        if kind == "reset":
-            self.candles.load()
-            self.snapshot_sent.clear()
-            return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
-            return
-        if kind == "trade":
-            self.candles.trade(data)
-            name = self.name_of(market)
-            subs = self.subs.get(("/market/match", market, ""))
+    def on_trade(self, market: str, t) -> None:
+        name = self.name_of(market)
+        subs = self.subs.get(("/market/match", market, ""))
+        if subs:
+            self.publish(subs, "trade.l3match", views.ws_match(name, t))
+        for m in (market, None):
+            subs = self.subs.get(("/market/ticker", m, ""))
             if subs:
-                self.send(subs, "trade.l3match", views.ws_match(name, data))
-            for m in (market, None):
-                subs = self.subs.get(("/market/ticker", m, ""))
-                if subs:
-                    self._send_ticker(subs, name if m is None else "trade.ticker",
-                                      views.ws_ticker(data, self.hub.books.get(market)))
-            for (k, m, width), subs in list(self.subs.index.items()):
-                if k == "/market/candles" and m == market and subs:
-                    row = self.candles.row(market, width)
-                    if row is not None:
-                        self.send(subs, "trade.candles.update", views.ws_candles(name, row, self.hub.now_ms))
-        elif kind == "book":
-            f = self.subs.feeds.get(market)
-            if f is not None:
-                f.absorb(data)
-        elif kind == "summary":
-            subs = self.subs.get(("/market/snapshot", market, ""))
-            now = self.hub.now_ms
-            if subs and now - self.snapshot_sent.get(market, -SNAPSHOT_EVERY_MS) >= SNAPSHOT_EVERY_MS:
-                self.snapshot_sent[market] = now
-                self._snapshot(subs, market, data)
+                self.publish(subs, name if m is None else "trade.ticker", views.ws_ticker(t, self.hub.books.get(market)))
+        for (k, m, width), subs in list(self.subs.index.items()):
+            if k == "/market/candles" and m == market and subs:
+                row = self.candles.row(market, width)
+                if row is not None:
+                    self.publish(subs, "trade.candles.update", views.ws_candles(name, row, self.hub.now_ms))
 
-    def _send_ticker(self, subs, subject: str, data) -> None:
-        self.send(subs, subject, data)
+    def on_book(self, market: str, book) -> None:
+        f = self.subs.feeds.get(market)
+        if f is not None:
+            f.absorb(book)
+
+    def on_summary(self, market: str, stats) -> None:
+        subs = self.subs.get(("/market/snapshot", market, ""))
+        now = self.hub.now_ms
+        if subs and now - self.snapshot_sent.get(market, -SNAPSHOT_EVERY_MS) >= SNAPSHOT_EVERY_MS:
+            self.snapshot_sent[market] = now
+            self._snapshot(subs, market, stats)
 
     def _snapshot(self, subs, market: str, stats) -> None:
         book = self.hub.books.get(market)
-        self.send(subs, "trade.snapshot", views.ws_snapshot(self.name_of(market), self.specs.get(market, {}), stats,
-                                                            book.seq_no if book else 0))
+        self.publish(subs, "trade.snapshot", views.ws_snapshot(self.name_of(market), self.specs.get(market, {}), stats,
+                                                               book.seq_no if book else 0))
 
     # ------------------------------------------------------------------ subscribers
     def add(self, conn, channel: Channel, account=None) -> Sub:
@@ -203,19 +168,16 @@ def parse_topic(topic, known: Dict[str, str]) -> list:
     return out
 
 
-class KucoinWs:
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
+class KucoinWs(VenueWsApp):
+    paths = ("",)
+    not_found = "unknown path: connect to the endpoint POST /kucoin/api/v1/bullet-public names\n"
+    op_field = "type"
+    ops = {"ping": "_ping", "subscribe": "_request", "unsubscribe": "_request"}
+
+    def make_feed(self, ctx):
         from . import markets
         specs = {markets.key(d.market.name): d.market.spec for d in markets.load(ctx.config.fixtures_dir)}
-        self.feed = KucoinFeed(ctx.hub, specs)
-
-    def refuse(self, path: str, query: dict):
-        if path.rstrip("/") == self.venue.ws_root:
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to the endpoint POST /kucoin/api/v1/bullet-public names\n"
+        return KucoinFeed(ctx.hub, specs)
 
     async def opened(self, conn) -> None:
         query = parse_qs(urlsplit(conn.ws.request.path).query)
@@ -223,55 +185,48 @@ class KucoinWs:
         connect_id = (query.get("connectId") or [None])[0] or f"{next(_CONNECT_IDS):x}"
         conn.kc_id = connect_id
         if not tokens.valid(token):
-            conn.push(json.dumps({"id": connect_id, "type": "error", "code": 401, "data": "token is invalid"},
-                                 separators=(",", ":")))
+            conn.push(dumps({"id": connect_id, "type": "error", "code": 401, "data": "token is invalid"}))
             asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(conn.close(1000, "token is invalid")))
             conn.closing_soon = True
             return
-        conn.push(json.dumps({"id": connect_id, "type": "welcome"}, separators=(",", ":")))
+        conn.push(dumps({"id": connect_id, "type": "welcome"}))
 
-    def closed(self, conn, close_code) -> None:
-        pass
+    # ------------------------------------------------------------------ requests
+    def accepts(self, req: Request) -> bool:
+        return not getattr(req.conn, "closing_soon", False)
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        if getattr(conn, "closing_soon", False):
-            return
-        rid = None
-        try:
-            try:
-                msg = json.loads(raw)
-            except (ValueError, RecursionError):
-                raise WsError(400, "message is not valid json") from None
-            if not isinstance(msg, dict):
-                raise WsError(400, "message must be an object")
-            rid = msg.get("id")
-            mtype = msg.get("type")
-            if mtype == "ping":
-                conn.push(json.dumps({"id": rid, "type": "pong", "timestamp": self.hub.now_ms * 1000},
-                                     separators=(",", ":")))
-                return
-            if mtype not in ("subscribe", "unsubscribe"):
-                raise WsError(415, "type is not supported")
-            if msg.get("privateChannel") is True:
-                raise WsError(401, "private channels need a private token (bullet-private)")
-            if not self.hub.ready.is_set():
-                try:
-                    await asyncio.wait_for(self.hub.ready.wait(), 10)
-                except asyncio.TimeoutError:
-                    raise WsError(500, "the exchange is unreachable") from None
-            channels = parse_topic(msg.get("topic"), self.feed.known())
-            if mtype == "subscribe":
-                if len(conn.subs) + len([c for c in channels if c.name not in conn.subs]) > MAX_TOPICS:
-                    raise WsError(509, f"exceed max subscription count limitation of {MAX_TOPICS} per session")
-                for ch in channels:
-                    if ch.name not in conn.subs and not conn.closing:
-                        conn.subs[ch.name] = self.feed.add(conn, ch)
-            else:
-                for ch in channels:
-                    sub = conn.subs.pop(ch.name, None)
-                    if sub is not None:
-                        self.feed.remove(sub)
-            if msg.get("response") is True:
-                conn.push(json.dumps({"id": rid, "type": "ack"}, separators=(",", ":")))
-        except WsError as e:
-            conn.push(json.dumps({"id": rid, "type": "error", "code": e.code, "data": e.data}, separators=(",", ":")))
+    def bad_json(self, req: Request) -> WsError:
+        return WsError(400, "message is not valid json")
+
+    def not_object(self, req: Request) -> WsError:
+        return WsError(400, "message must be an object")
+
+    def op_of(self, req: Request):
+        req.rid = req.msg.get("id")
+        return req.msg.get("type")
+
+    def unknown_op(self, req: Request) -> WsError:
+        return WsError(415, "type is not supported")
+
+    def refused(self, req: Request, e: WsError) -> None:
+        req.conn.push(dumps({"id": req.rid, "type": "error", "code": e.code, "data": e.text}))
+
+    async def _ping(self, req: Request) -> None:
+        req.conn.push(dumps({"id": req.rid, "type": "pong", "timestamp": self.hub.now_ms * 1000}))
+
+    async def _request(self, req: Request) -> None:
+        conn, msg = req.conn, req.msg
+        if msg.get("privateChannel") is True:
+            raise WsError(401, "private channels need a private token (bullet-private)")
+        await self.wait_ready(WsError(500, "the exchange is unreachable"))
+        channels = parse_topic(msg.get("topic"), self.feed.known())
+        if req.op == "subscribe":
+            if len(conn.subs) + len([c for c in channels if c.name not in conn.subs]) > MAX_TOPICS:
+                raise WsError(509, f"exceed max subscription count limitation of {MAX_TOPICS} per session")
+            for ch in channels:
+                self.subscribe(conn, ch)
+        else:
+            for ch in channels:
+                self.unsubscribe(conn, ch.name)
+        if msg.get("response") is True:
+            conn.push(dumps({"id": req.rid, "type": "ack"}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import List
 
-from ..base import Venue
+from ..kit import MarketDataVenue
 
 # path below /okx -> requests allowed per 2 s and IP (OKX's documented public limits)
 LIMITS = {"/api/v5/public/time": 10, "/api/v5/public/instruments": 20, "/api/v5/public/funding-rate": 20,
@@ -24,19 +24,15 @@ def _group(path: str) -> str:
     return "okx" + path.replace("/api/v5", "").replace("/", "_").replace("-", "_")
 
 
-class OkxVenue(Venue):
+class OkxVenue(MarketDataVenue):
     name = "okx"
     rest_root = "/okx"
     ws_root = "/okx"
     rate_limits = {_group(p): [(n, 2, "ip")] for p, n in LIMITS.items()}
     ws_entry = "/ws/v5/public"
-
-    def market_for(self, name: str, price):
-        from . import markets
-        return markets.add_symbol(name, price)
-
-    def init_app(self, app, state) -> None:
-        state.venue_state[self.name] = self
+    ws_class = "OkxWs"
+    rest_described = "/okx/api/v5"
+    ws_described = "/okx/ws/v5/public and /okx/ws/v5/business"
 
     # ---------------------------------------------------------------- errors
     def error_response(self, status: int, message: str):
@@ -61,18 +57,3 @@ class OkxVenue(Venue):
     def limit_groups(self, method: str, path: str, private: bool) -> List[str]:
         tail = path[len(self.rest_root):] if path.startswith(self.rest_root + "/") else path
         return [_group(tail)] if tail in LIMITS else []
-
-    def limit_headers(self, verdict) -> dict:
-        return {}
-
-    def rate_limited(self, verdict):
-        return self.error_response(429, "")
-
-    # ---------------------------------------------------------------- WebSocket
-    def ws_app(self, ctx):
-        from .ws import OkxWs
-        return OkxWs(self, ctx)
-
-    def describe(self, with_ws: bool) -> str:
-        ws = "; WS /okx/ws/v5/public and /okx/ws/v5/business" if with_ws else ""
-        return f"okx: REST /okx/api/v5{ws}"

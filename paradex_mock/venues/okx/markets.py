@@ -4,18 +4,17 @@ funding, open interest) whose orders and books count contracts of ``ctVal`` base
 engine keeps base units (step = lotSz x ctVal) and the views convert. Keys are ``okx:<instId>``."""
 from __future__ import annotations
 
-import json
+import functools
 from decimal import Decimal
-from pathlib import Path
 from typing import List
 
 from ...engine.exchange import MarketDef
 from ...engine.models import Market
 from ...engine.numbers import to_decimal
+from .. import kit
 
 VENUE = "okx"
 INST_TYPES = ("SPOT", "SWAP")
-FIXTURE = Path("okx") / "markets.json"
 
 
 def key(inst_id: str) -> str:
@@ -39,8 +38,8 @@ def market_from_spec(inst_type: str, spec: dict) -> Market:
 
 
 def load(fixtures_dir: str) -> List[MarketDef]:
-    doc = json.loads((Path(fixtures_dir) / FIXTURE).read_text())
-    return [MarketDef(market_from_spec(t, s), dict(s.get("sim", {})), VENUE) for t in INST_TYPES for s in doc[t]]
+    doc = kit.fixture(fixtures_dir, VENUE)
+    return [d for t in INST_TYPES for d in kit.listed(VENUE, doc[t], functools.partial(market_from_spec, t))]
 
 
 def add_symbol(inst_id: str, price) -> MarketDef:

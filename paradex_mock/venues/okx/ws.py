@@ -13,13 +13,14 @@ others on the business URL) are refused with 60018, as OKX does.
 """
 from __future__ import annotations
 
-import json
 import uuid
-from http import HTTPStatus
 from typing import Dict, Optional
 
 from ...engine import candles as cdl
-from ...ws.market import MarketFeed, OpenCandles, StreamFeed, Sub, book_diff
+from ...ws.market import StreamFeed, Sub
+from ...ws.venue_app import CodedRefusal, Request, VenueWsApp, dumps
+from ...ws.venue_feed import DiffFeed, MarketRules, VenueFeed
+from . import markets as mk
 from . import views
 from .markets import VENUE, key
 
@@ -31,10 +32,8 @@ FUNDING_EVERY_MS = 60_000
 CONN_NS = uuid.UUID("0c2f3f0a-5e55-4f0b-9a0b-6f6b78000001")
 
 
-class WsError(Exception):
-    def __init__(self, code: str, msg: str):
-        super().__init__(msg)
-        self.code, self.msg = code, msg
+class WsError(CodedRefusal):
+    pass
 
 
 class Channel:
@@ -42,10 +41,6 @@ class Channel:
 
     def __init__(self, name, kind, market, arg, width=""):
         self.name, self.kind, self.market, self.arg, self.width, self.private = name, kind, market, arg, width, False
-
-
-def _frame(name, data) -> str:
-    return json.dumps(data, separators=(",", ":"))
 
 
 def _books_skipped(msg: dict, skipped: int) -> dict:
@@ -58,7 +53,7 @@ def _books_skipped(msg: dict, skipped: int) -> dict:
 
 def parse_arg(a, url: str, markets: dict) -> Channel:
     if not isinstance(a, dict) or not isinstance(a.get("channel"), str):
-        raise WsError("60012", f"Invalid request: {json.dumps(a, separators=(',', ':'))}")
+        raise WsError("60012", f"Invalid request: {dumps(a)}")
     channel, inst = a["channel"], a.get("instId")
     wrong = WsError("60018", f"Wrong URL or channel:{channel},instId:{inst} doesn't exist. Please use the correct "
                              "URL, channel and parameters referring to API document.")
@@ -79,23 +74,20 @@ def parse_arg(a, url: str, markets: dict) -> Channel:
     return Channel(f"{channel}:{inst}", kind, k, {"channel": channel, "instId": inst}, width)
 
 
-class BooksFeed(StreamFeed):
+class BooksFeed(DiffFeed):
     """``books``: every change between two pushes folds into the next update (a level that came
     and went in between goes as size 0); ``sent`` is the book as of the last push, which is what
     a new subscriber's snapshot shows, so the next update's ``prevSeqId`` is its ``seqId``."""
 
     def __init__(self, feed: "OkxFeed", market: str):
-        super().__init__(0.1)
-        self.feed, self.market = feed, market
-        self.reset_state()
+        self.feed = feed
+        super().__init__(feed.hub, market, 0.1, BOOK_DEPTH)
 
-    def reset_state(self) -> None:
-        book = self.feed.hub.books.get(self.market)
-        self.levels = (list(book.bids[:BOOK_DEPTH]), list(book.asks[:BOOK_DEPTH])) if book else ([], [])
+    def restart(self) -> None:
+        super().restart()
+        book = self.hub.books.get(self.market)
         self.sent = self.levels
-        self.last_seq = self.seen_seq = book.seq_no if book else 0
         self.ts = book.last_updated_at if book else 0
-        self.pending = ({}, {})
 
     def _wire(self, rows) -> list:
         m = self.feed.market(self.market)
@@ -106,28 +98,24 @@ class BooksFeed(StreamFeed):
         self.feed.send(subs, {"arg": {"channel": "books", "instId": self.feed.market(self.market).name},
                               "action": "snapshot",
                               "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(bids, asks),
-                                        "prevSeqId": -1, "seqId": self.last_seq}]}, _books_skipped)
+                                        "prevSeqId": -1, "seqId": self.last}]}, _books_skipped)
 
     def absorb(self, book) -> None:
-        if book.seq_no <= self.seen_seq:
-            return
-        new = (list(book.bids[:BOOK_DEPTH]), list(book.asks[:BOOK_DEPTH]))
-        for side in (0, 1):
-            for p, q in book_diff(self.levels[side], new[side]):
-                self.pending[side][p] = q
-        self.levels, self.seen_seq, self.ts = new, book.seq_no, book.last_updated_at
-        self.throttle.poke()
+        if book.seq_no > self.seen:
+            self.ts = book.last_updated_at
+        super().absorb(book)
 
     def emit(self) -> None:
-        if self.seen_seq <= self.last_seq or not self.subs:
+        if self.seen <= self.last or not self.subs:
             return
-        bids = self._wire(sorted(self.pending[0].items(), reverse=True))
-        asks = self._wire(sorted(self.pending[1].items()))
+        prev = self.last
+        bids, asks = self.take()
+        bids, asks = self._wire(bids), self._wire(asks)
         full_b, full_a = self._wire(self.levels[0][:25]), self._wire(self.levels[1][:25])
         msg = {"arg": {"channel": "books", "instId": self.feed.market(self.market).name}, "action": "update",
                "data": [{"asks": asks, "bids": bids, "ts": str(self.ts), "checksum": views.checksum(full_b, full_a),
-                         "prevSeqId": self.last_seq, "seqId": self.seen_seq}]}
-        self.last_seq, self.pending, self.sent = self.seen_seq, ({}, {}), self.levels
+                         "prevSeqId": prev, "seqId": self.seen}]}
+        self.sent = self.levels
         self.feed.send(self.subs, msg, _books_skipped)
 
 
@@ -167,72 +155,58 @@ class TopFeed(StreamFeed):
         self.send_to(self.subs)
 
 
-class OkxFeed(MarketFeed):
-    def __init__(self, hub, sod8=None):
-        super().__init__(hub)
+class OkxFeed(VenueFeed):
+    def __init__(self, hub, rules: MarketRules, sod8=None):
+        super().__init__(hub, VENUE)
         # self.subs index: (kind, market, width) -> subs; feeds: (kind, market) -> BooksFeed / TopFeed
+        self.rules = rules
         self.sod8 = sod8                     # market, now -> the Hong Kong day's opening price (in-process)
-        self.candles = OpenCandles(hub, self._candle_closed)
         self.last_size: Dict[str, object] = {}
         self.sent: Dict[tuple, object] = {}                      # (kind, market) -> what was last pushed
-        self._markets: Dict[str, object] = {}
 
     def market(self, k: str):
-        return self._markets[k]
-
-    def send(self, subs, data, sequenced=None) -> None:
-        if subs:
-            self.hub.deliver(subs, data, _frame, sequenced)
+        return self.rules.by_key[k]
 
     # ------------------------------------------------------------------ events in
-    def _load_candles(self) -> None:
-        """The open candles of this venue's markets only (the hub holds every venue's)."""
-        self.candles.load()
-        self.candles.rows = {m: r for m, r in self.candles.rows.items() if self.hub.venue_of.get(m) == VENUE}
-
     def on_snapshot(self) -> None:
-        self._load_candles()
+        super().on_snapshot()
         for (kind, _), f in self.subs.feeds.items():
             if kind == "books":
-                f.reset_state()
+                f.restart()
                 f.snapshot_to(f.subs)
 
-    def on_event(self, ev: dict) -> None:
-        kind, market, data = ev.get("kind"), ev.get("market"), ev.get("data")
-        if kind == "tick":
-            self.candles.tick(self.hub.now_ms)
-            for (k, m, width), subs in list(self.subs.index.items()):
-                if k == "candle" and subs:
-                    self._send_candle(m, width, subs)
+    def on_tick(self) -> None:
+        for (k, m, width), subs in list(self.subs.index.items()):
+            if k == "candle" and subs:
+                self._send_candle(m, width, subs)
+
+    def on_trade(self, market: str, t) -> None:
+        self.last_size[market] = t.size
+        if market not in self.rules.by_key:
             return
-        if kind == "reset":
-            self._load_candles()
+        subs = self.subs.get(("trades", market, ""))
+        if subs:
+            m = self.market(market)
+            self.send(subs, {"arg": {"channel": "trades", "instId": m.name},
+                             "data": [dict(views.trade(m, t), count="1", seqId=t.seq)]})
+
+    def on_book(self, market: str, book) -> None:
+        if market not in self.rules.by_key:
             return
-        if market is None or self.hub.venue_of.get(market) != VENUE:
+        f = self.subs.feeds.get(("books", market))
+        if f is not None:
+            f.absorb(book)
+        for (kind, m), t in self.subs.feeds.items():
+            if m == market and kind != "books":
+                t.throttle.poke()
+
+    def on_summary(self, market: str, stats) -> None:
+        if market not in self.rules.by_key:
             return
-        if kind == "trade":
-            self.candles.trade(data)
-            self.last_size[market] = data.size
-        if market not in self._markets:
-            return
-        if kind == "trade":
-            subs = self.subs.get(("trades", market, ""))
+        for what in ("tickers", "mark-price", "funding-rate"):
+            subs = self.subs.get((what, market, ""))
             if subs:
-                m = self.market(market)
-                self.send(subs, {"arg": {"channel": "trades", "instId": m.name},
-                                 "data": [dict(views.trade(m, data), count="1", seqId=data.seq)]})
-        elif kind == "book":
-            f = self.subs.feeds.get(("books", market))
-            if f is not None:
-                f.absorb(data)
-            for (kind, mk), t in self.subs.feeds.items():
-                if mk == market and kind != "books":
-                    t.throttle.poke()
-        elif kind == "summary":
-            for what in ("tickers", "mark-price", "funding-rate"):
-                subs = self.subs.get((what, market, ""))
-                if subs:
-                    self._push(what, market, subs)
+                self._push(what, market, subs)
 
     def _render(self, what: str, market: str) -> Optional[dict]:
         m, s = self.market(market), self.hub.stats.get(market)
@@ -264,7 +238,7 @@ class OkxFeed(MarketFeed):
             self.sent[(what, market)] = data
         self.send(subs, {"arg": {"channel": what, "instId": self.market(market).name}, "data": [data]})
 
-    def _candle_closed(self, market: str, width: str, row: list) -> None:
+    def candle_closed(self, market: str, width: str, row: list) -> None:
         subs = self.subs.get(("candle", market, width))
         if subs:
             self._send_candle(market, width, subs, row)
@@ -274,7 +248,7 @@ class OkxFeed(MarketFeed):
         hub's clock says yet (a trade in the next bar can close it before the tick arrives)."""
         closed = row is not None
         row = row or self.candles.row(market, width)
-        if row is None or market not in self._markets:
+        if row is None or market not in self.rules.by_key:
             return
         m = self.market(market)
         data = views.candle_row(m, row, self.hub.now_ms, cdl.STANDARD[width], 0)
@@ -295,18 +269,19 @@ class OkxFeed(MarketFeed):
         return sub
 
 
-class OkxWs:
+class OkxWs(VenueWsApp):
     """OKX's ``op`` protocol on the shared server."""
 
-    def __init__(self, venue, ctx):
-        self.venue = venue
-        self.server = None
-        self.hub = ctx.hub
+    paths = ("/ws/v5/public", "/ws/v5/business")
+    not_found = "unknown path: connect to /okx/ws/v5/public or /okx/ws/v5/business\n"
+    op_field = "op"
+    ops = {"subscribe": "_request", "unsubscribe": "_request"}
+
+    def make_feed(self, ctx):
         self.exchange = getattr(getattr(ctx, "source", None), "exchange", None)
-        self.fixtures_dir = ctx.config.fixtures_dir
-        self._fixture = None
+        self.rules = MarketRules(ctx.hub, VENUE, self.exchange, ctx.config.fixtures_dir, mk.load, mk.add_symbol)
         self._sod: Dict[tuple, object] = {}
-        self.feed = OkxFeed(ctx.hub, self._sod8 if self.exchange is not None else None)
+        return OkxFeed(ctx.hub, self.rules, self._sod8 if self.exchange is not None else None)
 
     def _sod8(self, market: str, now: int):
         """The Hong Kong day's opening price (``sodUtc8``), once a day per market, from the
@@ -318,78 +293,53 @@ class OkxWs:
             got = self._sod[(market, day)] = rows[0][1 + cdl.O] if rows else self.hub.stats[market].last_price
         return got
 
-    def refuse(self, path: str, query: dict):
-        if path[len(self.venue.ws_root):] in ("/ws/v5/public", "/ws/v5/business"):
-            return None
-        return HTTPStatus.NOT_FOUND, "unknown path: connect to /okx/ws/v5/public or /okx/ws/v5/business\n"
-
     async def opened(self, conn) -> None:
         from urllib.parse import urlsplit
         conn.url_kind = urlsplit(conn.ws.request.path).path.rstrip("/").rsplit("/", 1)[-1]
         conn.conn_id = uuid.uuid5(CONN_NS, str(conn.serial)).hex[:8]
 
-    def closed(self, conn, close_code) -> None:
-        pass
-
-    def _push(self, conn, body: dict) -> None:
-        conn.push(json.dumps(body, separators=(",", ":")))
-
     def _error(self, conn, code: str, msg: str, rid=None) -> None:
         body = {"event": "error", "code": code, "msg": msg, "connId": conn.conn_id}
         if rid is not None:
             body["id"] = rid
-        self._push(conn, body)
+        conn.push(dumps(body))
 
-    async def handle(self, conn, raw, us_in: int) -> None:
-        if raw == "ping":
-            conn.push("pong")
-            return
-        try:
-            msg = json.loads(raw)
-        except (ValueError, RecursionError):
-            self._error(conn, "60012", f"Invalid request: {raw if isinstance(raw, str) else raw[:64]!r}"[:200])
-            return
-        if not isinstance(msg, dict) or msg.get("op") not in ("subscribe", "unsubscribe"):
-            self._error(conn, "60012", f"Invalid request: {raw}"[:200])
-            return
-        op, rid, args = msg["op"], msg.get("id"), msg.get("args")
+    # ------------------------------------------------------------------ requests
+    def accepts(self, req: Request) -> bool:
+        if req.raw == "ping":
+            req.conn.push("pong")
+            return False
+        return True
+
+    def bad_json(self, req: Request) -> WsError:
+        raw = req.raw
+        return WsError("60012", f"Invalid request: {raw if isinstance(raw, str) else raw[:64]!r}"[:200])
+
+    def not_object(self, req: Request) -> WsError:
+        return WsError("60012", f"Invalid request: {req.raw}"[:200])
+
+    unknown_op = not_object
+
+    def refused(self, req: Request, e: WsError) -> None:
+        self._error(req.conn, e.code, e.text, req.rid)
+
+    async def _request(self, req: Request) -> None:
+        conn, op = req.conn, req.op
+        req.rid, args = req.msg.get("id"), req.msg.get("args")
         if not isinstance(args, list) or not args:
-            self._error(conn, "60012", f"Invalid request: {raw}"[:200], rid)
-            return
-        if not self.hub.ready.is_set():
-            import asyncio
-            await asyncio.wait_for(self.hub.ready.wait(), 10)
-        self._sync_markets()
+            raise WsError("60012", f"Invalid request: {req.raw}"[:200])
+        await self.wait_ready()
+        self.rules.sync()
         for a in args:
             try:
-                ch = parse_arg(a, conn.url_kind, self.feed._markets)
+                ch = parse_arg(a, conn.url_kind, self.rules.by_key)
             except WsError as e:
-                self._error(conn, e.code, e.msg, rid)
+                self.refused(req, e)
                 continue
-            ack = {"id": rid} if rid is not None else {}
+            ack = {"id": req.rid} if req.rid is not None else {}
             ack.update(event=op, arg=ch.arg, connId=conn.conn_id)
-            self._push(conn, ack)
-            if op == "subscribe" and ch.name not in conn.subs and not conn.closing:
-                conn.subs[ch.name] = self.feed.add(conn, ch)
-            elif op == "unsubscribe":
-                sub = conn.subs.pop(ch.name, None)
-                if sub is not None:
-                    self.feed.remove(sub)
-
-    def _sync_markets(self) -> None:
-        """The venue's markets (their rules): the engine's own in-process; from the fixtures in a
-        separate WS process (a market listed at run time there gets ``add_symbol``'s rules)."""
-        keys = set(self.hub.markets_of(VENUE))
-        if set(self.feed._markets) == keys:
-            return
-        engine = getattr(self.exchange, "markets", None)
-        out = {}
-        for k in keys:
-            if engine is not None and k in engine:
-                out[k] = engine[k]
-                continue
-            from . import markets as mk
-            if self._fixture is None:
-                self._fixture = {d.market.symbol: d.market for d in mk.load(self.fixtures_dir)}
-            out[k] = self._fixture[k] if k in self._fixture else mk.add_symbol(k.split(":", 1)[1], 1).market
-        self.feed._markets = out
+            conn.push(dumps(ack))
+            if op == "subscribe":
+                self.subscribe(conn, ch)
+            else:
+                self.unsubscribe(conn, ch.name)
