@@ -50,7 +50,7 @@ def assert_error(frame, code, message=None, data=None, **id_):
 
 
 def token_for(stack, account, ttl=300, issuer=None, now_s=None):
-    issuer = issuer or stack.state.jwt_issuer
+    issuer = issuer or stack.state.venue_state["paradex"].jwt_issuer
     now_s = stack.exchange.clock.now_ms() // 1000 if now_s is None else now_s
     return issuer.issue(account, now_s, ttl)
 

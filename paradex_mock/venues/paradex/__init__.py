@@ -51,6 +51,10 @@ class ParadexVenue(Venue):
         self.system_config: dict = {}
         self.insurance: dict = {}
         self._state = None       # the app's MockState, once init_app has run
+        # what the app keeps for Paradex (``state.venue_state["paradex"]`` is this object)
+        self.jwt_issuer = None   # signs the JWTs of /auth (auth_routes.py, keys.py); init_app makes it
+        self._verifier = None
+        self.book_cache: dict = {}   # GET /orderbook's JSON per book version (public.py)
 
     def markets(self, fixtures_dir: str) -> list:
         from . import markets
@@ -70,11 +74,25 @@ class ParadexVenue(Venue):
         return {"order_id": OrderIdConverter}
 
     def init_app(self, app, state) -> None:
+        from .auth import JwtIssuer
         state.venue_state[self.name] = self
         self._state = state
+        self.jwt_issuer = JwtIssuer()      # Paradex's JWTs; its WS app verifies them too (ws_app)
         # the same routes under /paradex, as every venue has its root
         for bp in self.blueprints():
             app.register_blueprint(bp, url_prefix=PREFIX, name="paradex_" + bp.name)
+
+    @property
+    def jwt_verifier(self):
+        """The verifier of the JWTs this app issued (built once: every private request uses it)."""
+        if self._verifier is None:
+            self._verifier = self.jwt_issuer.verifier()
+        return self._verifier
+
+    @property
+    def chain_id(self) -> str:
+        """The Starknet chain id the signed messages name (the fixtures' system config)."""
+        return self.system_config.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
 
     # ---------------------------------------------------------------- state beside the engine's
     # what the routes keep per app: subkeys and API tokens (keys.py), the lifecycles of extras.py
@@ -168,7 +186,10 @@ class ParadexVenue(Venue):
 
     def ws_app(self, ctx):
         from .ws.rpc import ParadexWs
-        return ParadexWs(self, ctx)
+        # in-process this is the app's own venue (init_app made its issuer): verify with its key;
+        # in the remote mode (no issuer here) the WS app fetches the keys from ctx.upstream's JWKS
+        verifier = self.jwt_issuer.verifier() if self.jwt_issuer is not None else None
+        return ParadexWs(self, ctx, verifier)
 
     def describe(self, with_ws: bool) -> str:
         ws = f"; WS /v1 (also / and {PREFIX}/v1)" if with_ws else ""
