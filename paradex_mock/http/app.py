@@ -58,6 +58,11 @@ class MockState:
             return self.venue(self.config.root_venue)
         return None
 
+    def error_venue(self, path: str):
+        """The venue whose error shapes answer ``path``: its owner's (``venue_for``), else the
+        venue that answers paths no venue owns (``Venue.answers_unowned``), else None."""
+        return self.venue_for(path) or next((v for v in self.venues if v.answers_unowned), None)
+
     def venue(self, name: str):
         return next((v for v in self.venues if v.name == name), None)
 

@@ -46,6 +46,7 @@ class ParadexVenue(Venue):
     duration_header = "Paradigm-Request-Duration"
     mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
     ws_entry = "/v1"
+    answers_unowned = True  # the mock answered in Paradex's shapes before it had other venues
 
     def __init__(self):
         self.system_config: dict = {}
@@ -130,6 +131,17 @@ class ParadexVenue(Venue):
         self.reset()
         self._state.venue_state.update(parsed)
 
+    def new_account(self, exchange, secret: int) -> dict:
+        """A Paradex account is a STARK key: its address derives from the public key with the
+        system config's class hashes; it is onboarded at once."""
+        from .auth import StarkSigner
+        cfg = self.system_config
+        signer = StarkSigner(secret, chain_id=self.chain_id,
+                             account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
+                             account_hash=int(cfg["paraclear_account_hash"], 16))
+        acct = exchange.onboard(signer.address_hex, signer.public_key_hex)
+        return {"address": acct.address, "public_key": acct.public_key}
+
     # ---------------------------------------------------------------- errors and limits
     def error_response(self, status: int, message: str):
         from ...http.errors import api_error, json_response
@@ -142,6 +154,10 @@ class ParadexVenue(Venue):
         if status == 413:
             return api_error("BINDING_ERROR", message, 413)
         return api_error("INVALID_REQUEST_PARAMETER" if status < 500 else "INTERNAL_ERROR", message, status)
+
+    def bad_request(self, description: str):
+        from ...http.errors import api_error
+        return api_error("BINDING_ERROR", "malformed request: " + description)
 
     def fault_response(self, status: int):
         from ...http.errors import api_error, json_response
