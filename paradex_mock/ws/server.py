@@ -417,7 +417,7 @@ class WsHandle:
             self._error = e
             self._started.set()
             return
-        log.debug("Paradex mock WS on %s", self.url)   # the launcher prints where it listens
+        log.debug("mock WS on %s", self.url)   # the launcher prints where it listens
         self._started.set()
         await self._stop_event.wait()
         await self.server.stop()
