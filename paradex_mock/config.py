@@ -173,7 +173,7 @@ _FIELD_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bo
 
 
 def check_fields(values: dict) -> None:
-    """Keyword settings (a pytest marker, ``MockParadex(**kw)``): every name a Config field and
+    """Keyword settings (a pytest marker, ``MockExchange(**kw)``): every name a Config field and
     every value of its type (an int is a float; ``None`` where the field is optional).
     Raises ValueError naming each problem."""
     fields = {f.name: f for f in dataclasses.fields(Config)}

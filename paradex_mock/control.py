@@ -109,10 +109,10 @@ class Controller:
     # ---------------------------------------------------------------- accounts
     def create_account(self, private_key=None, balance=None, address=None) -> dict:
         """A new onboarded account. With no key, one is derived from the seed and a counter, so a
-        replay creates the same accounts. The private key comes back for signed flows."""
+        replay creates the same accounts. The private key comes back for signed flows. The first
+        venue served that makes keyed accounts (``Venue.new_account``) makes it; with ``address``
+        and no key, a bare engine account."""
         ex = self.exchange
-        paradex = self.state.venue_state.get("paradex")
-        cfg = paradex.system_config if paradex is not None else {}
         if address is not None and private_key is None:
             addr = normalize_address(address)
             amount = self._amount(balance, negative=False) if balance is not None else None
@@ -134,14 +134,12 @@ class Controller:
                     raise _bad("private_key must be an integer or 0x-hex string") from None
                 if not 0 < private_key < 2 ** 251:
                     raise _bad("private_key is out of range")
-            if paradex is None:
-                raise _bad("accounts with keys are Paradex accounts: serve the paradex venue, or give an address")
-            from .venues.paradex.auth import StarkSigner   # Paradex accounts are STARK keys
-            signer = StarkSigner(private_key, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
-                                 account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
-                                 account_hash=int(cfg["paraclear_account_hash"], 16))
             amount = self._amount(balance, negative=False) if balance is not None else None
-            acct = ex.onboard(signer.address_hex, signer.public_key_hex)
+            made = next((m for m in (v.new_account(ex, private_key) for v in self.state.venues) if m is not None),
+                        None)
+            if made is None:
+                raise _bad("no venue served makes accounts with keys: serve one that does, or give an address")
+            acct = ex.accounts[made["address"]]
             if amount is not None:
                 acct.balance = amount
             return {"address": acct.address, "public_key": acct.public_key,

@@ -12,7 +12,7 @@ market scenario, ``engine/scenario.py``)::
 """
 import pytest
 
-from .testing import MockParadex
+from .testing import MockExchange
 
 
 def pytest_configure(config):
@@ -27,7 +27,7 @@ def paradex_mock(request):
     try:
         if not isinstance(with_ws, bool):
             raise ValueError("with_ws must be true or false")
-        mock = MockParadex(with_ws=with_ws, **overrides)
+        mock = MockExchange(with_ws=with_ws, **overrides)
     except ValueError as e:     # one clear line, not a dataclass traceback
         pytest.fail(f"@pytest.mark.paradex_mock: {e}", pytrace=False)
     mock.start()

@@ -1,10 +1,11 @@
-"""Run the whole mock inside a test: REST and WebSocket servers on free loopback ports, plus a
-handle on the exchange.
+"""Run the whole mock inside a test: ``MockExchange``, the simulated multi-venue exchange, with
+its REST and WebSocket servers on free loopback ports, plus a handle on the exchange.
 
-    from paradex_mock.testing import MockParadex
+    from paradex_mock.testing import MockExchange
 
-    with MockParadex(seed=7) as mock:              # or: async with MockParadex() as mock
-        mock.api_url        # http://127.0.0.1:<port>/v1
+    with MockExchange(seed=7) as mock:             # or: async with MockExchange() as mock
+        mock.http_url       # http://127.0.0.1:<port>: every venue below it (/binance, ...)
+        mock.api_url        # http://127.0.0.1:<port>/v1 (Paradex's REST)
         mock.ws_url         # ws://127.0.0.1:<port>/v1
         mock.set_price("BTC-USD-PERP", "90000")
         mock.advance(seconds=5)
@@ -12,7 +13,8 @@ handle on the exchange.
 The clock is manual unless you pass ``clock="real"``: nothing moves unless the test says so,
 which is what makes a test reproducible. Every keyword is a ``paradex_mock.config.Config`` field.
 Two mocks in one process share nothing. ``stop()`` (or leaving the ``with``) shuts both servers
-down and joins their threads, also when the test failed.
+down and joins their threads, also when the test failed. ``MockParadex`` is its former name (an
+alias).
 
 Seed 004's factory is here too: ``server = create_mock_server(ExchangeType.BINANCE_SPOT);
 url = await server.start()`` (or without ``await``) ... ``server.stop()``; it serves one venue at
@@ -29,7 +31,10 @@ from .control import Controller
 DEFAULTS = dict(host="127.0.0.1", http_port=0, ws_port=0, clock="manual", control="on")
 
 
-class MockParadex:
+class MockExchange:
+    """Every venue served (``--venues``, default all) on one engine, in this process: REST on
+    ``http_url``, WebSocket on ``ws_url``, the control API as methods (see the module docstring)."""
+
     def __init__(self, config: Optional[Config] = None, *, with_ws: bool = True, scenario=None, **overrides):
         check_fields(overrides)          # ValueError: an unknown setting, or one of the wrong type
         if scenario is not None:         # a market scenario (a dict, or a file's path), checked now
@@ -77,7 +82,7 @@ class MockParadex:
             elif self.app is not None and self.state.ticker is not None:
                 self.state.ticker.stop()
 
-    def __enter__(self) -> "MockParadex":
+    def __enter__(self) -> "MockExchange":
         self.start()
         return self
 
@@ -85,7 +90,7 @@ class MockParadex:
         self.stop()
         return False
 
-    async def __aenter__(self) -> "MockParadex":
+    async def __aenter__(self) -> "MockExchange":
         import asyncio
         await asyncio.get_running_loop().run_in_executor(None, self.start)
         return self
@@ -223,10 +228,14 @@ class ExchangeType(str, Enum):
     KUCOIN_SPOT = "kucoin"
 
 
-class MockServer(MockParadex):
+# the name from before the mock served other venues: tests and users' code keep working
+MockParadex = MockExchange
+
+
+class MockServer(MockExchange):
     """One venue on its own port (seed 004's server): its REST paths at the root of the port
     (``http://HOST:PORT/api/v3/klines`` for Binance) and under its own root too, its WS URL on
-    ``ws_url``. Everything of ``MockParadex`` (clock, prices, faults, journal...) works as well."""
+    ``ws_url``. Everything of ``MockExchange`` (clock, prices, faults, journal...) works as well."""
 
     def __init__(self, exchange_type: "ExchangeType" = None, **config):
         self.exchange_type = ExchangeType(exchange_type or ExchangeType.PARADEX)

@@ -114,3 +114,107 @@ def test_the_modules_import_one_another_without_circles():
     graph = _module_graph()
     assert len(graph) > 100 and "paradex_mock.venues.paradex.keystore" in graph["paradex_mock.venues.paradex.keys"]
     assert _cycles(graph) == []
+# ------------------------------------------------------------------ imports, resolved (issue 21)
+# Relative imports are resolved to absolute names, ``from X import y`` counts as importing ``X.y``
+# too (y may be a module), and imports inside functions count as much as those at the top.
+VENUES = tuple(venues.names())
+SHARED = ("http", "ws", "dashboard", "control.py", "testing.py", "config.py", "faults.py", "ratelimit.py")
+LAUNCHERS = ("runner", "http_server", "ws_server", "control", "testing", "pytest_plugin", "dashboard")
+
+
+def _module_of(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def resolved_imports(path: Path, root: Path = PKG):
+    """Every module ``path`` (a file of the package at ``root``) imports, as absolute names."""
+    module = _module_of(path, root)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            yield name
+            yield from (f"{name}.{a.name}" for a in node.names)
+
+
+def _venue_named(module: str):
+    """The venue package ``module`` is in (``paradex_mock.venues.<name>...``), or None."""
+    parts = module.split(".")
+    if parts[:2] == ["paradex_mock", "venues"] and len(parts) > 2 and parts[2] in VENUES:
+        return parts[2]
+    return None
+
+
+def _files(root: Path, *names: str):
+    for n in names:
+        p = root / n
+        yield from (sorted(p.rglob("*.py")) if p.is_dir() else [p] if p.is_file() else [])
+
+
+def venue_crossings(root: Path = PKG) -> list:
+    """(file, import) where a venue's package imports another venue's."""
+    out = []
+    for name in VENUES:
+        for f in _files(root / "venues", name):
+            out += [(str(f.relative_to(root)), m) for m in resolved_imports(f, root)
+                    if _venue_named(m) not in (None, name)]
+    return out
+
+
+def shared_venue_imports(root: Path = PKG) -> list:
+    """(file, import) where a shared layer imports a venue's package (not the registry)."""
+    return [(str(f.relative_to(root)), m) for f in _files(root, *SHARED) for m in resolved_imports(f, root)
+            if _venue_named(m) is not None]
+
+
+def engine_layer_imports(root: Path = PKG) -> list:
+    """(file, import) where the engine imports a venue, a transport, the dashboard or a launcher."""
+    banned = tuple(f"paradex_mock.{n}" for n in ("venues", "http", "ws") + LAUNCHERS) + LAUNCHERS[:3] + (
+        "flask", "werkzeug", "websockets")
+    return [(str(f.relative_to(root)), m) for f in _files(root, "engine") for m in resolved_imports(f, root)
+            if m in banned or m.startswith(tuple(b + "." for b in banned))]
+
+
+def test_no_venue_imports_another_venue():
+    assert list(_files(PKG / "venues", "paradex")), "the venue packages moved"
+    assert venue_crossings() == []
+
+
+def test_the_shared_layers_import_no_venue_but_through_the_registry():
+    """http/, ws/, the dashboard, control (journal), testing, config, faults and rate limits reach
+    venues through ``paradex_mock.venues`` (the registry) and ``venues.base`` only."""
+    assert len(list(_files(PKG, *SHARED))) >= 15
+    assert shared_venue_imports() == []
+
+
+def test_the_engine_imports_no_venue_transport_dashboard_or_launcher():
+    assert len(list(_files(PKG, "engine"))) >= 8
+    assert engine_layer_imports() == []
+
+
+def test_the_import_rules_see_relative_nested_and_from_imports(tmp_path):
+    pkg = tmp_path / "paradex_mock"
+    for d in ("http", "engine", "venues/binance", "venues/paradex/ws"):
+        (pkg / d).mkdir(parents=True)
+    (pkg / "http" / "app.py").write_text("def f():\n    from ..venues.paradex.auth import JwtIssuer\n")
+    (pkg / "control.py").write_text("from .venues import paradex\nfrom . import venues\nfrom .venues import base\n")
+    (pkg / "venues" / "binance" / "rest.py").write_text("from ..paradex import views\nfrom .. import base\n")
+    (pkg / "venues" / "paradex" / "ws" / "rpc.py").write_text("from ....venues.binance import ws\nfrom . import sbe\n")
+    (pkg / "engine" / "x.py").write_text("def g():\n    from ..control import Controller\n    from .. import testing\n")
+    assert sorted(venue_crossings(pkg)) == [("venues/binance/rest.py", "paradex_mock.venues.paradex"),
+                                    ("venues/binance/rest.py", "paradex_mock.venues.paradex.views"),
+                                    ("venues/paradex/ws/rpc.py", "paradex_mock.venues.binance"),
+                                    ("venues/paradex/ws/rpc.py", "paradex_mock.venues.binance.ws")]
+    assert sorted(shared_venue_imports(pkg)) == [("control.py", "paradex_mock.venues.paradex"),
+                                                 ("http/app.py", "paradex_mock.venues.paradex.auth"),
+                                                 ("http/app.py", "paradex_mock.venues.paradex.auth.JwtIssuer")]
+    assert engine_layer_imports(pkg) == [("engine/x.py", "paradex_mock.control"),
+                                         ("engine/x.py", "paradex_mock.control.Controller"),
+                                         ("engine/x.py", "paradex_mock.testing")]

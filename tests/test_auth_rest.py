@@ -380,7 +380,7 @@ def test_valid_token_selects_its_account(any_mode, signer_a):
 
 def test_forged_token_is_refused(any_mode, signer_a):
     get_token(any_mode, signer_a)
-    issuer = any_mode.application.extensions["paradex_mock"].jwt_issuer
+    issuer = any_mode.application.extensions["paradex_mock"].venue_state["paradex"].jwt_issuer
     now = now_s(any_mode)
     other = JwtIssuer().issue(signer_a.address_hex, now)                    # another key, its own kid
     assert_jwt_refused(any_mode.get("/v1/balance", headers=bearer(other)))
@@ -405,7 +405,7 @@ def test_expired_token_is_refused(any_mode, signer_a):
 
 def test_alg_none_and_hs256_tokens_are_refused(any_mode, signer_a):
     get_token(any_mode, signer_a)
-    issuer = any_mode.application.extensions["paradex_mock"].jwt_issuer
+    issuer = any_mode.application.extensions["paradex_mock"].venue_state["paradex"].jwt_issuer
     now = now_s(any_mode)
     claims = {"typ": "at+JWT", "exp": now + 300, "iat": now, "iss": "Paradex testnet", "sub": signer_a.address_hex}
     for alg in ("none", "None"):

@@ -29,9 +29,9 @@ class Trader:
     def __init__(self, stack, ttl=3600):
         acct = stack.create_account(balance="1000000")
         self.address = acct["address"]
-        self.signer = StarkSigner(int(acct["private_key"], 16), chain_id=stack.state.chain_id)
+        self.signer = StarkSigner(int(acct["private_key"], 16), chain_id=stack.state.venue_state["paradex"].chain_id)
         now_s = stack.exchange.clock.now_ms() // 1000
-        self.token = stack.state.jwt_issuer.issue(self.address, now_s, ttl)
+        self.token = stack.state.venue_state["paradex"].jwt_issuer.issue(self.address, now_s, ttl)
         self.stack = stack
         self._ts = int(time.time() * 1000)
 

@@ -8,7 +8,8 @@ import websockets
 
 from paradex_mock.venues.paradex.auth import JwtIssuer
 from paradex_mock.engine.exchange import DEMO_ACCOUNT
-from paradex_mock.ws.testing import RpcClient, Stack, rest
+from paradex_mock.venues.paradex.ws.testing import RpcClient
+from paradex_mock.ws.testing import Stack, rest
 from paradex_mock.venues.paradex.orders import submit
 
 BTC = "BTC-USD-PERP"
@@ -50,7 +51,7 @@ def assert_error(frame, code, message=None, data=None, **id_):
 
 
 def token_for(stack, account, ttl=300, issuer=None, now_s=None):
-    issuer = issuer or stack.state.jwt_issuer
+    issuer = issuer or stack.state.venue_state["paradex"].jwt_issuer
     now_s = stack.exchange.clock.now_ms() // 1000 if now_s is None else now_s
     return issuer.issue(account, now_s, ttl)
 

@@ -16,7 +16,8 @@ from paradex_mock.engine.exchange import DEMO_ACCOUNT
 from paradex_mock.venues.paradex import views
 from paradex_mock.venues.paradex.orders import submit
 from paradex_mock.venues.paradex.ws import sbe
-from paradex_mock.ws.testing import RpcClient, Stack, async_wait_until, decode_sbe, rest
+from paradex_mock.venues.paradex.ws.testing import RpcClient, decode_sbe
+from paradex_mock.ws.testing import Stack, async_wait_until, rest
 
 ccxt_pro = pytest.importorskip("ccxt.pro")
 

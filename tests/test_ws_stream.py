@@ -173,7 +173,7 @@ def test_remote_ws_agrees_with_rest(http):
                 # a JWT issued by the upstream verifies through its JWKS
                 acct = "0x77aa"
                 http.exchange.account(acct)
-                tok = http.app.extensions["paradex_mock"].jwt_issuer.issue(acct, http.exchange.clock.now_ms() // 1000)
+                tok = http.app.extensions["paradex_mock"].venue_state["paradex"].jwt_issuer.issue(acct, http.exchange.clock.now_ms() // 1000)
                 assert "node_id" in (await c.call("auth", {"bearer": tok}))["result"]
         run(main())
     finally:
@@ -213,7 +213,7 @@ def test_remote_ws_survives_http_restart():
                 # the new server signs with a new key: the WS side refetches the JWKS
                 acct = "0x88bb"
                 h2.exchange.account(acct)
-                tok = h2.app.extensions["paradex_mock"].jwt_issuer.issue(acct, h2.exchange.clock.now_ms() // 1000)
+                tok = h2.app.extensions["paradex_mock"].venue_state["paradex"].jwt_issuer.issue(acct, h2.exchange.clock.now_ms() // 1000)
                 assert "node_id" in (await c.call("auth", {"bearer": tok}))["result"]
         run(main())
     finally:

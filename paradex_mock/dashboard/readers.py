@@ -3,8 +3,8 @@
 Every function here takes the ``MockState`` (``app.extensions['paradex_mock']``) or the
 ``Exchange`` and returns plain JSON-able data, Decimals as strings. This is the one module that
 knows the engine's attribute names: when the engine changes shape, adapt it here. It depends on
-nothing venue-specific (no ``views.py``, no bus payloads), and groups markets by
-``getattr(market, "venue", "paradex")`` so a new venue's markets appear on their own.
+nothing venue-specific (no ``views.py``, no bus payloads), and groups markets by their
+``venue`` so a new venue's markets appear on their own.
 
 Reads of exchange state hold ``exchange.lock`` (an RLock: cheap, and consistent with matching).
 """
@@ -51,7 +51,7 @@ def money(value) -> Optional[str]:
 
 
 def venue_of(market) -> str:
-    return getattr(market, "venue", "paradex")
+    return market.venue
 
 
 # ------------------------------------------------------------------------------------ overview

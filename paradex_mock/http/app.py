@@ -39,7 +39,6 @@ class MockState:
     """Everything a request handler may reach, kept on ``app.extensions['paradex_mock']``."""
     config: config_mod.Config
     exchange: Exchange
-    jwt_issuer: Any
     faults: FaultPlan
     rate_limiter: RateLimiter
     venues: list = field(default_factory=list)          # the Venue objects served, registry order
@@ -47,21 +46,7 @@ class MockState:
     journal: Journal = field(default_factory=Journal)
     ticker: Optional[Ticker] = None
     controller: Any = None
-    _verifier: Any = None
-    book_cache: dict = field(default_factory=dict)   # GET /orderbook's JSON per book version (venues/paradex/public.py)
     ws_port: Optional[int] = None    # the in-process WS server's port once it listens (a venue may name its URL)
-
-    @property
-    def jwt_verifier(self):
-        if self._verifier is None:   # built once: verification is on every private request
-            self._verifier = self.jwt_issuer.verifier()
-        return self._verifier
-
-    @property
-    def chain_id(self) -> str:
-        paradex = self.venue_state.get("paradex")
-        cfg = paradex.system_config if paradex is not None else {}
-        return cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
 
     def venue_for(self, path: str):
         """The venue whose REST root ``path`` is under (or the root venue's, for paths no venue
@@ -72,6 +57,11 @@ class MockState:
         if self.config.root_venue and not path.startswith("/_mock"):
             return self.venue(self.config.root_venue)
         return None
+
+    def error_venue(self, path: str):
+        """The venue whose error shapes answer ``path``: its owner's (``venue_for``), else the
+        venue that answers paths no venue owns (``Venue.answers_unowned``), else None."""
+        return self.venue_for(path) or next((v for v in self.venues if v.answers_unowned), None)
 
     def venue(self, name: str):
         return next((v for v in self.venues if v.name == name), None)
@@ -104,9 +94,8 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
     faults.listeners.append(lambda plan: _publish_locked(ex, "faults", plan))
     if cfg.faults_file:
         faults.replace(load_scenario(cfg.faults_file))
-    from ..venues.paradex.auth import JwtIssuer     # Paradex's JWTs; the WS side verifies them too
     limits = {g: rules for v in venues for g, rules in v.rate_limits.items()}
-    state = MockState(config=cfg, exchange=ex, jwt_issuer=JwtIssuer(), faults=faults,
+    state = MockState(config=cfg, exchange=ex, faults=faults,
                       rate_limiter=RateLimiter(ex.clock.now_ms, enabled=cfg.rate_limits, limits=limits),
                       venues=venues)
     state.controller = Controller(state)

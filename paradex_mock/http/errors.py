@@ -24,15 +24,10 @@ def api_error(code: str, message: str, status: int = 400) -> Response:
     return json_response({"error": code, "message": message, "data": None}, status)
 
 
-def jwt_error(message: str) -> Response:
-    """The JWT middleware's own 401 style: a message and no ``error`` key (as captured)."""
-    return json_response({"message": message}, 401)
-
-
 def error_for(state, path: str, status: int, message: str) -> Response:
-    """An error answer in the shape of the venue that owns ``path`` (Paradex's for paths no
-    venue owns, as the mock answered before it had other venues)."""
-    venue = state.venue_for(path) or state.venue("paradex")
+    """An error answer in the shape of the venue that owns ``path`` (for paths no venue owns,
+    that of the venue serving them, ``Venue.answers_unowned``)."""
+    venue = state.error_venue(path)
     if venue is None:
         return json_response({"error": status, "message": message}, status)
     return venue.error_response(status, message)
@@ -48,9 +43,7 @@ def register(app) -> None:
     def _exchange_error(e: ExchangeError):
         state = current_app.extensions["paradex_mock"]
         venue = state.venue_for(request.path)
-        if venue is not None and hasattr(venue, "exchange_error"):
-            return venue.exchange_error(e)
-        return json_response(e.body(), e.status)
+        return venue.exchange_error(e) if venue is not None else json_response(e.body(), e.status)
 
     @app.errorhandler(404)
     def _not_found(e):
@@ -58,19 +51,17 @@ def register(app) -> None:
 
     @app.errorhandler(405)
     def _method(e):
-        # Paradex's HTTP framework (echo: its JWT middleware's 401 is the same one-key body)
-        # answers a known path with another method this way, naming the methods it has
+        # a known path with another method: the venue's answer, naming the methods it has
         resp = venue_error(405, "Method Not Allowed")
         resp.headers["Allow"] = ", ".join(sorted(set(getattr(e, "valid_methods", None) or ()) | {"OPTIONS"}))
         return resp
 
     @app.errorhandler(400)
     def _bad_request(e):
-        state = current_app.extensions["paradex_mock"]
-        venue = state.venue_for(request.path)
-        if venue is not None and venue.name != "paradex":
-            return venue.error_response(400, "malformed request")
-        return api_error("BINDING_ERROR", "malformed request: " + str(getattr(e, "description", e)))
+        venue = current_app.extensions["paradex_mock"].error_venue(request.path)
+        if venue is None:
+            return venue_error(400, "malformed request")
+        return venue.bad_request(str(getattr(e, "description", e)))
 
     @app.errorhandler(413)
     def _too_large(e):

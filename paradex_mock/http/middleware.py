@@ -39,7 +39,7 @@ PRIVATE_NETWORK_ENVIRON = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"   # the 
 
 def fault_response(state, path: str, status: int):
     """An injected error, in the shape of the venue whose path it is."""
-    venue = state.venue_for(path) or state.venue("paradex")
+    venue = state.error_venue(path)
     return venue.fault_response(status) if venue is not None else error_for(state, path, status, "injected fault")
 
 

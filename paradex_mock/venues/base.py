@@ -10,7 +10,9 @@ A venue provides
   * ``ws_app(ctx)``: its WebSocket protocol, for connections whose path starts with ``ws_root``,
   * ``error_response(status, message)``: its error body for faults, 404s, 405s and the like,
   * ``rate_limits`` / ``limit_groups(method, path, private)`` / ``rate_limited(verdict)``: its
-    own limit rules (the buckets are shared machinery: ``paradex_mock.ratelimit``).
+    own limit rules (the buckets are shared machinery: ``paradex_mock.ratelimit``),
+  * ``new_account(exchange, secret)``: an account with the credentials its clients sign with
+    (the control API's ``POST /_mock/accounts``).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class Venue:
     rest_aliases: Tuple[str, ...] = ()   # further prefixes that are this venue's (Paradex: "/v1")
     duration_header: str = ""        # a header naming the request's duration, if the venue sends one
     market_stream: str = ""          # the engine random stream its markets draw from (see MarketDef)
+    answers_unowned: bool = False    # its error shapes answer paths no venue owns (see MockState.error_venue)
     rate_limits: dict = {}           # group -> [(limit, window seconds, "ip" | "account")]
     ws_entry: str = ""               # the path below ws_root a client connects to (Binance: "/ws")
 
@@ -69,6 +72,17 @@ class Venue:
         """The venue's error answer for ``status`` (a Flask response)."""
         raise NotImplementedError
 
+    def exchange_error(self, e):
+        """The answer for an ``engine.errors.ExchangeError`` a route raised (by default its
+        ``body()`` as JSON with its status)."""
+        from ..http.errors import json_response
+        return json_response(e.body(), e.status)
+
+    def bad_request(self, description: str):
+        """The answer for a request the framework could not parse (HTTP 400; ``description``
+        says why)."""
+        return self.error_response(400, "malformed request")
+
     def fault_response(self, status: int):
         """The answer for an injected ``error`` fault of ``status``."""
         return self.error_response(status, "injected fault")
@@ -98,6 +112,14 @@ class Venue:
 
     def apply_snapshot(self, parsed) -> None:
         """Install what ``load_snapshot`` returned (after the engine's own state is restored)."""
+
+    def new_account(self, exchange, secret: int) -> Optional[dict]:
+        """A new account of this venue made from ``secret`` (an integer in [1, 2**251), derived
+        from the seed or given to ``POST /_mock/accounts``) and registered on ``exchange`` (the
+        caller holds its lock) with the credentials the venue's clients sign with: at least
+        ``{"address": <the engine account>, "public_key": ...}``. None (the default): the venue
+        makes no keyed accounts."""
+        return None
 
     def account_of_request(self):
         """The account a private request acts for (rate limits key it), or None."""

@@ -60,14 +60,15 @@ def now_us() -> int:
 
 @dataclass
 class WsContext:
-    """What a venue's WS app is built from: the hub, and where requests it carries out over REST
-    go (``rest``: an ``OrderGateway``-style transport, or None), the auth mode and clock."""
+    """What a venue's WS app is built from: the hub, where requests it carries out over REST go
+    (``rest``: a ``ws.rest`` transport, or None), the auth mode and clock, and the upstream (the
+    remote mode's HTTP server: a venue fetches what it needs from it, e.g. keys to verify its
+    tokens; None in-process, where the venue objects are the app's own, ``init_app`` done)."""
     hub: Hub
     config: config_mod.Config
-    rest: Any = None                       # venues.paradex.ws.orders transport: WSGI in-process, HTTP remote
+    rest: Any = None                       # ws.rest transport: WSGI in-process, HTTP remote
     auth_mode: Callable[[], str] = lambda: "permissive"
     now_s: Callable[[], int] = lambda: 0
-    jwt_verifier: Any = None               # in-process: the issuer's verifier; remote: fetched from upstream
     upstream: Optional[str] = None
     source: Any = None
 
@@ -108,16 +109,13 @@ class Conn:
         self.pending: list = []
         self.backlog: collections.deque = collections.deque()   # frames waiting for a slow reader
         self.writer: Optional[asyncio.Task] = None            # drains the backlog while it exists
-        self.account: Optional[str] = None    # set by a venue's login (Paradex: ``auth``)
-        self.bearer: Optional[str] = None     # Paradex: the JWT of ``auth``, sent with order.* requests
-        self.cancel_on_disconnect = False     # Paradex: order.cancel_on_disconnect (per connection)
-        self.placed: Dict[str, None] = {}     # Paradex: ids of the orders placed over this connection
+        self.account: Optional[str] = None    # set by a venue's login
+        self.venue_state: Any = None          # what the venue's WS app keeps for this connection (its ``opened``)
         self.subs: Dict[str, Any] = {}        # channel name -> the venue feed's subscription
         self.closing = False
         self.sent = 0
         self.serial = next(_SERIALS)
         self.held: Optional[Frame] = None     # a frame a ws_reorder fault holds back
-        self.sbe_version: Optional[int] = None   # Paradex: the SBE schema version negotiated (None: JSON)
         self.binary = False                   # may get binary frames (hub.Binary); set by the venue at open
 
     def push(self, frame: Frame) -> None:
@@ -272,6 +270,7 @@ class WsServer:
         self._dirty: list = []                 # connections with pending frames (see Conn)
         self._flush_scheduled = False
         self._stopping = False
+        self.after_close: set = set()          # work started for closed connections, until it ends (spawn)
 
     def app_for(self, path: str):
         path = path.rstrip("/") or "/"
@@ -282,6 +281,19 @@ class WsServer:
 
     def app_of(self, venue: str):
         return next((a for a in self.apps if a.venue.name == venue), None)
+
+    @property
+    def stopping(self) -> bool:
+        """The server is shutting down (``stop``): its connections close because of it."""
+        return self._stopping
+
+    def spawn(self, coro) -> asyncio.Task:
+        """Run work a WS app starts for a connection that has closed (cancel on disconnect),
+        counted in ``after_close`` until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.after_close.add(task)
+        task.add_done_callback(self.after_close.discard)
+        return task
 
     # ------------------------------------------------------------------ writing
     def flush_later(self, conn: Conn) -> None:
@@ -405,7 +417,7 @@ class WsHandle:
             self._error = e
             self._started.set()
             return
-        log.debug("Paradex mock WS on %s", self.url)   # the launcher prints where it listens
+        log.debug("mock WS on %s", self.url)   # the launcher prints where it listens
         self._started.set()
         await self._stop_event.wait()
         await self.server.stop()
@@ -424,8 +436,8 @@ class WsHandle:
         return self.call(lambda: len(self.server.conns))
 
     def cancels_pending(self) -> int:
-        """Cancel-on-disconnect work started and not finished yet."""
-        return self.call(lambda: len(self.server.app_of("paradex")._tasks))
+        """Cancel-on-disconnect work (``WsServer.spawn``) started and not finished yet."""
+        return self.call(lambda: len(self.server.after_close))
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.loop is not None and self._stop_event is not None and self._thread.is_alive():
@@ -448,7 +460,6 @@ def start_in_process(state, host: str, port: int, wsgi_app: Optional[Callable] =
     app's venues. ``wsgi_app``: the Flask app, which carries out requests a venue forwards to REST
     (Paradex's ``order.*``; without it they are not served)."""
     from .rest import WsgiTransport
-    verifier = state.jwt_issuer.verifier()
     ex = state.exchange
 
     async def build():
@@ -456,8 +467,7 @@ def start_in_process(state, host: str, port: int, wsgi_app: Optional[Callable] =
         hub.fault_plan, hub.fault_plan_shared = state.faults, True   # one plan, one set of counters
         source = LocalSource(hub, ex)
         ctx = WsContext(hub=hub, config=state.config, rest=WsgiTransport(wsgi_app) if wsgi_app is not None else None,
-                        auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, jwt_verifier=verifier,
-                        source=source)
+                        auth_mode=lambda: state.config.auth_mode, now_s=source.now_s, source=source)
         return hub, source, _server(state.venues, ctx)
 
     handle = WsHandle(build, host, port)

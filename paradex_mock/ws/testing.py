@@ -1,16 +1,14 @@
-"""Helpers for testing against the WS server: a small JSON-RPC client and condition waits.
+"""Helpers for testing against the WS server: a small JSON-RPC 2.0 client, condition waits,
+and ``Stack`` (a mock exchange with its WS server, with the WS tests' defaults).
 
     async with RpcClient(url) as c:
         await c.call("auth", {"bearer": token})
         await c.call("subscribe", {"channel": "trades.BTC-USD-PERP"})
         note = await c.notification("trades.BTC-USD-PERP")
 
-With ``RpcClient(url + "?sbeSchemaId=1&sbeSchemaVersion=3")`` the data channels arrive as
-Paradex SBE binary frames; the client decodes them (``decode_sbe``) into the same notification
-shape, so ``notification(channel)`` works unchanged: ``data`` holds the frame's fields under the
-JSON payload's keys (decimals as strings, timestamps in ms), and the frame itself, decoded with
-the schema's own field names, is the message's ``"sbe"`` (``sbe.decode``'s dict, with ``raw``:
-the bytes). Binary frames are counted in ``binary_frames``.
+Binary frames are counted in ``binary_frames`` and turned into messages by ``decode_binary``,
+which a venue's client overrides (Paradex's SBE frames:
+``paradex_mock.venues.paradex.ws.testing.RpcClient``).
 """
 from __future__ import annotations
 
@@ -23,8 +21,7 @@ from typing import Any, Callable, Optional
 
 import websockets
 
-from ..testing import MockParadex
-from ..venues.paradex.ws import sbe as sbe_codec
+from ..testing import MockExchange
 from .rest import http_call
 
 AUTO = object()
@@ -65,7 +62,7 @@ class RpcClient:
         self.ws = None
         self.notifications: deque = deque()
         self.replies: deque = deque()
-        self.subscribed: list = []        # channel names asked for, in order (SBE frames name none)
+        self.subscribed: list = []        # channel names asked for, in order (binary frames may name none)
         self.binary_frames = 0
 
     async def __aenter__(self) -> "RpcClient":
@@ -80,11 +77,14 @@ class RpcClient:
 
     async def _read(self, timeout: float) -> dict:
         raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        if isinstance(raw, bytes):          # a binary frame: SBE channel data
+        if isinstance(raw, bytes):
             self.binary_frames += 1
-            return decode_sbe(raw, self.subscribed)
-        msg = json.loads(raw)
-        return msg
+            return self.decode_binary(raw)
+        return json.loads(raw)
+
+    def decode_binary(self, frame: bytes) -> dict:
+        """A binary frame as a JSON-RPC message; this client speaks JSON only."""
+        raise AssertionError(f"a binary frame ({len(frame)} bytes): use the venue's client that decodes them")
 
     async def frame(self, timeout: float = 5.0) -> dict:
         """The next frame of any kind (buffered replies first, then the socket)."""
@@ -186,59 +186,8 @@ class RpcClient:
                 self.replies.append(msg)
 
 
-def sbe_channel(message: str, market: Optional[str], subscribed=(), book_feed: Optional[str] = None) -> str:
-    """The subscription an SBE frame belongs to (frames name their market, not their channel):
-    the first of ``subscribed`` it fits (``trades.{market}`` before ``trades.ALL``, any
-    ``order_book.{market}.*``, that of ``book_feed`` first), else ``{kind}.{market}`` (bare for
-    positions and account). Two order-book subscriptions of one market with the same feed
-    cannot be told apart: the first is named."""
-    kind = sbe_codec.BY_NAME[message].channel
-    exact = f"{kind}.{market}"
-    if kind == "order_book" and book_feed is not None:
-        for name in subscribed:
-            if name.startswith(f"order_book.{market}.{book_feed}@"):
-                return name
-    for name in subscribed:
-        if name == exact or (kind == "order_book" and (name.startswith(f"order_book.{market}.")
-                                                      or name == f"orderbook.{market}")):
-            return name
-    for name in subscribed:
-        if name in (f"{kind}.ALL", kind):
-            return name
-    return kind if kind in ("positions", "account") or market is None else exact
-
-
-def decode_sbe(frame: bytes, subscribed=()) -> dict:
-    """An SBE frame as a notification: ``{"jsonrpc", "method": "subscription", "params":
-    {"channel", "data"}, "sbe": <sbe.decode(frame)> + raw}``; ``data`` has the JSON payload's keys
-    for every field the frame carries (see the module docstring)."""
-    d = sbe_codec.decode(frame)
-    msg = sbe_codec.BY_TEMPLATE[d["template"]]
-    fields = d["fields"]
-    data = {}
-    for f in msg.fields + msg.data:
-        if isinstance(f.src, str) and f.name in fields and f.src not in data:
-            data[f.src] = fields[f.name]
-    if msg.name == "PositionEvent":           # absolute on the wire, signed in JSON
-        data["size"] = fields["size"] if fields["side"] != "SHORT" or fields["size"] == "0" else "-" + fields["size"]
-    elif msg.name == "FillEvent":
-        data["trade_id"] = fields.get("tradeId")
-    elif msg.name == "BookEvent":
-        data["bids"], data["asks"] = d["bids"], d["asks"]
-        if data["update_type"] == "s":
-            data["inserts"] = ([{"side": "BUY", "price": p, "size": q} for p, q in d["bids"]]
-                               + [{"side": "SELL", "price": p, "size": q} for p, q in d["asks"]])
-    feed = None
-    if msg.name == "BookEvent":   # the interactive feed's frames carry best levels, a delta is a delta
-        feed = ("interactive" if fields["bestBidApiPrice"] is not None or fields["bestAskApiPrice"] is not None
-                else "deltas" if fields["pkgType"] == "d" else None)
-    channel = sbe_channel(msg.name, d["market"], subscribed, feed)
-    return {"jsonrpc": "2.0", "method": "subscription", "params": {"channel": channel, "data": data},
-            "sbe": dict(d, raw=frame)}
-
-
-class Stack(MockParadex):
-    """``MockParadex`` with the WS tests' defaults (an hour of history, no rate limits): the
+class Stack(MockExchange):
+    """``MockExchange`` with the WS tests' defaults (an hour of history, no rate limits): the
     REST app on a free loopback port, the WS server in-process on another, a manual clock.
 
         with Stack() as s:

@@ -46,11 +46,16 @@ class ParadexVenue(Venue):
     duration_header = "Paradigm-Request-Duration"
     mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
     ws_entry = "/v1"
+    answers_unowned = True  # the mock answered in Paradex's shapes before it had other venues
 
     def __init__(self):
         self.system_config: dict = {}
         self.insurance: dict = {}
         self._state = None       # the app's MockState, once init_app has run
+        # what the app keeps for Paradex (``state.venue_state["paradex"]`` is this object)
+        self.jwt_issuer = None   # signs the JWTs of /auth (auth_routes.py, keys.py); init_app makes it
+        self._verifier = None
+        self.book_cache: dict = {}   # GET /orderbook's JSON per book version (public.py)
 
     def markets(self, fixtures_dir: str) -> list:
         from . import markets
@@ -70,11 +75,25 @@ class ParadexVenue(Venue):
         return {"order_id": OrderIdConverter}
 
     def init_app(self, app, state) -> None:
+        from .auth import JwtIssuer
         state.venue_state[self.name] = self
         self._state = state
+        self.jwt_issuer = JwtIssuer()      # Paradex's JWTs; its WS app verifies them too (ws_app)
         # the same routes under /paradex, as every venue has its root
         for bp in self.blueprints():
             app.register_blueprint(bp, url_prefix=PREFIX, name="paradex_" + bp.name)
+
+    @property
+    def jwt_verifier(self):
+        """The verifier of the JWTs this app issued (built once: every private request uses it)."""
+        if self._verifier is None:
+            self._verifier = self.jwt_issuer.verifier()
+        return self._verifier
+
+    @property
+    def chain_id(self) -> str:
+        """The Starknet chain id the signed messages name (the fixtures' system config)."""
+        return self.system_config.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA")
 
     # ---------------------------------------------------------------- state beside the engine's
     # what the routes keep per app: subkeys and API tokens (keystore.py), the lifecycles of extras/
@@ -109,6 +128,17 @@ class ParadexVenue(Venue):
         self.reset()
         self._state.venue_state.update(parsed)
 
+    def new_account(self, exchange, secret: int) -> dict:
+        """A Paradex account is a STARK key: its address derives from the public key with the
+        system config's class hashes; it is onboarded at once."""
+        from .auth import StarkSigner
+        cfg = self.system_config
+        signer = StarkSigner(secret, chain_id=self.chain_id,
+                             account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
+                             account_hash=int(cfg["paraclear_account_hash"], 16))
+        acct = exchange.onboard(signer.address_hex, signer.public_key_hex)
+        return {"address": acct.address, "public_key": acct.public_key}
+
     # ---------------------------------------------------------------- errors and limits
     def error_response(self, status: int, message: str):
         from ...http.errors import api_error, json_response
@@ -121,6 +151,10 @@ class ParadexVenue(Venue):
         if status == 413:
             return api_error("BINDING_ERROR", message, 413)
         return api_error("INVALID_REQUEST_PARAMETER" if status < 500 else "INTERNAL_ERROR", message, status)
+
+    def bad_request(self, description: str):
+        from ...http.errors import api_error
+        return api_error("BINDING_ERROR", "malformed request: " + description)
 
     def fault_response(self, status: int):
         from ...http.errors import api_error, json_response
@@ -165,7 +199,10 @@ class ParadexVenue(Venue):
 
     def ws_app(self, ctx):
         from .ws.rpc import ParadexWs
-        return ParadexWs(self, ctx)
+        # in-process this is the app's own venue (init_app made its issuer): verify with its key;
+        # in the remote mode (no issuer here) the WS app fetches the keys from ctx.upstream's JWKS
+        verifier = self.jwt_issuer.verifier() if self.jwt_issuer is not None else None
+        return ParadexWs(self, ctx, verifier)
 
     def describe(self, with_ws: bool) -> str:
         ws = f"; WS /v1 (also / and {PREFIX}/v1)" if with_ws else ""

@@ -97,7 +97,7 @@ def auth(public_key=None):
     if all(signed_exp < now for now in nows):
         raise ExchangeError("INVALID_TIMESTAMP", "the auth signature has expired", 401)
     # the signed message carries the expiration header as sent (0 when absent, as clients sign it)
-    h = auth_message_hash(int(address, 16), state.chain_id, ts, exp if exp is not None else 0)
+    h = auth_message_hash(int(address, 16), state.venue_state["paradex"].chain_id, ts, exp if exp is not None else 0)
     path_key = _public_key(public_key) if public_key else None
     with ex.lock:
         acct = ex.accounts.get(address)
@@ -128,7 +128,7 @@ def auth(public_key=None):
             raise ExchangeError("NOT_ONBOARDED", NOT_ONBOARDED_MESSAGE + " (and the key that signed this "
                                 "request does not derive the account address, so it cannot be onboarded here)")
         ex.onboard(address, hex(key))
-    token = state.jwt_issuer.issue(address, ex.clock.now_ms() // 1000)
+    token = state.venue_state["paradex"].jwt_issuer.issue(address, ex.clock.now_ms() // 1000)
     return json_response({"jwt_token": token})
 
 
@@ -142,7 +142,7 @@ def onboarding():
     if not isinstance(raw_key, str) or not raw_key:
         raise ExchangeError("PUBLIC_KEY_INVALID", "public_key is required")
     key = _public_key(raw_key)
-    if not verify(onboarding_message_hash(int(address, 16), state.chain_id), r, s, key):
+    if not verify(onboarding_message_hash(int(address, 16), state.venue_state["paradex"].chain_id), r, s, key):
         raise ExchangeError("STARKNET_SIGNATURE_VERIFICATION_FAILED", "onboarding signature does not verify", 401)
     if not _derives(key, address):
         raise ExchangeError("INVALID_STARKNET_ADDRESS",
@@ -179,7 +179,7 @@ def onboarding_status():
 
 @bp.get("/v1/jwks.json")
 def jwks():
-    return json_response(st().jwt_issuer.jwks())
+    return json_response(st().venue_state["paradex"].jwt_issuer.jwks())
 
 
 @bp.post("/v2/auth")

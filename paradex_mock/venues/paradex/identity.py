@@ -64,7 +64,7 @@ def current_account() -> str:
     if ks is not None and ks.revoked and parts[1].strip() in ks.revoked:
         raise JwtRefused("invalid or expired jwt: token revoked")
     try:
-        claims = st.jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
+        claims = st.venue_state["paradex"].jwt_verifier.verify(parts[1].strip(), st.exchange.clock.now_ms() // 1000)
     except InvalidJwt as e:
         raise JwtRefused(f"missing or malformed jwt: {e.reason}") from None
     account = claims["sub"]
@@ -131,8 +131,8 @@ def verify_order_signature(address: str, body: dict, modify: bool = False, defau
     if isinstance(otype, str) and "MARKET" in otype:
         price = "0"
     try:
-        args = (int(address, 16), st.chain_id, ts, merged.get("market"), merged.get("side"), otype,
-                merged.get("size"), price if price not in (None, "") else "0")
+        args = (int(address, 16), st.venue_state["paradex"].chain_id, ts, merged.get("market"),
+                merged.get("side"), otype, merged.get("size"), price if price not in (None, "") else "0")
         h = (modify_order_message_hash(*args, str(merged.get("id"))) if modify
              else order_message_hash(*args))
     except (ValueError, TypeError, KeyError) as e:

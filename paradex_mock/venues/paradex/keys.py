@@ -195,7 +195,7 @@ def create_token():
         raise ExchangeError("TOKEN_LIMIT_REACHED", f"at most {TOKEN_LIMIT} active tokens")
     st = current_app.extensions["paradex_mock"]
     now = _now()
-    bearer = st.jwt_issuer.issue(addr, now // 1000, ttl)
+    bearer = st.venue_state["paradex"].jwt_issuer.issue(addr, now // 1000, ttl)
     ks.counter += 1
     lookup = hashlib.sha256(f"{addr}:{ks.counter}:{now}".encode()).hexdigest()[:16]
     rec = {"lookup_id": lookup, "token_id": str(ks.counter), "name": name, "kind": kind,
@@ -233,4 +233,4 @@ def token_cidrs(lookup_id):
 def terminal_token():
     addr = current_account()
     st = current_app.extensions["paradex_mock"]
-    return json_response({"jwt_token": st.jwt_issuer.issue(addr, _now() // 1000)})
+    return json_response({"jwt_token": st.venue_state["paradex"].jwt_issuer.issue(addr, _now() // 1000)})

@@ -111,7 +111,7 @@ def _book_json(e, market: str, depth: int) -> str:
     object (reset builds new ones), its seq_no and last_updated_at (every change to a book bumps
     them; the WS order-book deltas rely on the same rule) and the bus epoch (a restored snapshot
     may bring an older seq_no back with other contents)."""
-    cache = current_app.extensions["paradex_mock"].book_cache
+    cache = current_app.extensions["paradex_mock"].venue_state["paradex"].book_cache
     with e.lock:
         book = e.books[_market(e, market)]
         version = (book, book.seq_no, book.last_updated_at, e.bus.epoch)

@@ -4,8 +4,8 @@
 process's stream). It never computes prices of its own: it renders events in Paradex's shapes,
 forwards, throttles (order books) and diffs (order-book deltas). Subscribers are reached through
 ``conn.push(frame)``, which never blocks: a JSON text frame, or, for a connection that negotiated
-SBE (``conn.sbe_version``), a binary frame of the same payload (``sbe.py``) on the channels that
-have an SBE message; the others stay JSON there too.
+SBE (``session.sbe_version_of(conn)``), a binary frame of the same payload (``sbe.py``) on the
+channels that have an SBE message; the others stay JSON there too.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from ....ws.market import MarketFeed
 from .. import views
 from . import sbe
 from .protocol import ORDER_BOOK_DEPTH, Channel, notification_frame
+from .session import sbe_version_of
 
 log = logging.getLogger("paradex_mock.ws")
 
@@ -240,7 +241,7 @@ class ParadexFeed(MarketFeed):
             return
         plain, by_version = [], {}
         for sub in subs:
-            v = getattr(sub.conn, "sbe_version", None)
+            v = sbe_version_of(sub.conn)
             if v is None:
                 plain.append(sub)
             else:
@@ -316,7 +317,7 @@ class ParadexFeed(MarketFeed):
         """Register a subscription and send its initial state (book, bbo, summaries, funding).
         ``markets``: markets_summary's scoped mode, the markets it passes."""
         sub = Sub(conn, channel, account if channel.private else None, markets)
-        if getattr(conn, "sbe_version", None) is not None:
+        if sbe_version_of(conn) is not None:
             self._sbe_subs += 1
         if channel.kind == "order_book":
             self.subs.join(sub, channel.book_key, lambda: BookFeed(self, channel.book_key)).initial(sub)
@@ -344,7 +345,7 @@ class ParadexFeed(MarketFeed):
         self._initial(sub, [m for m in new if m in sub.markets])
 
     def remove(self, sub: Sub) -> None:
-        if sub in self.subs and getattr(sub.conn, "sbe_version", None) is not None:
+        if sub in self.subs and sbe_version_of(sub.conn) is not None:
             self._sbe_subs -= 1
         super().remove(sub)
 

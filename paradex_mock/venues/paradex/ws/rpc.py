@@ -23,6 +23,7 @@ from .orders import OrderGateway
 from .protocol import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MALFORMED_BEARER, METHOD_NOT_FOUND,
                        NO_ID, PARSE_ERROR, ChannelError, RpcError, error_frame, parse_channel, result_frame,
                        valid_id)
+from .session import Session
 
 log = logging.getLogger("paradex_mock.ws")
 
@@ -40,14 +41,16 @@ def sbe_version(query: dict) -> Optional[int]:
 
 
 class ParadexWs:
-    def __init__(self, venue, ctx):
+    def __init__(self, venue, ctx, verifier=None):
+        """``verifier``: the app's ``JwtVerifier`` in-process; None fetches the keys from
+        ``ctx.upstream`` (the remote mode)."""
         self.venue = venue
         self.server = None                      # set by the WsServer
         self.hub = ctx.hub
         self.feed = ParadexFeed(ctx.hub)
-        self.auth = Authenticator(auth_mode=ctx.auth_mode, now_s=ctx.now_s, verifier=ctx.jwt_verifier,
-                                  jwks_url=None if ctx.jwt_verifier is not None else ctx.upstream)
-        if ctx.source is not None and ctx.jwt_verifier is None:
+        self.auth = Authenticator(auth_mode=ctx.auth_mode, now_s=ctx.now_s, verifier=verifier,
+                                  jwks_url=None if verifier is not None else ctx.upstream)
+        if ctx.source is not None and verifier is None:
             ctx.source.on_instance_change = self.auth.forget_keys
         self.gateway = OrderGateway(ctx.rest) if ctx.rest is not None else None
         self.source = ctx.source                # tells when a separate process's upstream is down
@@ -59,7 +62,6 @@ class ParadexWs:
             for name in ("create", "create_batch", "modify", "cancel", "cancel_batch", "cancel_all"):
                 self._methods["order." + name] = self._order_method(name)
             self._methods["order.cancel_on_disconnect"] = self._cancel_on_disconnect
-        self._tasks: set = set()               # cancel-on-disconnect work still running
 
     # ------------------------------------------------------------------ connections
     def refuse(self, path: str, query: dict):
@@ -74,23 +76,22 @@ class ParadexWs:
 
     async def opened(self, conn) -> None:
         version = sbe_version(parse_qs(urlsplit(conn.ws.request.path).query))
+        conn.venue_state = Session(version)
         if version is not None:        # the data channels go as SBE frames of this version
-            conn.sbe_version = version
             conn.binary = True
 
     def closed(self, conn, close_code) -> None:
         # a client that closes normally (1000) meant to go; any other end cancels its orders,
         # except this server's own shutdown (in one process the exchange is going away too)
-        if conn.cancel_on_disconnect and conn.placed and close_code != 1000 and not self.server._stopping:
-            task = asyncio.get_running_loop().create_task(self._cancel_placed(conn))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        session = conn.venue_state
+        if session.cancel_on_disconnect and session.placed and close_code != 1000 and not self.server.stopping:
+            self.server.spawn(self._cancel_placed(conn))
 
     async def _cancel_placed(self, conn) -> None:
-        ids = list(conn.placed)
+        ids = list(conn.venue_state.placed)
         for i in range(0, len(ids), 100):        # REST's batch cancel takes at most 100
             try:
-                await self.gateway.cancel_batch(conn.bearer, {"order_ids": ids[i:i + 100]})
+                await self.gateway.cancel_batch(conn.venue_state.bearer, {"order_ids": ids[i:i + 100]})
             except Exception as e:   # the connection is gone: nobody to tell but the log
                 log.warning("cancel on disconnect for %s failed: %s", conn.account, e)
 
@@ -154,20 +155,21 @@ class ParadexWs:
         account = await self.auth.account_for(bearer)
         conn.set_account(account)
         # order.* act with this JWT; a non-JWT bearer (permissive mode's demo account) sends none
-        conn.bearer = bearer if bearer.count(".") == 2 else None
+        conn.venue_state.bearer = bearer if bearer.count(".") == 2 else None
         return {"node_id": self.node_id}, None
 
     def _order_method(self, name: str):
         async def handler(conn, params, rid):
             if conn.account is None:
                 raise RpcError.auth_required()
-            result = await getattr(self.gateway, name)(conn.bearer, params)
+            session = conn.venue_state
+            result = await getattr(self.gateway, name)(session.bearer, params)
             if name == "create":
-                conn.placed[result["order"]["id"]] = None
+                session.placed[result["order"]["id"]] = None
             elif name == "create_batch":
                 for r in result["results"]:
                     if "order" in r:
-                        conn.placed[r["order"]["id"]] = None
+                        session.placed[r["order"]["id"]] = None
             return result, None
         return handler
 
@@ -177,7 +179,7 @@ class ParadexWs:
         enabled = params.get("enabled") if isinstance(params, dict) else None
         if not isinstance(enabled, bool):
             raise RpcError(INVALID_PARAMS, "invalid params", "enabled must be true or false")
-        conn.cancel_on_disconnect = enabled
+        conn.venue_state.cancel_on_disconnect = enabled
         return {"enabled": enabled}, None
 
     @staticmethod
