@@ -1,14 +1,14 @@
 """The ``Exchange`` facade: it owns the state and the one lock, and composes the collaborators
 that act on that state (the package docstring lists them).
 
-The contract, kept here in one place: every public method that reads several objects or changes
-anything takes ``self.lock`` (one re-entrant lock) and delegates to a collaborator, which
-validates everything before it changes anything and publishes what changed on ``self.bus`` as
-domain events (``engine/events.py``); each change set ends with ``_flush`` (the changed books,
-once each). Collaborators never take the lock themselves: they run under it. The few public
-reads of one object (``market``, ``margin``, ``liquidation_price``, ``account_update``,
-``position_update``, ``leverage_of``, ``funding_now``, ``check_order``) take no lock; callers
-that want a consistent view hold it.
+The contract, kept here in one place: one lock, validate before change, publish what changed.
+Every public method takes ``self.lock`` (one re-entrant lock) and delegates to a collaborator,
+which validates everything before it changes anything and publishes what changed on ``self.bus``
+as domain events (``engine/events.py``); each change set ends with ``_flush`` (each changed
+book, once). Collaborators never take the lock themselves: they run under it. A few reads take
+no lock (``market``, ``margin``, ``liquidation_price``, ``account_update``, ``position_update``,
+``leverage_of``, ``funding_now``, ``check_order``, ``_ensure_account``): a caller that needs a
+consistent view holds the lock around them.
 """
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ class OrderEntry:
         ex._flush(now)
         return acks, errors
 
-    def accept(self, acct: Account, order: Order, now: int) -> dict:
+    def accept(self, acct: Account, order: Order, now: int) -> Order:
         """Give a checked order its id and publish it as NEW (returns that acknowledgement)."""
         ex = self.ex
         order.id = ex._new_id(now)
