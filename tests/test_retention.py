@@ -179,7 +179,7 @@ def test_default_and_bad_settings():
 
 
 def test_funding_data_rows_are_capped_per_market(monkeypatch):
-    from paradex_mock.engine import exchange as exchange_mod
+    from paradex_mock.engine.exchange import funding as exchange_mod   # where the cap is read
     monkeypatch.setattr(exchange_mod, "FUNDING_ROWS_KEPT", 30)
     app = trading_app(backfill_hours=0.1)                 # 7 rows backfilled, below the cap
     ex = app.extensions["paradex_mock"].exchange

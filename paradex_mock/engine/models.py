@@ -1,4 +1,4 @@
-"""The exchange's state objects. Plain data; the rules live in exchange.py."""
+"""The exchange's state objects. Plain data; the rules live in the exchange package (``engine/exchange/``)."""
 from __future__ import annotations
 
 from collections import deque
