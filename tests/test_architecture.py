@@ -52,7 +52,9 @@ def _module_graph(module_level_only: bool = False) -> dict:
     relative import resolved. ``from pkg import name`` counts as importing ``pkg.name`` when that
     is a module, else ``pkg``; a module's parent packages are not counted as its imports (so a
     package's ``__init__`` importing its own children is no circle). With ``module_level_only``,
-    imports inside functions and classes (deferred until called) are left out."""
+    imports inside functions and classes (deferred until called) are left out. Imports under
+    ``if TYPE_CHECKING:`` never run, so they are no edge (the engine's collaborators name the
+    facade's type that way)."""
     names = {}
     for f in PKG.rglob("*.py"):
         parts = f.relative_to(PKG.parent).with_suffix("").parts
@@ -62,8 +64,13 @@ def _module_graph(module_level_only: bool = False) -> dict:
         package = mod if f.name == "__init__.py" else mod.rpartition(".")[0]
         tree = ast.parse(f.read_text())
         nodes = tree.body if module_level_only else ast.walk(tree)
+        typing_only = {id(n) for block in ast.walk(tree)
+                       if isinstance(block, ast.If) and _is_type_checking(block.test)
+                       for stmt in block.body for n in ast.walk(stmt)}
         out = set()
         for node in nodes:
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -77,6 +84,11 @@ def _module_graph(module_level_only: bool = False) -> dict:
             out.update(t for t in targets if t in names and t != mod)
         graph[mod] = out
     return graph
+
+
+def _is_type_checking(test) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _cycles(graph: dict) -> list:
