@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, List, Optional
 
-from ..errors import ExchangeError, excerpt, short
+from ..errors import EngineError, Reason, excerpt, short
 from ..models import Order
 
 if TYPE_CHECKING:
@@ -20,14 +20,14 @@ class OrderManager:
         acct = self.ex.ledger.account(address)
         o = acct.orders.get(str(order_id))
         if o is None:
-            raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
+            raise EngineError(Reason.ORDER_NOT_FOUND, f"order {short(str(order_id))} not found")
         return o
 
     def get_order_by_client_id(self, address: str, client_id: str) -> Order:
         acct = self.ex.ledger.account(address)
         o = acct.client_ids.get(client_id)
         if o is None:
-            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found")
+            raise EngineError(Reason.CLIENT_ID_NOT_FOUND, f"client order id {excerpt(client_id)} not found")
         return o
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
@@ -36,7 +36,7 @@ class OrderManager:
         o = (self.get_order(address, order_id) if order_id is not None
              else self.get_order_by_client_id(address, client_id))
         if not o.is_open:
-            raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is already closed")
+            raise EngineError(Reason.ORDER_CLOSED, f"order {o.id} is already closed")
         now = ex.clock.now_ms()
         self.cancel(o, now)
         ex._flush(now)
@@ -92,13 +92,13 @@ class OrderManager:
         acct = ex.ledger.account(address)
         o = acct.orders.get(str(order_id))
         if o is None:
-            raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
+            raise EngineError(Reason.ORDER_NOT_FOUND, f"order {short(str(order_id))} not found")
         if not o.is_open:
-            raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
+            raise EngineError(Reason.ORDER_CLOSED, f"order {o.id} is closed")
         now = ex.clock.now_ms()
         new = ex.entry.check_order(acct, build(o), now, replacing=o)
         if new.size < o.filled:
-            raise ExchangeError("INVALID_ORDER_SIZE", "new size is below the filled size")
+            raise EngineError(Reason.ORDER_SIZE, "new size is below the filled size")
         if o.status == "OPEN":
             ex.books[o.market].side_for(o).remove(o)
             ex._dirty_books.add(o.market)
