@@ -2,7 +2,7 @@
 deposits on the record, subkeys that trade and are revoked, API tokens that are revoked."""
 from decimal import Decimal
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex.auth import StarkSigner
 from test_auth_rest import bearer, get_token, limit_body, new_app, now_ms, now_s
 from test_trading_support import BTC, trading_app

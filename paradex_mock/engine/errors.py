@@ -7,6 +7,7 @@ from enum import Enum
 class ExchangeError(Exception):
     """A refused request in a venue's (or the control API's) vocabulary: ``code``, ``message`` and
     the HTTP ``status`` it is answered with."""
+    reason = None   # an engine refusal's ``Reason`` (``EngineError``); a venue's own error has none
 
     def __init__(self, code: str, message: str, status: int = 400, data=None):
         super().__init__(message)

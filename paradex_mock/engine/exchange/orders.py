@@ -64,6 +64,8 @@ class OrderManager:
         return victims
 
     def cancel_batch(self, address: str, order_ids: Iterable[str], client_ids: Iterable[str]) -> List[dict]:
+        """Cancel each order named (by id, then by client id): one row per name, its ``status`` the
+        outcome ("cancelled", "already_closed" or "not_found"; a venue words it)."""
         ex = self.ex
         ex.entry.check_trading_open()
         acct = ex.ledger.account(address)
@@ -75,13 +77,13 @@ class OrderManager:
             if o is None:
                 is_id = lookup == acct.orders.get
                 results.append({"id": str(key)} if is_id else {"client_id": str(key)})
-                results[-1]["status"] = "NOT_FOUND"
+                results[-1]["status"] = "not_found"
                 continue
             if o.is_open:
                 self.cancel(o, now)
-                status = "QUEUED_FOR_CANCELLATION"
+                status = "cancelled"
             else:
-                status = "ALREADY_CLOSED"
+                status = "already_closed"
             results.append({"id": o.id, "client_id": o.client_id, "account": o.account,
                             "market": o.market, "status": status})
         ex._flush(now)
