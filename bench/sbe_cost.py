@@ -18,7 +18,7 @@ import time
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.testing import MockParadex
 from paradex_mock.venues.paradex import views
 from paradex_mock.venues.paradex.orders import submit

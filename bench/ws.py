@@ -23,7 +23,7 @@ RATE = 20.0
 def demo_jwt(base: str) -> str:
     """A JWT for the demo account (the account permissive orders land in), via POST /v1/auth."""
     from paradex_mock.venues.paradex.auth.signer import StarkSigner
-    from paradex_mock.engine.exchange import DEMO_ACCOUNT, DEMO_PRIVATE_KEY
+    from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT, DEMO_PRIVATE_KEY
     status, cfg = http_json("GET", base + "/v1/system/config")
     signer = StarkSigner(DEMO_PRIVATE_KEY, chain_id=cfg.get("starknet_chain_id", "PRIVATE_SN_POTC_SEPOLIA"),
                          account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),

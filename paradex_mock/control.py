@@ -13,10 +13,11 @@ from typing import Optional
 
 from .engine import snapshot as snapshot_mod
 from .engine.errors import ExchangeError, invalid, short
-from .engine.exchange import FAST_FORWARD_AFTER_S, normalize_address
+from .engine.exchange import FAST_FORWARD_AFTER_S
 from .engine.numbers import fmt, to_decimal
 from .engine.scenario import Scenario, ScenarioError, load_file as load_scenario_file
 from .faults import FaultError
+from .venues.base import accounts_venue
 
 SYSTEM_STATES = ("ok", "maintenance", "cancel_only", "post_only")
 MAX_ADVANCE_S = 86_400        # one call moves the clock at most a day...
@@ -107,6 +108,13 @@ class Controller:
         return {"seed": ex.config.seed, "server_time": ex.clock.now_ms()}
 
     # ---------------------------------------------------------------- accounts
+    def account_id(self, value) -> str:
+        """An account a user named, as the engine's account id: canonical through the venue that
+        keeps accounts (``Venue.account_id``; Paradex: a Starknet address, else its
+        ``INVALID_STARKNET_ADDRESS``), else the value as given (stripped)."""
+        venue = accounts_venue(self.state.venues)
+        return venue.account_id(value) if venue is not None else str(value).strip()
+
     def create_account(self, private_key=None, balance=None, address=None) -> dict:
         """A new onboarded account. With no key, one is derived from the seed and a counter, so a
         replay creates the same accounts. The private key comes back for signed flows. The first
@@ -114,7 +122,7 @@ class Controller:
         and no key, a bare engine account."""
         ex = self.exchange
         if address is not None and private_key is None:
-            addr = normalize_address(address)
+            addr = self.account_id(address)
             amount = self._amount(balance, negative=False) if balance is not None else None
             with ex.lock:
                 acct = ex._ensure_account(addr)
@@ -156,7 +164,7 @@ class Controller:
             raise _bad(invalid("amount", value, "not a decimal number")) from None
 
     def fund(self, address: str, amount) -> dict:
-        addr = normalize_address(address)
+        addr = self.account_id(address)
         if addr not in self.exchange.accounts:     # funding creates nothing: POST /_mock/accounts does
             raise ExchangeError("ACCOUNT_NOT_FOUND", f"account {addr[:66]} not found; create it first", 404)
         acct = self.exchange.fund(addr, self._amount(amount))

@@ -61,12 +61,13 @@ def startup_summary(state, with_ws: bool = False) -> str:
              f"{'on' if cfg.rate_limits else 'off'}, control API /_mock {control}",
              f"  markets: {', '.join(m.name + ('' if m.venue == 'paradex' else ' (' + m.venue + ')') for m in ex.markets.values())}",
              f"  fault rules loaded: {len(state.faults.rules)}" + (f" from {cfg.faults_file}" if cfg.faults_file else "")]
-    from .engine.exchange import DEMO_ACCOUNT
-    demo = ex.accounts.get(DEMO_ACCOUNT)
-    if demo is not None:
-        lines.append(f"  demo account {demo.address} ({fmt(demo.balance)} USDC): "
-                     "requests without Authorization act as it")
-    else:
+    standing = [address for v in state.venues for address, _ in v.standing_accounts(cfg)]
+    for address in standing:   # the venues' demo accounts (Venue.standing_accounts), if any
+        acct = ex.accounts.get(address)
+        if acct is not None:
+            lines.append(f"  demo account {acct.address} ({fmt(acct.balance)} USDC): "
+                         "requests without Authorization act as it")
+    if not standing and cfg.auth_mode == "strict":
         lines.append("  no demo account (strict mode): create accounts with POST /_mock/accounts")
     return "\n".join(lines)
 

@@ -231,3 +231,35 @@ def test_the_import_rules_see_relative_nested_and_from_imports(tmp_path):
     assert engine_layer_imports(pkg) == [("engine/x.py", "paradex_mock.control"),
                                          ("engine/x.py", "paradex_mock.control.Controller"),
                                          ("engine/x.py", "paradex_mock.testing")]
+
+
+# ------------------------------------------------------------------ no Paradex knowledge (issue 21)
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paradex-openapi.json"
+
+
+def _engine_sources():
+    files = sorted((PKG / "engine").rglob("*.py"))
+    assert len(files) >= 8
+    return [(f, f.read_text()) for f in files]
+
+
+def test_the_engine_holds_no_paradex_error_code():
+    """The engine refuses in its own words (``engine.errors.Reason``); Paradex's ErrorCode strings
+    and the HTTP statuses that go with them live in Paradex's package."""
+    import json
+    import re
+    import pytest
+    if not SPEC.is_file():
+        pytest.skip(f"the Paradex spec is not at {SPEC}")
+    schemas = json.loads(SPEC.read_text())["components"]["schemas"]
+    codes = set(schemas["responses.ErrorCode"]["enum"]) | {"MMP_MIN_FREEZE_NOT_ELAPSED"}   # newer than the spec
+    assert len(codes) > 50
+    for f, text in _engine_sources():
+        literals = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', text)) | set(re.findall(r"'([A-Z][A-Z0-9_]+)'", text))
+        assert not literals & codes, f"{f.name} holds Paradex's error codes {sorted(literals & codes)}"
+
+
+def test_the_engine_holds_no_starknet_knowledge_and_no_demo_account():
+    for f, text in _engine_sources():
+        assert "stark" not in text.lower(), f"{f.name} mentions Stark(net)"
+        assert "DEMO_" not in text, f"{f.name} holds a demo account"

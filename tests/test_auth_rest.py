@@ -14,7 +14,7 @@ from paradex_mock.venues.paradex.auth import JwtIssuer, JwtVerifier, StarkSigner
 from paradex_mock.venues.paradex.auth.typed_data import (auth_message_hash, onboarding_message_hash, order_message_hash,
                                           scale_decimal)
 from paradex_mock.config import Config
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex import identity
 from paradex_mock.http.app import create_app
 

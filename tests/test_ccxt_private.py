@@ -11,7 +11,7 @@ import pytest
 
 from paradex_mock.venues.paradex.auth import StarkSigner
 from paradex_mock.config import Config
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.http.app import create_app
 from paradex_mock.runner import HttpServer
 

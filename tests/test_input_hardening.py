@@ -217,7 +217,7 @@ def test_page_size_up_to_the_specs_5000(client):
 
 
 def test_strict_mode_has_no_demo_account_to_log_in_as():
-    from paradex_mock.engine.exchange import DEMO_ACCOUNT
+    from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
     from paradex_mock.http.app import create_app
     from support import make_config
     strict = create_app(make_config(auth_mode="strict", backfill_hours=1), start_ticker=False)

@@ -2,7 +2,7 @@
 deposits on the record, subkeys that trade and are revoked, API tokens that are revoked."""
 from decimal import Decimal
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex.auth import StarkSigner
 from test_auth_rest import bearer, get_token, limit_body, new_app, now_ms, now_s
 from test_trading_support import BTC, trading_app
@@ -173,3 +173,15 @@ def test_xp_transfer_filters_and_block_trade_signatures_are_checked():
     assert c.get("/v1/xp/public-transfers?start_at=0&page_size=50").status_code == 200
     bad = {"trades": {BTC: {}}, "signatures": {"0x1": {"signature_type": "RSA"}}}
     assert c.post("/v1/block-trades", json=bad).status_code == 400
+
+
+def test_every_engine_refusal_has_a_paradex_code_in_the_spec():
+    """Paradex words each of the engine's refusals (engine.errors.Reason) with an ErrorCode of its
+    spec (or one newer than it) and a status; one table, venues/paradex/errors.py."""
+    from paradex_mock.engine.errors import Reason
+    from paradex_mock.venues.paradex.errors import CODES
+    from test_input_hardening import NEWER_THAN_THE_SPEC, _spec_error_codes
+    assert set(CODES) == set(Reason)
+    known = _spec_error_codes() | set(NEWER_THAN_THE_SPEC)
+    for reason, (code, status) in CODES.items():
+        assert code in known and status in (400, 404, 503), reason

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.engine.models import Order
 from paradex_mock.ws.testing import RpcClient, Stack, rest
 from test_trading_support import BTC, call, get, post_order, trading_app

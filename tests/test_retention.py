@@ -8,7 +8,7 @@ import pytest
 
 from paradex_mock.config import Config, validate
 from paradex_mock.engine import snapshot
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from test_trading_support import BTC, Rules, book, call, get, post_order, trading_app
 
 R = Rules(BTC)

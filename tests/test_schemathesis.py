@@ -23,7 +23,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
 
-from paradex_mock.engine.exchange import DEMO_TOKEN  # noqa: E402
+from paradex_mock.venues.paradex.accounts import DEMO_TOKEN  # noqa: E402
 from paradex_mock.http.app import create_app  # noqa: E402
 from support import make_config  # noqa: E402
 

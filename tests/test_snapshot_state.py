@@ -5,7 +5,7 @@ up, snapshot, reset, restore: every listing answers as it did before the snapsho
 import copy
 from decimal import Decimal
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.engine.models import Order
 from paradex_mock.venues.paradex.auth import StarkSigner
 from test_trading_support import BTC, call, get, post_order, trading_app

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from paradex_mock.engine.errors import ExchangeError
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.engine.models import SIM_ACCOUNT
 from paradex_mock.venues.paradex.orders import modification, order_request
 from test_trading_support import BTC, ETH, SOL, balance, fills, get, trading_app

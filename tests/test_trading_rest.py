@@ -11,7 +11,7 @@ def req(body):
 import pytest
 
 import openapi
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from test_trading_support import (BTC, ETH, ZERO, Rules, app, balance, book, call, fills, get,  # noqa: F401
                                   history, open_orders, order, position_size, positions, post_order,
                                   trading_app)

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT, PRICE_BAND_REASON, PRICE_PROTECTION_REASON
+from paradex_mock.engine.exchange import PRICE_BAND_REASON, PRICE_PROTECTION_REASON
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex.orders import submit
 from test_trading_support import BTC, assert_error, call, get, order, post_order, trading_app
 

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.ws.testing import Stack, async_wait_until, rest
 from paradex_mock.venues.paradex.orders import submit
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.ws.testing import RpcClient, Stack, rest
 from support import paradex_markets
 

@@ -94,7 +94,7 @@ def test_subscriptions_per_connection_are_capped(stack, monkeypatch):
 def test_rest_and_ws_agree_on_bearers(stack):
     """The seed's valid_mock_token is the demo account on both transports; any other bearer that is
     not a JWT is refused on both (WS 40110, REST 401)."""
-    from paradex_mock.engine.exchange import DEMO_ACCOUNT
+    from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
     from paradex_mock.ws.testing import rest
     status, acct = rest(stack.http_url, "GET", "/v1/account", headers={"Authorization": "Bearer valid_mock_token"})
     assert status == 200 and acct["account"] == DEMO_ACCOUNT

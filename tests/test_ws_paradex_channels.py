@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import openapi
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.ws.testing import RpcClient, Stack, rest
 
 BTC = "BTC-USD-PERP"

@@ -7,7 +7,7 @@ import pytest
 import websockets
 
 from paradex_mock.venues.paradex.auth import JwtIssuer
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex.ws.testing import RpcClient
 from paradex_mock.ws.testing import Stack, rest
 from paradex_mock.venues.paradex.orders import submit

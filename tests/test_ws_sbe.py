@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paradex_mock.engine.exchange import DEMO_ACCOUNT
+from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
 from paradex_mock.venues.paradex import views
 from paradex_mock.venues.paradex.orders import submit
 from paradex_mock.venues.paradex.ws import sbe

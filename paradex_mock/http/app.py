@@ -82,7 +82,8 @@ def create_app(config: Optional[config_mod.Config] = None, exchange: Optional[Ex
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     venues = venues_mod.load(cfg.venues)
     defs = [d for v in venues for d in v.markets(cfg.fixtures_dir)]
-    ex = exchange or Exchange(cfg, defs)
+    standing = [a for v in venues for a in v.standing_accounts(cfg)]   # Paradex's demo account
+    ex = exchange or Exchange(cfg, defs, standing_accounts=standing)
     app = _Flask("paradex_mock")
     app.config["MAX_CONTENT_LENGTH"] = 256 << 20   # snapshots are big; API requests are capped at 1 MiB in middleware
     app.json.sort_keys = False

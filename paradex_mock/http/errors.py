@@ -4,7 +4,7 @@ import logging
 
 from flask import Response
 
-from ..engine.errors import ExchangeError
+from ..engine.errors import EngineError, ExchangeError, Reason
 
 log = logging.getLogger("paradex_mock.http")
 
@@ -22,6 +22,16 @@ def json_response(body, status: int = 200, headers=None) -> Response:
 
 def api_error(code: str, message: str, status: int = 400) -> Response:
     return json_response({"error": code, "message": message, "data": None}, status)
+
+
+def plain_refusal(e):
+    """An engine refusal in no venue's words (``Venue.refusal``'s default, and the control API's
+    with no venue answering paths no venue owns): the reason's name as its code, 503 for ``UNAVAILABLE``, else
+    400. Any other ``ExchangeError`` as it is."""
+    if not isinstance(e, EngineError):
+        return e
+    status = 503 if e.reason is Reason.UNAVAILABLE else 400
+    return ExchangeError(e.reason.name, e.message, status, e.data)
 
 
 def error_for(state, path: str, status: int, message: str) -> Response:
@@ -43,7 +53,13 @@ def register(app) -> None:
     def _exchange_error(e: ExchangeError):
         state = current_app.extensions["paradex_mock"]
         venue = state.venue_for(request.path)
-        return venue.exchange_error(e) if venue is not None else json_response(e.body(), e.status)
+        if venue is not None:
+            return venue.exchange_error(e)
+        # the control API's own paths: an engine refusal in the words of the venue answering
+        # paths no venue owns (Paradex's), else in none
+        words = state.error_venue(request.path)
+        e = (words.refusal if words is not None else plain_refusal)(e)
+        return json_response(e.body(), e.status)
 
     @app.errorhandler(404)
     def _not_found(e):

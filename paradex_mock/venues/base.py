@@ -12,7 +12,12 @@ A venue provides
   * ``rate_limits`` / ``limit_groups(method, path, private)`` / ``rate_limited(verdict)``: its
     own limit rules (the buckets are shared machinery: ``paradex_mock.ratelimit``),
   * ``new_account(exchange, secret)``: an account with the credentials its clients sign with
-    (the control API's ``POST /_mock/accounts``).
+    (the control API's ``POST /_mock/accounts``),
+  * ``standing_accounts(config)``: accounts the engine opens on every reset (Paradex's demo),
+  * ``account_id(value)``: an account id a user typed, canonical (``keeps_accounts``: its ids are
+    those the control API takes),
+  * ``refusal(e)`` / ``exchange_error(e)``: the engine's refusals (``engine.errors.Reason``) in
+    its own words.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class Venue:
     answers_unowned: bool = False    # its error shapes answer paths no venue owns (see MockState.error_venue)
     rate_limits: dict = {}           # group -> [(limit, window seconds, "ip" | "account")]
     ws_entry: str = ""               # the path below ws_root a client connects to (Binance: "/ws")
+    keeps_accounts: bool = False     # its account ids are those the control API and dashboard take (see account_id)
 
     # ---------------------------------------------------------------- markets
     def own(self, module: str):
@@ -73,10 +79,18 @@ class Venue:
         raise NotImplementedError
 
     def exchange_error(self, e):
-        """The answer for an ``engine.errors.ExchangeError`` a route raised (by default its
-        ``body()`` as JSON with its status)."""
+        """The answer for an ``engine.errors.ExchangeError`` a route raised (by default
+        ``refusal(e)``'s ``body()`` as JSON with its status)."""
         from ..http.errors import json_response
+        e = self.refusal(e)
         return json_response(e.body(), e.status)
+
+    def refusal(self, e):
+        """``e`` in the venue's words: an ``engine.errors.EngineError`` (the engine's refusal, a
+        ``Reason`` and no status) as an ``ExchangeError`` with the venue's code and HTTP status;
+        any other ``ExchangeError`` as it is. By default ``http.errors.plain_refusal``."""
+        from ..http.errors import plain_refusal
+        return plain_refusal(e)
 
     def bad_request(self, description: str):
         """The answer for a request the framework could not parse (HTTP 400; ``description``
@@ -121,6 +135,17 @@ class Venue:
         makes no keyed accounts."""
         return None
 
+    def standing_accounts(self, config) -> List[Tuple[str, str]]:
+        """The accounts (engine account id, public key) the engine opens, onboarded, on every reset
+        under ``config`` (``Exchange(standing_accounts=...)``); none by default."""
+        return []
+
+    def account_id(self, value) -> str:
+        """``value``, an account a user named (the control API, the dashboard), as the engine's
+        account id: canonical, or an ``ExchangeError`` if it names none. By default the value,
+        stripped, as given. Asked of the venue that ``keeps_accounts``."""
+        return str(value).strip()
+
     def account_of_request(self):
         """The account a private request acts for (rate limits key it), or None."""
         return None
@@ -148,3 +173,8 @@ class Venue:
         """One start-up line: where the venue is served, as paths below the servers' addresses."""
         ws = f"; WS {self.ws_root}{self.ws_entry}" if with_ws and self.ws_root else ""
         return f"{self.name}: REST {self.rest_root}{ws}"
+
+
+def accounts_venue(venues: list):
+    """The venue among ``venues`` whose account ids the control API takes (``keeps_accounts``), or None."""
+    return next((v for v in venues if v.keeps_accounts), None)

@@ -13,8 +13,8 @@ through it and never take the lock themselves.
 The modules, one responsibility each:
   core.py         the ``Exchange`` facade: the state, the lock, the bus, the clock, ``reset``,
                   ``add_market``, ids and sequence numbers, ``_flush``; ``MarketDef``
-  accounts.py     ``Ledger``: accounts, collateral transfers, leverage, retention; the demo
-                  account, ``normalize_address``, ``MONEY_QUANTUM``
+  accounts.py     ``Ledger``: accounts (ids as the venue gives them), collateral transfers,
+                  leverage, retention; ``MONEY_QUANTUM``
   margin.py       ``MarginModel``: margin, initial margin fraction, liquidation price, the
                   account and position updates
   funding.py      ``Funding``: the funding index and data rows, paying funding, the rate override
@@ -29,7 +29,7 @@ The modules, one responsibility each:
   playback.py     ``Playback``: scenario playback and the control's price override
   market_data.py  ``MarketData``: the read API: book, stats, trades, candles, funding rows
 """
-from .accounts import DEMO_ACCOUNT, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, DEMO_TOKEN, MONEY_QUANTUM, normalize_address
+from .accounts import MONEY_QUANTUM
 from .core import Exchange, MarketDef
 from .drive import FAST_FORWARD_AFTER_S, expected_trades
 from .entry import PRICE_BAND_REASON, PRICE_PROTECTION_REASON, RESTRICTED_PROTECTION, SYSTEM_STATES
@@ -38,8 +38,8 @@ from .market_data import DAY_MS, PUBLISHED_DEPTH
 from .matching import TRADES_KEPT
 
 __all__ = [
-    "DAY_MS", "DEMO_ACCOUNT", "DEMO_PRIVATE_KEY", "DEMO_PUBLIC_KEY", "DEMO_TOKEN", "FAST_FORWARD_AFTER_S",
+    "DAY_MS", "FAST_FORWARD_AFTER_S",
     "FUNDING_DATA_EVERY_MS", "FUNDING_ROWS_KEPT", "MONEY_QUANTUM", "PRICE_BAND_REASON", "PRICE_PROTECTION_REASON",
     "PUBLISHED_DEPTH", "RESTRICTED_PROTECTION", "SYSTEM_STATES", "TRADES_KEPT", "Exchange", "MarketDef",
-    "expected_trades", "normalize_address",
+    "expected_trades",
 ]

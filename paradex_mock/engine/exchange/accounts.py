@@ -1,8 +1,7 @@
-"""Accounts: who they are (addresses, the demo account), their collateral (deposits, withdrawals),
-their leverage settings, and how much of their history is kept (retention).
-
-The demo STARK keys, ``normalize_address`` and ``MONEY_QUANTUM`` live here too (re-exported by
-the package). ``Ledger`` runs under the exchange's lock (``core.Exchange``); it never takes it.
+"""Accounts: who they are (ids as the venue gives them, opaque and already canonical), their
+collateral (deposits, withdrawals), their leverage settings, and how much of their history is
+kept (retention). ``MONEY_QUANTUM`` lives here too (re-exported by the package).
+``Ledger`` runs under the exchange's lock (``core.Exchange``); it never takes it.
 """
 from __future__ import annotations
 
@@ -10,19 +9,12 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 
-from ..errors import ExchangeError, excerpt
+from ..errors import EngineError, Reason
 from ..models import Account, Margin, Transfer
 from ..numbers import ONE, ZERO, to_decimal
 
 if TYPE_CHECKING:
     from .core import Exchange
-
-# The account that requests without credentials act as (permissive mode). It is the account of
-# the fact sheet's test key (§9.7), so signed flows with that key reach the same account.
-DEMO_PRIVATE_KEY = 0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcde
-DEMO_PUBLIC_KEY = "0x2a8249e10df5670294c078c3a04f32ed60087e5ee8a3457fa29ed0c0e366bfc"
-DEMO_ACCOUNT = "0x3a5e6ca3f7d55722bfb79595c96bd41dba9980fe2abf5c0577591a135ec6dc4"
-DEMO_TOKEN = "valid_mock_token"   # the seed design's bearer: the demo account, in permissive mode, on REST and WS
 
 # Realized PnL and funding are rounded to this before they touch a balance. Average entry prices
 # and the funding index are quotients with up to 40 digits; summed into a balance unrounded, the
@@ -33,21 +25,6 @@ MONEY_QUANTUM = Decimal("1e-12")
 def money(amount: Decimal) -> Decimal:
     """``amount`` rounded to ``MONEY_QUANTUM``: what may touch a balance."""
     return amount.quantize(MONEY_QUANTUM)
-
-
-def normalize_address(value) -> str:
-    """``0x``-hex without zero padding, lower case, as Paradex prints accounts."""
-    if isinstance(value, int):
-        n = value
-    else:
-        s = str(value).strip()
-        try:
-            n = int(s, 16) if s.lower().startswith("0x") else int(s)
-        except ValueError:
-            raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}") from None
-    if n < 0 or n >= 2 ** 251:
-        raise ExchangeError("INVALID_STARKNET_ADDRESS", f"invalid account address: {excerpt(value)}")
-    return hex(n)
 
 
 def _trim(rows: list, keep: int, cutoff: Optional[int]) -> int:
@@ -74,7 +51,7 @@ class Ledger:
         self.ex = ex
 
     def ensure(self, address: str, quiet: bool = False) -> Account:
-        """The account at ``address`` (normalized), opened with the starting balance if new
+        """The account at ``address`` (as the venue gives it), opened with the starting balance if new
         (``quiet``: its deposit is not published)."""
         ex = self.ex
         acct = ex.accounts.get(address)
@@ -104,23 +81,22 @@ class Ledger:
         return t
 
     def account(self, address: str, create: bool = True) -> Account:
-        address = normalize_address(address)
         if create:
             return self.ensure(address)
         acct = self.ex.accounts.get(address)
         if acct is None:
-            raise ExchangeError("ACCOUNT_NOT_FOUND", f"account {address} not found", 400)
+            raise EngineError(Reason.ACCOUNT_NOT_FOUND, f"account {address} not found")
         return acct
 
     def onboard(self, address: str, public_key: str) -> Account:
-        acct = self.ensure(normalize_address(address))
+        acct = self.ensure(address)
         acct.public_key = hex(int(public_key, 16)) if isinstance(public_key, str) else hex(public_key)
         acct.onboarded = True
         return acct
 
     def fund(self, address: str, amount) -> Account:
         amount = to_decimal(amount)
-        acct = self.ensure(normalize_address(address))
+        acct = self.ensure(address)
         if amount:
             self.transfer(acct, amount, self.ex.clock.now_ms())
         self.publish_account(acct)
@@ -131,7 +107,7 @@ class Ledger:
         m = self.ex.market_data.market(market)
         max_lev = int(ONE / m.imf_base)
         if not isinstance(leverage, int) or isinstance(leverage, bool) or not 1 <= leverage <= max_lev:
-            raise ExchangeError("INVALID_REQUEST_PARAMETER", f"leverage must be an integer from 1 to {max_lev}")
+            raise EngineError(Reason.LEVERAGE, f"leverage must be an integer from 1 to {max_lev}")
         acct.leverage[market] = leverage
         self.publish_account(acct)
         return {"account": acct.address, "market": market, "leverage": leverage, "margin_type": "CROSS"}

@@ -6,10 +6,9 @@ import copy
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..errors import ExchangeError
+from ..errors import EngineError, Reason
 from ..models import Account, Algo, Order
 from ..numbers import ZERO, floor_step, fmt
-from .accounts import normalize_address
 
 if TYPE_CHECKING:
     from .core import Exchange
@@ -22,7 +21,7 @@ class Twap:
     def submit_twap(self, address: str, market: str, side: str, size: Decimal, duration_s: int,
                     interval_s: int = 30) -> Algo:
         ex = self.ex
-        acct = ex.ledger.ensure(normalize_address(address))
+        acct = ex.ledger.ensure(address)
         m = ex.market_data.market(market)
         now = ex.clock.now_ms()
         slices = max(1, duration_s // interval_s)
@@ -30,7 +29,7 @@ class Twap:
                       size=size, price=ZERO, remaining=size)
         ex.entry.check_order(acct, probe, now)
         if floor_step(size / slices, m.step) < m.step:
-            raise ExchangeError("INVALID_ORDER_SIZE", f"size {fmt(size)} is too small for {slices} slices")
+            raise EngineError(Reason.ORDER_SIZE, f"size {fmt(size)} is too small for {slices} slices")
         algo = Algo(id=ex._new_id(now), account=acct.address, market=m.symbol, side=side, size=size,
                     created_at=now, end_at=now + duration_s * 1000, interval_ms=interval_s * 1000,
                     slices=slices, next_at=now, last_updated_at=now)
@@ -46,9 +45,9 @@ class Twap:
         acct = ex.ledger.account(address)
         algo = acct.algos.get(str(algo_id))
         if algo is None:
-            raise ExchangeError("ALGO_ID_NOT_FOUND", f"algo order {algo_id} not found", 404)
+            raise EngineError(Reason.ALGO_NOT_FOUND, f"algo order {algo_id} not found")
         if algo.status == "CLOSED":
-            raise ExchangeError("ORDER_IS_CLOSED", f"algo order {algo_id} is already closed")
+            raise EngineError(Reason.ORDER_CLOSED, f"algo order {algo_id} is already closed")
         self.close(algo, ex.clock.now_ms(), "USER_CANCELED")
         return algo
 
@@ -84,8 +83,8 @@ class Twap:
                           size=size, price=ZERO, remaining=size, instruction="IOC")
             try:
                 child = ex.entry.check_order(acct, child, now)
-            except ExchangeError as e:
-                self.close(algo, now, e.code)
+            except EngineError as e:
+                self.close(algo, now, e.reason.value)   # the engine's reason: a venue words it
                 return
             ex.entry.accept(acct, child, now)
             ex.entry.process(acct, child, now)

@@ -23,13 +23,13 @@ from .. import candles as cdl
 from .. import mmp as mmp_mod
 from ..book import OrderBook
 from ..clock import Clock
-from ..errors import ExchangeError
+from ..errors import EngineError, ExchangeError, Reason
 from ..events import AccountUpdate, BookUpdate, EventBus, FundingSample, MarketStats, PositionUpdate
 from ..models import Account, Algo, Margin, Market, Order, Position, Trade
 from ..numbers import ZERO, to_decimal
 from ..scenario import Scenario
 from ..simulator import MarketState, SimParams, backfill
-from .accounts import DEMO_ACCOUNT, DEMO_PUBLIC_KEY, Ledger
+from .accounts import Ledger
 from .algos import Twap
 from .drive import Drive
 from .entry import OrderEntry
@@ -57,8 +57,12 @@ class Exchange:
     """Markets, books, matching, accounts, positions, margin, funding and the simulator of every
     venue, driven by one clock and by random sources all derived from one seed."""
 
-    def __init__(self, config: Optional[Config] = None, markets: Iterable[MarketDef] = ()):
+    def __init__(self, config: Optional[Config] = None, markets: Iterable[MarketDef] = (),
+                 standing_accounts: Iterable[Tuple[str, str]] = ()):
         self.config = config or Config()
+        # (account id, public key) of the accounts every reset opens, onboarded and quietly: the
+        # venues' own (a demo account a venue's docs name; ``Venue.standing_accounts``)
+        self.standing_accounts: List[Tuple[str, str]] = list(standing_accounts)
         self.lock = threading.RLock()
         self.bus = EventBus()
         self.clock = Clock(manual=self.config.clock == "manual", start_ms=self.config.start_time_ms)
@@ -91,7 +95,7 @@ class Exchange:
         return rng
 
     def reset(self, seed: Optional[int] = None) -> None:
-        """Back to the fixtures: fresh markets and history from ``seed``, no accounts but the demo."""
+        """Back to the fixtures: fresh markets and history from ``seed``, no accounts but the standing ones."""
         with self.lock:
             if seed is not None:
                 self.config = self.config.replace(seed=int(seed))
@@ -130,10 +134,10 @@ class Exchange:
                     st.open_interest = params.open_interest
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
-            if self.config.auth_mode != "strict":   # strict: no account whose key is in the source
-                demo = self._ensure_account(DEMO_ACCOUNT, quiet=True)   # a reset publishes "reset" first
-                demo.public_key = DEMO_PUBLIC_KEY
-                demo.onboarded = True
+            for address, public_key in self.standing_accounts:
+                acct = self._ensure_account(address, quiet=True)   # a reset publishes "reset" first
+                acct.public_key = public_key
+                acct.onboarded = True
             for sym in self.markets:
                 self.drive.requote(sym, now)
                 self.books[sym].touch(now)
@@ -147,7 +151,7 @@ class Exchange:
         with self.lock:
             m = d.market
             if any(o.market == m.symbol for o in self.orders.values() if o.is_open):
-                raise ExchangeError("REQUEST_NOT_ALLOWED", f"market {m.symbol} has open client orders")
+                raise EngineError(Reason.MARKET_IN_USE, f"market {m.symbol} has open client orders")
             now = self.clock.now_ms()
             replaced = m.symbol in self.markets
             self.market_defs = [x for x in self.market_defs if x.market.symbol != m.symbol] + [d]

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from .. import mmp as mmp_mod
 from ..book import OrderBook
-from ..errors import ExchangeError, excerpt, short
+from ..errors import EngineError, ExchangeError, Reason, excerpt, short
 from ..models import TRIGGER_TYPES, Account, Order
 from ..numbers import ONE, ZERO, floor_step, fmt, on_step, round_step
-from .accounts import normalize_address
 from .matching import crosses, side_sign
 
 if TYPE_CHECKING:
@@ -45,35 +44,35 @@ class OrderEntry:
         size, price, trigger, flags = req.size, req.price, req.trigger_price, req.flags
         is_tpsl = req.type.startswith(("TAKE_PROFIT", "STOP_LOSS"))
         if size > m.max_order_size:
-            raise ExchangeError("INVALID_ORDER_SIZE",
+            raise EngineError(Reason.ORDER_SIZE,
                                 f"size {short(fmt(size))} exceeds max_order_size {fmt(m.max_order_size)}")
         if size > 0 and not _on_grid(size, m.step):
-            raise ExchangeError("INVALID_ORDER_SIZE",
+            raise EngineError(Reason.ORDER_SIZE,
                                 f"size {short(fmt(size))} is not a multiple of order_size_increment {fmt(m.step)}")
         if price > 0 and not _on_grid(price, m.tick):
-            raise ExchangeError("VALIDATION_ERROR",
+            raise EngineError(Reason.ORDER_PRICE,
                                 f"price {short(fmt(price))} is not a multiple of price_tick_size {fmt(m.tick)}")
         if req.type in TRIGGER_TYPES and not _on_grid(trigger, m.tick):
-            raise ExchangeError("VALIDATION_ERROR", f"invalid trigger_price {short(fmt(trigger))}: "
+            raise EngineError(Reason.ORDER_PRICE, f"invalid trigger_price {short(fmt(trigger))}: "
                                 f"a positive multiple of price_tick_size {fmt(m.tick)}")
         if req.client_id:
             prev = acct.client_ids.get(req.client_id)
             if prev is not None and prev.is_open:
-                raise ExchangeError("DUPLICATED_CLIENT_ID", f"client_id {excerpt(req.client_id)} is already used by an open order")
+                raise EngineError(Reason.CLIENT_ID_IN_USE, f"client_id {excerpt(req.client_id)} is already used by an open order")
         ref_price = price if price > 0 else (trigger if trigger > 0 else ex.states[m.symbol].mark_price)
         if size > 0 and not is_tpsl and size * ref_price < m.min_notional and "REDUCE_ONLY" not in flags:
-            raise ExchangeError("INVALID_ORDER_SIZE",
+            raise EngineError(Reason.ORDER_SIZE,
                                 f"order notional {short(fmt(size * ref_price))} is below min_notional {fmt(m.min_notional)}")
         open_in_market = acct.open_count.get(m.symbol, 0)
         if replacing is not None and replacing.market == m.symbol and replacing.id in acct.open_orders:
             open_in_market -= 1   # a modified order's own slot does not count against it
         if open_in_market >= m.max_open_orders:
-            raise ExchangeError("REQUEST_NOT_ALLOWED",
+            raise EngineError(Reason.TOO_MANY_OPEN_ORDERS,
                                 f"max_open_orders {m.max_open_orders} reached in {m.symbol}")
         if ex.system_state == "cancel_only":
-            raise ExchangeError("SYSTEM_STATUS_CANCEL_ONLY", "exchange is in cancel-only mode")
+            raise EngineError(Reason.CANCEL_ONLY, "exchange is in cancel-only mode")
         if ex.system_state == "post_only" and req.instruction not in ("POST_ONLY", "RPI"):
-            raise ExchangeError("SYSTEM_STATUS_POST_ONLY", "exchange is in post-only mode")
+            raise EngineError(Reason.POST_ONLY, "exchange is in post-only mode")
         order = copy.copy(req)
         order.account = acct.address
         order.market = m.symbol      # the market's own string: an order keeps it for life
@@ -87,11 +86,11 @@ class OrderEntry:
         """Maintenance ("trading unavailable", Paradex's system state docs): no order entry and no
         cancels, which cancel_only is for; reads still answer."""
         if self.ex.system_state == "maintenance":
-            raise ExchangeError("SERVICE_UNAVAILABLE", "exchange is under maintenance", 503)
+            raise EngineError(Reason.UNAVAILABLE, "exchange is under maintenance")
 
     def submit_order(self, address: str, req: Order) -> Tuple[Order, Order]:
         ex = self.ex
-        acct = ex.ledger.ensure(normalize_address(address))
+        acct = ex.ledger.ensure(address)
         now = ex.clock.now_ms()
         order = self.check_order(acct, req, now)
         ack = self.accept(acct, order, now)
@@ -101,7 +100,7 @@ class OrderEntry:
 
     def submit_batch(self, address: str, reqs: List) -> Tuple[List[Order], List[ExchangeError]]:
         ex = self.ex
-        acct = ex.ledger.ensure(normalize_address(address))
+        acct = ex.ledger.ensure(address)
         now = ex.clock.now_ms()
         acks, errors = [], []
         for req in reqs:

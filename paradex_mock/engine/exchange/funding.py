@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..errors import ExchangeError, invalid
+from ..errors import EngineError, Reason, invalid
 from ..events import FundingSample
 from ..models import FundingPayment
 from ..numbers import ZERO, fmt, to_decimal
@@ -113,6 +113,6 @@ class Funding:
             try:
                 st.funding_rate_override = to_decimal(rate)
             except ValueError:
-                raise ExchangeError("VALIDATION_ERROR", invalid("rate", rate, "not a decimal number")) from None
+                raise EngineError(Reason.INVALID_VALUE, invalid("rate", rate, "not a decimal number")) from None
         st.update_funding_rate()
         return {"market": symbol, "funding_rate": fmt(st.funding_rate)}

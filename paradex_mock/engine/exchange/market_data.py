@@ -7,7 +7,7 @@ import bisect
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 from .. import candles as cdl
-from ..errors import ExchangeError, excerpt
+from ..errors import EngineError, Reason, excerpt
 from ..events import BookUpdate, FundingSample, MarketStats
 from ..models import Market, Trade
 from ..numbers import ZERO
@@ -27,7 +27,7 @@ class MarketData:
     def market(self, symbol: str) -> Market:
         m = self.ex.markets.get(symbol)
         if m is None:
-            raise ExchangeError("MARKET_NOT_FOUND", f"market {excerpt(symbol)} not found")
+            raise EngineError(Reason.MARKET_NOT_FOUND, f"market {excerpt(symbol)} not found")
         return m
 
     def book_update(self, symbol: str, depth: int = PUBLISHED_DEPTH) -> BookUpdate:

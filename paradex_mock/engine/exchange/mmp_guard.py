@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, List, Optional
 
 from .. import mmp as mmp_mod
-from ..errors import ExchangeError
+from ..errors import EngineError, Reason
 from ..models import Account, Market, Order
 from ..numbers import ZERO
 
@@ -76,13 +76,13 @@ class MmpGuard:
         refused = [s for s in targets if s.frozen and now - s.tripped_at < mmp_mod.MIN_FREEZE_MS]
         done = [s for s in targets if s not in refused]
         if refused and base is not None:
-            raise ExchangeError("MMP_MIN_FREEZE_NOT_ELAPSED",
+            raise EngineError(Reason.MMP_FREEZE_NOT_ELAPSED,
                                 f"MMP for {base} tripped less than {mmp_mod.MIN_FREEZE_MS} ms ago")
         for s in done:
             mmp_mod.Protection.thaw(s, now)
             ex.bus.publish("mmp", mmp_mod.event_copy(s), None, acct.address)
         if refused:
-            raise ExchangeError("MMP_MIN_FREEZE_NOT_ELAPSED",
+            raise EngineError(Reason.MMP_FREEZE_NOT_ELAPSED,
                                 f"MMP tripped less than {mmp_mod.MIN_FREEZE_MS} ms ago for "
                                 + ", ".join(s.base for s in refused),
                                 data={"refused": [s.base for s in refused], "reset": [s.base for s in done]})

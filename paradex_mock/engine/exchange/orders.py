@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, List, Optional
 
-from ..errors import ExchangeError, excerpt, short
+from ..errors import EngineError, Reason, excerpt, short
 from ..models import Order
 
 if TYPE_CHECKING:
@@ -20,14 +20,14 @@ class OrderManager:
         acct = self.ex.ledger.account(address)
         o = acct.orders.get(str(order_id))
         if o is None:
-            raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
+            raise EngineError(Reason.ORDER_NOT_FOUND, f"order {short(str(order_id))} not found")
         return o
 
     def get_order_by_client_id(self, address: str, client_id: str) -> Order:
         acct = self.ex.ledger.account(address)
         o = acct.client_ids.get(client_id)
         if o is None:
-            raise ExchangeError("CLIENT_ORDER_ID_NOT_FOUND", f"client order id {excerpt(client_id)} not found")
+            raise EngineError(Reason.CLIENT_ID_NOT_FOUND, f"client order id {excerpt(client_id)} not found")
         return o
 
     def cancel_order(self, address: str, order_id: str = None, client_id: str = None) -> Order:
@@ -36,7 +36,7 @@ class OrderManager:
         o = (self.get_order(address, order_id) if order_id is not None
              else self.get_order_by_client_id(address, client_id))
         if not o.is_open:
-            raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is already closed")
+            raise EngineError(Reason.ORDER_CLOSED, f"order {o.id} is already closed")
         now = ex.clock.now_ms()
         self.cancel(o, now)
         ex._flush(now)
@@ -64,6 +64,8 @@ class OrderManager:
         return victims
 
     def cancel_batch(self, address: str, order_ids: Iterable[str], client_ids: Iterable[str]) -> List[dict]:
+        """Cancel each order named (by id, then by client id): one row per name, its ``status`` the
+        outcome ("cancelled", "already_closed" or "not_found"; a venue words it)."""
         ex = self.ex
         ex.entry.check_trading_open()
         acct = ex.ledger.account(address)
@@ -75,13 +77,13 @@ class OrderManager:
             if o is None:
                 is_id = lookup == acct.orders.get
                 results.append({"id": str(key)} if is_id else {"client_id": str(key)})
-                results[-1]["status"] = "NOT_FOUND"
+                results[-1]["status"] = "not_found"
                 continue
             if o.is_open:
                 self.cancel(o, now)
-                status = "QUEUED_FOR_CANCELLATION"
+                status = "cancelled"
             else:
-                status = "ALREADY_CLOSED"
+                status = "already_closed"
             results.append({"id": o.id, "client_id": o.client_id, "account": o.account,
                             "market": o.market, "status": status})
         ex._flush(now)
@@ -92,13 +94,13 @@ class OrderManager:
         acct = ex.ledger.account(address)
         o = acct.orders.get(str(order_id))
         if o is None:
-            raise ExchangeError("ORDER_ID_NOT_FOUND", f"order {short(str(order_id))} not found")
+            raise EngineError(Reason.ORDER_NOT_FOUND, f"order {short(str(order_id))} not found")
         if not o.is_open:
-            raise ExchangeError("ORDER_IS_CLOSED", f"order {o.id} is closed")
+            raise EngineError(Reason.ORDER_CLOSED, f"order {o.id} is closed")
         now = ex.clock.now_ms()
         new = ex.entry.check_order(acct, build(o), now, replacing=o)
         if new.size < o.filled:
-            raise ExchangeError("INVALID_ORDER_SIZE", "new size is below the filled size")
+            raise EngineError(Reason.ORDER_SIZE, "new size is below the filled size")
         if o.status == "OPEN":
             ex.books[o.market].side_for(o).remove(o)
             ex._dirty_books.add(o.market)

@@ -9,7 +9,7 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING, Optional
 
-from ..errors import ExchangeError, invalid
+from ..errors import EngineError, Reason, invalid
 from ..events import SegmentChange
 from ..models import SIM_ACCOUNT, Order
 from ..numbers import ZERO, floor_step, round_step, to_decimal
@@ -200,9 +200,9 @@ class Playback:
         try:
             p = to_decimal(price)
         except ValueError:
-            raise ExchangeError("VALIDATION_ERROR", invalid("price", price, "not a decimal number")) from None
+            raise EngineError(Reason.INVALID_VALUE, invalid("price", price, "not a decimal number")) from None
         if p <= 0:
-            raise ExchangeError("VALIDATION_ERROR", "price must be positive")
+            raise EngineError(Reason.INVALID_VALUE, "price must be positive")
         now = ex.clock.now_ms()
         st.index_price = round_step(p, st.market.tick)
         st.premium = 0.0

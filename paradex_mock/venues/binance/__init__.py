@@ -42,13 +42,14 @@ class BinanceVenue(MarketDataVenue):
         return json_response({"code": code, "msg": msg}, status)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from ...http.errors import json_response
         if isinstance(e, BinanceError):
             return json_response(e.body(), e.status)
         # an engine refusal on a Binance path: the nearest Binance code
-        code = {"MARKET_NOT_FOUND": -1121}.get(e.code, -1000)
+        code = {Reason.MARKET_NOT_FOUND: -1121}.get(e.reason, -1000)
         return json_response({"code": code, "msg": "Invalid symbol." if code == -1121 else e.message},
-                             400 if e.status < 500 else e.status)
+                             503 if e.reason is Reason.UNAVAILABLE else 400)
 
     # ---------------------------------------------------------------- limits
     def request_weight(self, request) -> int:

@@ -40,9 +40,10 @@ class BybitVenue(MarketDataVenue):
 
     def exchange_error(self, e):
         from ...http.errors import json_response
+        from ...engine.errors import Reason
         from .rest import envelope
         code = 10001
-        msg = "Not supported symbols" if e.code == "MARKET_NOT_FOUND" else e.message
+        msg = "Not supported symbols" if e.reason is Reason.MARKET_NOT_FOUND else e.message
         return json_response(envelope(code, msg, self.clock.now_ms()), 200)
 
     @staticmethod

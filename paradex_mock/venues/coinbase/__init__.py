@@ -43,9 +43,11 @@ class CoinbaseVenue(MarketDataVenue):
         return json_response({"error": code, "error_details": text, "message": text}, status, headers)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from ...http.errors import json_response
         if isinstance(e, CoinbaseError):
             return json_response(e.body(), e.status)
-        if e.code == "MARKET_NOT_FOUND":
+        if e.reason is Reason.MARKET_NOT_FOUND:
             return json_response(CoinbaseError("NOT_FOUND", "ProductID is invalid", 404).body(), 404)
-        return json_response(CoinbaseError("INVALID_ARGUMENT", e.message).body(), 400 if e.status < 500 else e.status)
+        return json_response(CoinbaseError("INVALID_ARGUMENT", e.message).body(),
+                             503 if e.reason is Reason.UNAVAILABLE else 400)

@@ -33,8 +33,9 @@ class HyperliquidVenue(MarketDataVenue):
         return text_response(message if status == 400 else "", status)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from .rest import text_response
-        return text_response(e.message, 422 if e.status < 500 else e.status)
+        return text_response(e.message, 503 if e.reason is Reason.UNAVAILABLE else 422)
 
     # ---------------------------------------------------------------- limits
     def request_weight(self, request) -> int:

@@ -40,8 +40,10 @@ class KrakenVenue(MarketDataVenue):
         return fail("EGeneral:Invalid arguments", status)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from .rest import fail
-        if e.code == "MARKET_NOT_FOUND":
+        if e.reason is Reason.MARKET_NOT_FOUND:
             return fail("EQuery:Unknown asset pair")
-        return fail("EGeneral:Internal error" if e.status >= 500 else "EGeneral:Invalid arguments",
-                    e.status if e.status >= 500 else 200)
+        if e.reason is Reason.UNAVAILABLE:
+            return fail("EGeneral:Internal error", 503)
+        return fail("EGeneral:Invalid arguments", 200)

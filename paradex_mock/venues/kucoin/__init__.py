@@ -42,12 +42,13 @@ class KucoinVenue(MarketDataVenue):
         return json_response({"code": code, "msg": msg}, status)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from ...http.errors import json_response
         if isinstance(e, KucoinError):
             return json_response(e.body(), e.status)
-        if e.code == "MARKET_NOT_FOUND":
+        if e.reason is Reason.MARKET_NOT_FOUND:
             return json_response({"code": "400100", "msg": "Unsupported trading pair."}, 400)
-        return json_response({"code": "400100", "msg": e.message}, 400 if e.status < 500 else e.status)
+        return json_response({"code": "400100", "msg": e.message}, 503 if e.reason is Reason.UNAVAILABLE else 400)
 
     # ---------------------------------------------------------------- limits
     def request_weight(self, request) -> int:

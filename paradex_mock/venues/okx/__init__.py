@@ -48,8 +48,9 @@ class OkxVenue(MarketDataVenue):
         return json_response({"code": "50000", "data": [], "msg": "Body can not be empty."}, status)
 
     def exchange_error(self, e):
+        from ...engine.errors import Reason
         from ...http.errors import json_response
-        if e.code == "MARKET_NOT_FOUND":
+        if e.reason is Reason.MARKET_NOT_FOUND:
             return json_response({"code": "51001", "data": [], "msg": "Instrument ID or Spread ID doesn't exist."}, 200)
         return json_response({"code": "50000", "data": [], "msg": e.message}, 400)
 

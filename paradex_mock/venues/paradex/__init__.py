@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from ..base import Venue
+from .accounts import normalize_address, standing_accounts
+from .errors import paradex_error
 
 # Paradex's documented REST limits (fact sheet §8.2): group -> [(limit, window s, key kind)]
 RATE_LIMITS: Dict[str, List[Tuple[int, int, str]]] = {
@@ -47,6 +49,7 @@ class ParadexVenue(Venue):
     mount = ""              # its routes spell out /v1; init_app mounts them under /paradex too
     ws_entry = "/v1"
     answers_unowned = True  # the mock answered in Paradex's shapes before it had other venues
+    keeps_accounts = True   # the control API's accounts are Starknet addresses (account_id)
 
     def __init__(self):
         self.system_config: dict = {}
@@ -136,8 +139,20 @@ class ParadexVenue(Venue):
         signer = StarkSigner(secret, chain_id=self.chain_id,
                              account_proxy_hash=int(cfg["paraclear_account_proxy_hash"], 16),
                              account_hash=int(cfg["paraclear_account_hash"], 16))
-        acct = exchange.onboard(signer.address_hex, signer.public_key_hex)
+        acct = exchange.onboard(normalize_address(signer.address_hex), signer.public_key_hex)
         return {"address": acct.address, "public_key": acct.public_key}
+
+    def standing_accounts(self, config) -> list:
+        """The demo account (``accounts.py``), but in strict auth mode."""
+        return standing_accounts(config.auth_mode)
+
+    def account_id(self, value) -> str:
+        """A Starknet address, canonical (``normalize_address``: ``INVALID_STARKNET_ADDRESS`` if malformed)."""
+        return normalize_address(value)
+
+    def refusal(self, e):
+        """The engine's refusals with Paradex's ErrorCode and status (``errors.CODES``)."""
+        return paradex_error(e)
 
     # ---------------------------------------------------------------- errors and limits
     def error_response(self, status: int, message: str):

@@ -19,7 +19,7 @@ from .auth import derive_address, parse_signature, recover_public_keys, verify
 from .auth.stark import SignatureFormatError
 from .auth.typed_data import auth_message_hash, onboarding_message_hash
 from ...engine.errors import ExchangeError, excerpt, short
-from ...engine.exchange import normalize_address
+from .accounts import normalize_address
 from ...http.errors import json_response
 from .private import json_body
 

@@ -15,7 +15,7 @@ from .auth import InvalidJwt, parse_signature, verify
 from .auth.typed_data import modify_order_message_hash, order_message_hash
 from .auth.stark import SignatureFormatError
 from ...engine.errors import ExchangeError, short
-from ...engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN
+from .accounts import DEMO_ACCOUNT, DEMO_TOKEN
 from ...http.middleware import ACCOUNT_KEY
 from .keystore import KEYS, active_subkeys
 

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, request
 from . import views
 from ...engine.errors import ExchangeError, excerpt
 from ...http.errors import json_response
+from .errors import paradex_error
 from .identity import current_account, signatures_claimed, verify_order_signature
 from .markets import is_paradex
 from .orders import modification, order_request
@@ -212,7 +213,13 @@ def create_orders_batch():
                 reqs.append(err)
         acks, errors = e.submit_batch(addr, reqs)
     return json_response({"orders": [views.order(o) for o in acks],
-                          "errors": [{"error": err.code, "message": err.message} for err in errors]}, 201)
+                          "errors": [{"error": err.code, "message": err.message}
+                                     for err in map(paradex_error, errors)]}, 201)
+
+
+# the engine's outcome of a batch cancel -> Paradex's result status
+BATCH_CANCEL_STATUS = {"cancelled": "QUEUED_FOR_CANCELLATION", "already_closed": "ALREADY_CLOSED",
+                       "not_found": "NOT_FOUND"}
 
 
 @bp.delete("/v1/orders/batch")
@@ -228,7 +235,10 @@ def cancel_orders_batch():
         raise ExchangeError("VALIDATION_ERROR", "order_ids or client_order_ids is required")
     if len(ids) + len(cids) > 100:
         raise ExchangeError("BATCH_SIZE_OUT_OF_RANGE", "at most 100 orders per batch cancel")
-    return json_response({"results": ex().cancel_batch(addr, ids, cids)})
+    rows = ex().cancel_batch(addr, ids, cids)
+    for row in rows:
+        row["status"] = BATCH_CANCEL_STATUS[row["status"]]
+    return json_response({"results": rows})
 
 
 @bp.get("/v1/orders/by_client_id/<path:client_id>")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ...engine.numbers import ZERO, fmt
+from .errors import cancel_reason
 
 Q8 = Decimal("1e-8")
 
@@ -261,7 +262,7 @@ def algo(a) -> dict:
         "id": a.id, "account": a.account, "market": a.market, "side": a.side, "algo_type": "TWAP",
         "size": fmt(a.size), "remaining_size": fmt(a.size - a.filled),
         "avg_fill_price": q8(a.filled_notional / a.filled) if a.filled > 0 else "",
-        "status": a.status, "cancel_reason": a.cancel_reason, "created_at": a.created_at,
+        "status": a.status, "cancel_reason": cancel_reason(a.cancel_reason), "created_at": a.created_at,
         "last_updated_at": a.last_updated_at, "end_at": a.end_at,
         "algo_params": {"duration_seconds": str((a.end_at - a.created_at) // 1000),
                         "frequency": str(a.interval_ms // 1000)},

@@ -21,7 +21,7 @@ from .protocol import INTERNAL_ERROR, INVALID_BEARER, MALFORMED_BEARER, RpcError
 
 log = logging.getLogger("paradex_mock.ws")
 
-from ....engine.exchange import DEMO_ACCOUNT, DEMO_TOKEN   # the account permissive mode answers as
+from ..accounts import DEMO_ACCOUNT, DEMO_TOKEN   # the account permissive mode answers as
 
 
 def jwt_shaped(token: str) -> bool:
