@@ -132,3 +132,29 @@ def test_a_snapshot_of_the_untyped_extras_store_restores_every_family():
             body = get(c, path)
             assert not body.get("results") and body.get("transferrable_xp", 0) == 0, path
     assert get(c, "/v1/account/profile")["username"] == ""
+
+
+def test_a_pending_subkeys_encrypted_key_survives_a_snapshot_and_restore():
+    """A pending subkey's encrypted key is kept per (account, public key); the snapshot writes it
+    by account then key (it used to write the tuple's str(), which no restore could read back),
+    and a snapshot in that older form still restores."""
+    app = trading_app()
+    c = app.test_client()
+    key = hex(SUBKEY.public_key)
+    ok(c, "POST", "/v1/account/keys/subkeys", {"name": "phone", "public_key": key, "state": "pending",
+                                                 "encrypted_key": "0xc1ph3r", "eph_public_key": "0x1234"})
+    snap = get(c, "/_mock/snapshot")
+    assert snap["venues"]["paradex"]["paradex_keys"]["pending"] == \
+        {DEMO_ACCOUNT: {key: {"encrypted_key": "0xc1ph3r", "eph_public_key": "0x1234"}}}
+    older = copy.deepcopy(snap)
+    older["venues"]["paradex"]["paradex_keys"]["pending"] = \
+        {str((DEMO_ACCOUNT, key)): {"encrypted_key": "0xc1ph3r", "eph_public_key": "0x1234"}}
+    for doc in (snap, older):
+        ok(c, "POST", "/_mock/reset", {})
+        assert get(c, "/_mock/snapshot")["venues"]["paradex"].get("paradex_keys", {}).get("pending") in (None, {})
+        ok(c, "POST", "/_mock/restore", doc)
+        assert get(c, "/_mock/snapshot")["venues"]["paradex"]["paradex_keys"]["pending"] == \
+            snap["venues"]["paradex"]["paradex_keys"]["pending"]
+    bad = copy.deepcopy(snap)
+    bad["venues"]["paradex"]["paradex_keys"]["pending"] = {"(1, 2)": {}}
+    assert call(c, "POST", "/_mock/restore", 400, bad)["error"] == "INVALID_REQUEST_PARAMETER"

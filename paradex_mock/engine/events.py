@@ -107,7 +107,7 @@ class EventBus:
 #                                                          a scenario installed or cleared
 #
 # A venue may publish events of its own lifecycles on the same bus (under the exchange lock), as
-# plain dicts of its domain data: Paradex's RFQs publish "rfq" (``venues/paradex/extras.py``).
+# plain dicts of its domain data: Paradex's RFQs publish "rfq" (``venues/paradex/extras/rfqs.py``).
 
 @dataclass(frozen=True)
 class BookUpdate:

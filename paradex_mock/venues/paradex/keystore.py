@@ -3,6 +3,7 @@ tokens (the ``KeyStore``), and the questions asked of them outside the key route
 subkeys may sign for an account from this request's address (auth, orders), and why one may not."""
 from __future__ import annotations
 
+import ast
 import ipaddress
 from typing import Dict, List
 
@@ -24,16 +25,46 @@ class KeyStore:
         self.counter = 0
 
     def to_doc(self) -> dict:
-        """The snapshot document: the store's attributes as they are."""
-        return dict(vars(self))
+        """The snapshot document: the store's attributes, ``pending`` by account, then public key
+        (JSON keys are strings: an (account, public key) key would not come back)."""
+        doc = dict(vars(self))
+        pending: Dict[str, Dict[str, dict]] = {}
+        for (account, key), rec in self.pending.items():
+            pending.setdefault(account, {})[key] = rec
+        doc["pending"] = pending
+        return doc
 
     @classmethod
     def from_doc(cls, doc) -> "KeyStore":
         store = cls()
         if not isinstance(doc, dict) or set(doc) != set(vars(store)):
             raise ValueError(f"the snapshot's {KEYS} does not match this server's")
+        doc = dict(doc)
+        doc["pending"] = _pending_from_doc(doc["pending"])
         store.__dict__.update(doc)
         return store
+
+
+def _pending_from_doc(doc) -> Dict[tuple, dict]:
+    """``pending`` as ``to_doc`` writes it (account -> public key -> record), or as snapshots
+    written before it did: keyed by the str() of the (account, public key) tuple."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"the snapshot's {KEYS}.pending is not an object")
+    out = {}
+    for account, value in doc.items():
+        if account.startswith("("):      # the older form
+            try:
+                pair = ast.literal_eval(account) if len(account) < 300 else None
+            except (ValueError, SyntaxError):
+                pair = None
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+                raise ValueError(f"the snapshot's {KEYS}.pending has a malformed key")
+            out[pair] = value
+        elif isinstance(value, dict) and all(isinstance(rec, dict) for rec in value.values()):
+            out.update(((account, key), rec) for key, rec in value.items())
+        else:
+            raise ValueError(f"the snapshot's {KEYS}.pending has a malformed entry")
+    return out
 
 
 def store() -> KeyStore:

@@ -312,7 +312,7 @@ def market_event(d: dict) -> dict:
 
 
 def rfq_event(d: dict, seq: int) -> dict:
-    """The ``rfq`` channel's message for an "rfq" event (``extras.py``): ``seq`` is the bus's."""
+    """The ``rfq`` channel's message for an "rfq" event (``extras/rfqs.py``): ``seq`` is the bus's."""
     out = {"type": d["type"], "account": d["account"], "rfq_id": d["rfq_id"], "seq": seq, "created_at": d["at"]}
     if d["type"] == "RESULT":
         out["result"] = {"status": "SUCCESS", "operation": d["operation"], "request_id": d["request_id"],
