@@ -58,7 +58,7 @@ def test_hub_deduplicates_and_skips_stale_state():
     async def main():
         hub = Hub()
         feed = ParadexFeed(hub)
-        hub.load_snapshot({"seq": 10, "epoch": 1, "markets": {"BTC-USD-PERP": {"book": _book(5, "1")}}},
+        hub.load_snapshot({"seq": 10, "epoch": 1, "markets": {"BTC-USD-PERP": {"venue": "paradex", "book": _book(5, "1")}}},
                           continuous=False)
         conn = FakeConn()
         feed.add(conn, parse_channel("trades.ALL", MARKETS), None)
@@ -70,7 +70,7 @@ def test_hub_deduplicates_and_skips_stale_state():
         assert [f for f in conn.frames if "t11" in f] and not [f for f in conn.frames if '"old"' in f]
         assert sum('"t11"' in f for f in conn.frames) == 1
         # a resnapshot after a reset (continuous): state events up to it are stale, trades are not
-        hub.load_snapshot({"seq": 20, "epoch": 2, "markets": {"BTC-USD-PERP": {"book": _book(5, "1")}}},
+        hub.load_snapshot({"seq": 20, "epoch": 2, "markets": {"BTC-USD-PERP": {"venue": "paradex", "book": _book(5, "1")}}},
                           continuous=True)
         assert hub.last_seq == 11
         n = len(conn.frames)

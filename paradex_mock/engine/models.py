@@ -43,7 +43,7 @@ class Market:
     max_slippage: Decimal = Decimal("0.05")
     price_band_width: Decimal = ZERO      # aggressive orders trade within mark * (1 ± width); 0: no band
     vwap_protection: bool = False         # market orders' average price is capped (BBO ± max slippage)
-    venue: str = "paradex"
+    venue: str = ""            # the venue that lists it (its package sets it)
     name: str = ""
     kind: str = "perpetual"           # "perpetual" (mark, index, funding) or "spot"
     base: str = ""

@@ -86,7 +86,7 @@ class Hub:
         the snapshot's seq."""
         markets = snap.get("markets") or {}
         self.markets = list(markets)
-        self.venue_of = {m: v.get("venue", "paradex") for m, v in markets.items()}
+        self.venue_of = {m: v.get("venue", "") for m, v in markets.items()}
         self.books = {m: v["book"] for m, v in markets.items() if v.get("book")}
         self.stats = {m: v["summary"] for m, v in markets.items() if v.get("summary")}
         self.funding = {m: v["funding_data"] for m, v in markets.items() if v.get("funding_data")}
