@@ -156,11 +156,8 @@ def _rolling_24h(st: MarketState, now: int) -> tuple:
 
 def bisect_ts(trades: List[Trade], ts: int) -> int:
     """The index of the first of ``trades`` (oldest first) created at or after ``ts``."""
-    lo, hi = 0, len(trades)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if trades[mid].created_at < ts:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return bisect.bisect_left(trades, ts, key=_created_at)
+
+
+def _created_at(t: Trade) -> int:
+    return t.created_at

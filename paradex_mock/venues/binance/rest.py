@@ -6,6 +6,7 @@ parameter the endpoint does not read -1104. Errors are HTTP 400 ``{"code": -11xx
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import List, Optional
@@ -184,6 +185,10 @@ def depth():
     return json_response(views.depth(ex().book_update(k, limit), limit))
 
 
+def _seq(t) -> int:
+    return t.seq
+
+
 def _trades_tail(k: str, limit: int, from_id: Optional[int] = None):
     """The market's trades, oldest first: the last ``limit``, or ``limit`` from trade ``from_id``."""
     e = ex()
@@ -191,13 +196,7 @@ def _trades_tail(k: str, limit: int, from_id: Optional[int] = None):
         trades = e.states[k].trades
         if from_id is None:
             return trades[-limit:]
-        lo, hi = 0, len(trades)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if trades[mid].seq < from_id:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = bisect.bisect_left(trades, from_id, key=_seq)
         return trades[lo:lo + limit]
 
 
