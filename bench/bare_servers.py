@@ -4,7 +4,7 @@
     python bench/bare_servers.py http PORT     # a bare Flask app on werkzeug (as http_server.py serves)
     python bench/bare_servers.py ws PORT       # a bare websockets server answering subscribe
     python bench/bare_servers.py fixture       # in process: bare Flask on a werkzeug thread + a bare
-                                               # websockets thread, like MockParadex; prints JSON timings
+                                               # websockets thread, like MockExchange; prints JSON timings
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start-up of the in-process fixture ``paradex_mock.testing.MockParadex`` (REST + WS threads):
+"""Start-up of the in-process fixture ``paradex_mock.testing.MockExchange`` (REST + WS threads):
 imports (timed apart), the first start in a process (cold), stop, and a second start (warm: what
 every further test pays). Prints one JSON line."""
 import json
@@ -9,12 +9,12 @@ import time
 
 def main() -> int:
     t0 = time.perf_counter()
-    from paradex_mock.testing import MockParadex
+    from paradex_mock.testing import MockExchange
     t1 = time.perf_counter()
     out = {"import_s": t1 - t0}
     for label in ("start_s", "start2_s"):
         a = time.perf_counter()
-        m = MockParadex(seed=7, log_level="WARNING")
+        m = MockExchange(seed=7, log_level="WARNING")
         m.start()
         b = time.perf_counter()
         m.stop()

@@ -19,7 +19,7 @@ from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
 from paradex_mock.venues.paradex.accounts import DEMO_ACCOUNT
-from paradex_mock.testing import MockParadex
+from paradex_mock.testing import MockExchange
 from paradex_mock.venues.paradex import views
 from paradex_mock.venues.paradex.orders import submit
 from paradex_mock.venues.paradex.ws import sbe
@@ -30,7 +30,7 @@ MARKET = "BTC-USD-PERP"
 
 def sample_payloads():
     """A bbo and a trade as the mock renders them."""
-    with MockParadex(seed=42, backfill_hours=0.1) as m:
+    with MockExchange(seed=42, backfill_hours=0.1) as m:
         got = {}
         token = m.exchange.bus.subscribe(lambda ev: got.__setitem__(ev["kind"], ev))
         submit(m.exchange, DEMO_ACCOUNT, {"market": MARKET, "side": "BUY", "type": "MARKET", "size": "0.01"})

@@ -94,12 +94,12 @@ def run(report: Report) -> dict:
 
     raw["fixture"] = fx = _fixture("fixture_startup.py")
     raw["fixture_bare"] = bx = _fixture("bare_servers.py")
-    report.add(Figure("startup", "MockParadex.start() first in process", fx["start_s"], "s", bx["start_s"],
+    report.add(Figure("startup", "MockExchange.start() first in process", fx["start_s"], "s", bx["start_s"],
                       "bare Flask+websockets threads", target="<= 0.3 s", ok=fx["start_s"] <= 0.3,
                       higher_is_better=False, note=f"imports {fx['import_s']:.2f} s apart"))
-    report.add(Figure("startup", "MockParadex.start() again", fx["start2_s"], "s", bx["start2_s"],
+    report.add(Figure("startup", "MockExchange.start() again", fx["start2_s"], "s", bx["start2_s"],
                       "bare Flask+websockets threads", target="<= 0.3 s", ok=fx["start2_s"] <= 0.3,
                       higher_is_better=False))
-    report.add(Figure("startup", "MockParadex.stop()", fx["stop2_s"], "s", bx["stop2_s"],
+    report.add(Figure("startup", "MockExchange.stop()", fx["stop2_s"], "s", bx["stop2_s"],
                       "bare Flask+websockets threads", higher_is_better=False))
     return raw
