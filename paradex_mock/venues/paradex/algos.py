@@ -11,7 +11,7 @@ from ...http.errors import json_response
 from .identity import current_account, verify_order_signature
 from .markets import is_paradex
 from .params import int_arg, paginate, str_arg
-from .private import json_body
+from .request_body import json_body
 
 bp = Blueprint("algos", __name__)
 

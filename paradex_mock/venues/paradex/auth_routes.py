@@ -21,7 +21,8 @@ from .auth.typed_data import auth_message_hash, onboarding_message_hash
 from ...engine.errors import ExchangeError, excerpt, short
 from .accounts import normalize_address
 from ...http.errors import json_response
-from .private import json_body
+from .keystore import active_subkeys, subkey_refusal
+from .request_body import json_body
 
 bp = Blueprint("auth", __name__)
 
@@ -103,7 +104,6 @@ def auth(public_key=None):
         acct = ex.accounts.get(address)
         registered = int(acct.public_key, 16) if acct is not None and acct.public_key else None
     if registered is not None:
-        from .keys import active_subkeys, subkey_refusal
         if path_key is not None and path_key != registered:
             # a subkey (paradex-py's ParadexSubkey names it in the path): registered, active, from an allowed address
             refusal = subkey_refusal(state, address, path_key)

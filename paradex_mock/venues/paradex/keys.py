@@ -19,8 +19,7 @@ from flask import Blueprint, current_app
 from ...engine.errors import ExchangeError
 from ...http.errors import json_response
 from .identity import current_account
-# the key state and its checks live in keystore.py (identity.py reads them too); re-exported here
-from .keystore import KeyStore, active_subkeys, ip_allowed, store, store_of, subkey_refusal  # noqa: F401
+from .keystore import store   # the key state and its checks (identity.py and auth_routes.py read them too)
 from .params import bool_arg
 from .request_body import json_body
 

@@ -23,7 +23,7 @@ from ...http.errors import json_response
 from .identity import current_account
 from .markets import paradex_markets
 from .params import str_arg
-from .private import json_body
+from .request_body import json_body
 
 bp = Blueprint("mmp", __name__)
 

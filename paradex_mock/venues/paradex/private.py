@@ -9,7 +9,7 @@ from .identity import current_account, signatures_claimed, verify_order_signatur
 from .markets import is_paradex
 from .orders import modification, order_request
 from .params import _arg, bad_param, int_arg, paginate, str_arg
-from .request_body import json_body, raw_body  # noqa: F401  (raw_body: re-exported, its old home)
+from .request_body import json_body
 
 # GET /orders-history's type filter (the spec's enum)
 HISTORY_TYPES = ("LIMIT", "MARKET", "STOP_LIMIT", "STOP_MARKET", "STOP_LOSS_LIMIT", "STOP_LOSS_MARKET",
