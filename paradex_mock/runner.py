@@ -61,8 +61,8 @@ def startup_summary(state, with_ws: bool = False) -> str:
              f"{'on' if cfg.rate_limits else 'off'}, control API /_mock {control}",
              f"  markets: {', '.join(m.name + ('' if m.venue == 'paradex' else ' (' + m.venue + ')') for m in ex.markets.values())}",
              f"  fault rules loaded: {len(state.faults.rules)}" + (f" from {cfg.faults_file}" if cfg.faults_file else "")]
-    standing = [address for v in state.venues for address, _ in v.standing_accounts(cfg)]
-    for address in standing:   # the venues' demo accounts (Venue.standing_accounts), if any
+    standing = [address for address, _ in ex.standing_accounts]   # the venues' demo accounts, if any
+    for address in standing:
         acct = ex.accounts.get(address)
         if acct is not None:
             lines.append(f"  demo account {acct.address} ({fmt(acct.balance)} USDC): "
