@@ -118,20 +118,7 @@ class Exchange:
             now = self.clock.now_ms()
             self.started_at = now
             for d in self.market_defs:
-                m = d.market
-                params = SimParams.from_dict(d.sim, m)
-                st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream),
-                                 depth_rng=self._rng(f"{d.stream}:depth:{m.symbol}"))
-                self.markets[m.symbol] = m
-                self.states[m.symbol] = st
-                self.books[m.symbol] = OrderBook(m.symbol)
-                self.triggers[m.symbol] = []
-                self.sim_orders[m.symbol] = []
-                backfill(st, st.rng, now, self.config.backfill_hours, self._new_id)
-                if m.is_perpetual:
-                    st.update_funding_rate()
-                    self.funding.backfill(st, now)
-                    st.open_interest = params.open_interest
+                self._install(d, now, depth_rng=self._rng(f"{d.stream}:depth:{d.market.symbol}"))
             self.last_tick_ms = now
             self.next_funding_ms = now + int(self.config.funding_interval * 1000)
             for address, public_key in self.standing_accounts:
@@ -155,16 +142,7 @@ class Exchange:
             now = self.clock.now_ms()
             replaced = m.symbol in self.markets
             self.market_defs = [x for x in self.market_defs if x.market.symbol != m.symbol] + [d]
-            params = SimParams.from_dict(d.sim, m)
-            st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream))
-            self.markets[m.symbol], self.states[m.symbol] = m, st
-            self.books[m.symbol] = OrderBook(m.symbol)
-            self.triggers[m.symbol], self.sim_orders[m.symbol] = [], []
-            backfill(st, st.rng, now, self.config.backfill_hours, self._new_id)
-            if m.is_perpetual:
-                st.update_funding_rate()
-                self.funding.backfill(st, now)
-                st.open_interest = params.open_interest
+            self._install(d, now)       # its deep levels draw from its own stream (depth_rng None)
             self.drive.requote(m.symbol, now)
             self.books[m.symbol].touch(now)
             self._dirty_books.discard(m.symbol)
@@ -172,6 +150,22 @@ class Exchange:
             self.bus.publish("markets", {"added": m.symbol, "at": now, "replaced": replaced, "venue": m.venue,
                                          "name": m.name, "spec": m.spec})
             return m
+
+    def _install(self, d: MarketDef, now: int, depth_rng: Optional[random.Random] = None) -> None:
+        """The market of ``d``, its state, an empty book and its backfilled history (and funding
+        rows, for a perpetual), ending ``now``."""
+        m = d.market
+        params = SimParams.from_dict(d.sim, m)
+        st = MarketState(market=m, params=params, index_price=params.start_price, rng=self._rng(d.stream),
+                         depth_rng=depth_rng)
+        self.markets[m.symbol], self.states[m.symbol] = m, st
+        self.books[m.symbol] = OrderBook(m.symbol)
+        self.triggers[m.symbol], self.sim_orders[m.symbol] = [], []
+        backfill(st, st.rng, now, self.config.backfill_hours, self._new_id)
+        if m.is_perpetual:
+            st.update_funding_rate()
+            self.funding.backfill(st, now)
+            st.open_interest = params.open_interest
 
     # ------------------------------------------------------------------ ids, sequence numbers, publishing
     def _new_id(self, ts_ms: int) -> str:
